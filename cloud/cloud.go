@@ -1,0 +1,162 @@
+// Package cloud holds the central service's domain: brands, stores, devices,
+// members, cards and the events stores send, plus the storage contract the
+// backends (bbolt, PostgreSQL) implement. It imports no database and no
+// transport.
+package cloud
+
+import (
+	"crypto/ed25519"
+	"time"
+)
+
+// Brand is a tenant: a restaurant chain or retail brand running one
+// member programme.
+type Brand struct {
+	ID       string
+	Name     string
+	Currency string
+	// MemberCodeKey signs the brand's member codes.
+	MemberCodeKey ed25519.PrivateKey
+	CreatedAt     time.Time
+}
+
+// Store is one shop of a brand.
+type Store struct {
+	BrandID   string
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Device is a paired agent (a POS box) in a store.
+type Device struct {
+	BrandID string
+	StoreID string
+	ID      string
+	Name    string
+	// SecretHash is the SHA-256 of the device's secret.
+	SecretHash []byte
+	// AckedSeq is the highest seq of this device held without gaps.
+	AckedSeq   uint64
+	PairedAt   time.Time
+	LastSeenAt time.Time
+	Revoked    bool
+}
+
+// Pairing is a one-time code HQ made for a store.
+type Pairing struct {
+	Code      string
+	BrandID   string
+	StoreID   string
+	ExpiresAt time.Time
+}
+
+// Member is a person in a brand's programme.
+type Member struct {
+	BrandID     string
+	ID          string
+	Phone       string
+	Name        string
+	Cards       []string
+	Visits      uint64
+	CreatedAt   time.Time
+	LastVisitAt time.Time
+}
+
+// Card ties a physical card number to a member.
+type Card struct {
+	BrandID  string
+	Number   string
+	MemberID string
+	Revoked  bool
+}
+
+// EventKind says what happened.
+type EventKind string
+
+// Event kinds.
+const (
+	EventVisit EventKind = "visit"
+)
+
+// Identification says how a member was recognised at the counter.
+type Identification string
+
+// Ways to identify a member.
+const (
+	ByMemberCode Identification = "member_code"
+	ByCard       Identification = "card"
+	ByPhone      Identification = "phone"
+)
+
+// Event is something that happened at a store, as its device recorded it.
+type Event struct {
+	ID         string
+	DeviceID   string
+	Seq        uint64
+	OccurredAt time.Time // the device's clock
+	StoreID    string
+	MemberID   string
+	StaffID    string
+	Kind       EventKind
+	Visit      *Visit
+}
+
+// Visit is a member identified at the counter.
+type Visit struct {
+	IdentifiedBy   Identification
+	IdentifierHint string
+}
+
+// Outcome is what the cloud did with a pushed event.
+type Outcome string
+
+// Outcomes.
+const (
+	Applied   Outcome = "applied"
+	Duplicate Outcome = "duplicate"
+	Rejected  Outcome = "rejected"
+)
+
+// StoredEvent is an event as the cloud keeps it.
+type StoredEvent struct {
+	Event
+	BrandID    string
+	ReceivedAt time.Time
+	Outcome    Outcome
+	Reason     string
+}
+
+// EventResult is the answer for one pushed event.
+type EventResult struct {
+	EventID string
+	Seq     uint64
+	Outcome Outcome
+	Reason  string
+}
+
+// ChangeKind says which kind of record a change log entry is about.
+type ChangeKind string
+
+// Change kinds.
+const (
+	ChangeMember ChangeKind = "member"
+	ChangeCard   ChangeKind = "card"
+)
+
+// Change is an entry of a brand's change log: "this record changed".
+// Agents pull the log and read the record's state as of the pull.
+type Change struct {
+	Seq  uint64
+	Kind ChangeKind
+	Key  string
+}
+
+// BrandStats summarises a brand for HQ.
+type BrandStats struct {
+	Members  uint64
+	Events   uint64
+	Visits   uint64
+	Rejected uint64
+	Devices  []Device
+}

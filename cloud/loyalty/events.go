@@ -1,0 +1,189 @@
+package loyalty
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/memberpass/memberpass/cloud"
+)
+
+// PushEvents applies a device's events exactly once, in seq order, in one
+// transaction. It returns the device's acknowledged seq: every event up to
+// it is held. An event after a gap is not taken; the device resends from
+// acked+1. An event that cannot be applied (unknown member, wrong store) is
+// kept as rejected with its reason, and acknowledged: never dropped, never
+// retried forever.
+func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []cloud.Event) (uint64, []cloud.EventResult, error) {
+	if len(events) > MaxPushBatch {
+		return 0, nil, cloud.Errorf(cloud.Invalid, "%d events in one push; at most %d", len(events), MaxPushBatch)
+	}
+	var acked uint64
+	var results []cloud.EventResult
+	err := s.store.Update(ctx, func(tx cloud.Tx) error {
+		results = results[:0]
+		d, err := tx.Device(dev.BrandID, dev.ID)
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		for _, ev := range events {
+			if ev.Seq > d.AckedSeq+1 {
+				break // a gap: the device resends from acked+1
+			}
+			res := cloud.EventResult{EventID: ev.ID, Seq: ev.Seq}
+			prior, err := tx.Event(d.BrandID, ev.ID)
+			switch {
+			case err == nil:
+				res.Outcome = cloud.Duplicate
+				if prior.DeviceID != d.ID || prior.Seq != ev.Seq {
+					res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("event id already used by device %s seq %d", prior.DeviceID, prior.Seq)
+				}
+			case !cloud.IsNotFound(err):
+				return err
+			case ev.Seq <= d.AckedSeq:
+				res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
+			default:
+				ev.DeviceID = d.ID
+				res.Outcome, res.Reason, err = s.apply(tx, d, ev)
+				if err != nil {
+					return fmt.Errorf("apply event %s: %w", ev.ID, err)
+				}
+				if err := tx.PutEvent(cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}); err != nil {
+					return err
+				}
+			}
+			if ev.Seq == d.AckedSeq+1 {
+				d.AckedSeq = ev.Seq
+			}
+			results = append(results, res)
+		}
+		d.LastSeenAt = now
+		acked = d.AckedSeq
+		return tx.PutDevice(d)
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, r := range results {
+		if r.Outcome == cloud.Rejected {
+			s.log.Warn("event rejected", "brand", dev.BrandID, "device", dev.ID, "seq", r.Seq, "event", r.EventID, "reason", r.Reason)
+		}
+	}
+	s.log.Debug("events pushed", "brand", dev.BrandID, "device", dev.ID, "events", len(events), "acked", acked)
+	return acked, results, nil
+}
+
+// apply turns one new event into state. A returned error aborts the whole
+// push (storage trouble); a rejection is an outcome, not an error.
+func (s *Service) apply(tx cloud.Tx, d cloud.Device, ev cloud.Event) (cloud.Outcome, string, error) {
+	if ev.StoreID != d.StoreID {
+		return cloud.Rejected, fmt.Sprintf("event says store %q but device belongs to store %q", ev.StoreID, d.StoreID), nil
+	}
+	switch ev.Kind {
+	case cloud.EventVisit:
+		m, err := tx.Member(d.BrandID, ev.MemberID)
+		if cloud.IsNotFound(err) {
+			return cloud.Rejected, fmt.Sprintf("member %q does not exist", ev.MemberID), nil
+		} else if err != nil {
+			return "", "", err
+		}
+		m.Visits++
+		if ev.OccurredAt.After(m.LastVisitAt) {
+			m.LastVisitAt = ev.OccurredAt
+		}
+		if err := tx.PutMember(m); err != nil {
+			return "", "", err
+		}
+		if _, err := tx.AppendChange(d.BrandID, cloud.ChangeMember, m.ID); err != nil {
+			return "", "", err
+		}
+		return cloud.Applied, "", nil
+	default:
+		return cloud.Rejected, fmt.Sprintf("event kind %q is not known to this service", ev.Kind), nil
+	}
+}
+
+// ReplicaChange is one pulled change with the record's current state.
+type ReplicaChange struct {
+	Seq    uint64
+	Member *cloud.Member
+	Card   *cloud.Card
+}
+
+// PullChanges returns a brand's changes after cursor for a device's replica.
+func (s *Service) PullChanges(ctx context.Context, dev cloud.Device, cursor uint64, limit int) ([]ReplicaChange, uint64, bool, error) {
+	if limit <= 0 || limit > MaxPullBatch {
+		limit = MaxPullBatch
+	}
+	var out []ReplicaChange
+	next := cursor
+	more := false
+	err := s.store.View(ctx, func(tx cloud.Tx) error {
+		changes, err := tx.Changes(dev.BrandID, cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		if len(changes) > limit {
+			more = true
+			changes = changes[:limit]
+		}
+		for _, ch := range changes {
+			rc := ReplicaChange{Seq: ch.Seq}
+			switch ch.Kind {
+			case cloud.ChangeMember:
+				m, err := tx.Member(dev.BrandID, ch.Key)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Member = &m
+			case cloud.ChangeCard:
+				c, err := tx.Card(dev.BrandID, ch.Key)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Card = &c
+			default:
+				s.log.Warn("unknown change kind skipped", slog.String("kind", string(ch.Kind)), slog.Uint64("seq", ch.Seq))
+			}
+			out = append(out, rc)
+			next = ch.Seq
+		}
+		return nil
+	})
+	return out, next, more, err
+}
+
+// Stats summarises a brand.
+func (s *Service) Stats(ctx context.Context, brandID string) (cloud.BrandStats, error) {
+	var st cloud.BrandStats
+	err := s.store.View(ctx, func(tx cloud.Tx) error {
+		var err error
+		if st.Members, err = tx.CountMembers(brandID); err != nil {
+			return err
+		}
+		var byKind map[cloud.EventKind]uint64
+		if st.Events, byKind, st.Rejected, err = tx.CountEvents(brandID); err != nil {
+			return err
+		}
+		st.Visits = byKind[cloud.EventVisit]
+		st.Devices, err = tx.Devices(brandID)
+		return err
+	})
+	return st, err
+}
+
+// ListEvents pages through a brand's events in the order received.
+func (s *Service) ListEvents(ctx context.Context, brandID, after string, limit int) ([]cloud.StoredEvent, string, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	var out []cloud.StoredEvent
+	var next string
+	err := s.store.View(ctx, func(tx cloud.Tx) error {
+		var err error
+		out, next, err = tx.Events(brandID, after, limit)
+		return err
+	})
+	return out, next, err
+}
