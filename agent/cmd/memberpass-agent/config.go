@@ -1,0 +1,92 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+type config struct {
+	dataDir     string
+	cloud       string
+	pairingCode string
+	deviceName  string
+	scanner     string
+	scannerBaud int
+	maxFrame    int
+	kiosk       string
+	syncEvery   time.Duration
+	clockSkew   time.Duration
+	debounce    time.Duration
+	logLevel    string
+	logFormat   string
+	showVersion bool
+}
+
+func parseFlags(args []string, out io.Writer) (config, error) {
+	host, _ := os.Hostname()
+	var c config
+	fs := flag.NewFlagSet("memberpass-agent", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.dataDir, "data-dir", "data/agent", "directory for the agent's bbolt database (identity, replica, event log)")
+	fs.StringVar(&c.cloud, "cloud", "127.0.0.1:7070", "address of the cloud's gRPC API")
+	fs.StringVar(&c.pairingCode, "pairing-code", "", "one-time code from HQ; needed only on the first start, to pair this device with its store")
+	fs.StringVar(&c.deviceName, "device-name", host, "a name for this device in HQ's lists")
+	fs.StringVar(&c.scanner, "scanner", "", "serial device of the barcode/QR scanner, e.g. /dev/serial/by-id/usb-...; empty: none")
+	fs.IntVar(&c.scannerBaud, "scanner-baud", 9600, "scanner baud rate (8 data bits, no parity, 1 stop bit)")
+	fs.IntVar(&c.maxFrame, "max-frame", 512, "longest scan in bytes; longer frames are refused")
+	fs.StringVar(&c.kiosk, "kiosk-listen", "127.0.0.1:8080", "address of the local kiosk page and status API")
+	fs.DurationVar(&c.syncEvery, "sync-interval", 5*time.Second, "time between syncs with the cloud when idle")
+	fs.DurationVar(&c.clockSkew, "clock-skew", 2*time.Minute, "how far this till's clock may be off when checking member codes")
+	fs.DurationVar(&c.debounce, "debounce", 2*time.Second, "ignore the same scan read again within this time")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: memberpass-agent [flags]\n\nThe store agent: reads the counter's scanner, identifies members from its\nlocal replica, records visits durably while offline, and syncs with the cloud.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_SCANNER.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := envOverrides(fs); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// envOverrides sets each flag not given on the command line from
+// MEMBERPASS_<NAME>.
+func envOverrides(fs *flag.FlagSet) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "MEMBERPASS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok && !given[f.Name] && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", env, v, e)
+			}
+		}
+	})
+	return err
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}

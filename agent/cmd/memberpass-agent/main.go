@@ -1,0 +1,203 @@
+// Command memberpass-agent runs on a store's POS box: it reads the
+// scanner, identifies members, records visits durably and syncs with the
+// cloud, working on while the cloud is out of reach.
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/memberpass/memberpass/agent"
+	"github.com/memberpass/memberpass/agent/cloudsync"
+	"github.com/memberpass/memberpass/agent/counter"
+	"github.com/memberpass/memberpass/agent/frame"
+	"github.com/memberpass/memberpass/agent/kiosk"
+	"github.com/memberpass/memberpass/agent/localstore"
+	"github.com/memberpass/memberpass/agent/serialport"
+	"github.com/memberpass/memberpass/proto/membercode"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "memberpass-agent:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if c.showVersion {
+		fmt.Println("memberpass-agent", version)
+		return nil
+	}
+	log, err := newLogger(stderr, c.logLevel, c.logFormat)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	db, err := localstore.Open(filepath.Join(c.dataDir, "agent.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	conn, err := grpc.NewClient(c.cloud,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+	)
+	if err != nil {
+		return fmt.Errorf("cloud address %q: %w", c.cloud, err)
+	}
+	defer conn.Close()
+
+	id, err := identity(ctx, db, conn, c, log)
+	if err != nil {
+		return err
+	}
+	keys := make([]ed25519.PublicKey, len(id.MemberCodeKeys))
+	for i, k := range id.MemberCodeKeys {
+		keys[i] = k
+	}
+	verifier, err := membercode.NewVerifier(c.clockSkew, keys...)
+	if err != nil {
+		return fmt.Errorf("brand keys from pairing: %w", err)
+	}
+
+	// The sync client sends the device's credentials on every call.
+	syncConn, err := grpc.NewClient(c.cloud,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(cloudsync.Credentials{BrandID: id.BrandID, DeviceID: id.DeviceID, Secret: id.Secret, Insecure: true}),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+	)
+	if err != nil {
+		return err
+	}
+	defer syncConn.Close()
+	syncer := cloudsync.New(db, syncConn, log)
+	syncer.Interval = c.syncEvery
+
+	var readers []*serialport.Reader
+	ks := kiosk.New(kiosk.Sources{
+		Identity: id, State: db.State, Sync: syncer.Status,
+		Devices: func() []serialport.Status {
+			out := make([]serialport.Status, len(readers))
+			for i, r := range readers {
+				out[i] = r.Status()
+			}
+			return out
+		},
+	}, log)
+	ctr := counter.New(db, id, verifier, log)
+	ctr.Debounce = c.debounce
+	ctr.OnResult = func(r counter.Result) {
+		ks.Observe(r)
+		if r.Event != nil {
+			syncer.Wake()
+		}
+	}
+	if c.scanner != "" {
+		readers = append(readers, &serialport.Reader{
+			Name: "scanner", Path: c.scanner, Baud: c.scannerBaud, Open: serialport.OpenTarm, Log: log,
+			NewFramer: func() serialport.Framer { return frame.NewLines(c.maxFrame) },
+			Handle:    func(ctx context.Context, f frame.Frame) { ctr.HandleFrame(ctx, f.Text, f.Err) },
+		})
+	}
+
+	lis, err := net.Listen("tcp", c.kiosk)
+	if err != nil {
+		return fmt.Errorf("kiosk listen on %s: %w", c.kiosk, err)
+	}
+	httpSrv := &http.Server{Handler: ks, ReadHeaderTimeout: 5 * time.Second}
+	log.Info("agent serving", "brand", id.BrandID, "store", id.StoreID, "device", id.DeviceID,
+		"kiosk", "http://"+lis.Addr().String(), "cloud", c.cloud, "scanner", c.scanner, "version", version)
+
+	// Devices stop first, so no scan starts during shutdown; a record in
+	// flight finishes, because the database closes last.
+	devCtx, stopDevices := context.WithCancel(ctx)
+	var devices sync.WaitGroup
+	for _, r := range readers {
+		devices.Go(func() { r.Run(devCtx) })
+	}
+	syncCtx, stopSync := context.WithCancel(context.Background())
+	syncDone := make(chan struct{})
+	go func() { syncer.Run(syncCtx); close(syncDone) }()
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- httpSrv.Serve(lis) }()
+
+	select {
+	case <-ctx.Done():
+	case err := <-httpErr:
+		log.Error("kiosk server failed", "err", err)
+	}
+	log.Info("shutting down")
+	stopDevices()
+	devices.Wait()
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	httpSrv.Shutdown(shutCtx)
+	stopSync()
+	<-syncDone
+	// One last push, briefly: what does not make it stays in the outbox.
+	if err := syncer.Push(shutCtx); err != nil {
+		log.Warn("final push did not finish; events stay in the outbox for the next start", "err", err)
+	}
+	if st, err := db.State(); err == nil {
+		log.Info("stopped", "pending", st.Pending, "acked_seq", st.AckedSeq)
+	}
+	return nil
+}
+
+// identity returns the stored identity, pairing first if there is none.
+func identity(ctx context.Context, db *localstore.DB, conn *grpc.ClientConn, c config, log *slog.Logger) (agent.Identity, error) {
+	id, ok, err := db.Identity()
+	if err != nil {
+		return agent.Identity{}, err
+	}
+	if ok {
+		return id, nil
+	}
+	if c.pairingCode == "" {
+		return agent.Identity{}, errors.New("this device is not paired yet: start it once with --pairing-code from HQ (memberpass-hq store create)")
+	}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	id, err = cloudsync.Pair(pctx, conn, c.pairingCode, c.deviceName)
+	if err != nil {
+		return agent.Identity{}, err
+	}
+	if err := db.SaveIdentity(id); err != nil {
+		return agent.Identity{}, fmt.Errorf("save identity: %w", err)
+	}
+	log.Info("paired with the cloud", "brand", id.BrandID, "store", id.StoreID, "device", id.DeviceID)
+	return id, nil
+}

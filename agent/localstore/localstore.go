@@ -1,0 +1,347 @@
+// Package localstore keeps the agent's state in a bbolt file: its identity,
+// the replica of its brand's members and cards, and the event log whose
+// unacknowledged tail is the outbox.
+//
+// Record returns only after the event is fsynced. Concurrent records share
+// one commit (group commit), since one fsynced commit costs about a
+// millisecond whatever it holds.
+package localstore
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/memberpass/memberpass/agent"
+)
+
+var (
+	bMeta    = []byte("meta")
+	bMembers = []byte("members")
+	bCards   = []byte("cards")
+	bEvents  = []byte("events")
+
+	kIdentity = []byte("identity")
+	kAcked    = []byte("acked_seq")
+	kLastSeq  = []byte("last_seq")
+	kCursor   = []byte("cursor")
+	kSyncedAt = []byte("replica_synced_at")
+	kFormat   = []byte("format")
+)
+
+// formatTag marks a file as this agent's database.
+const formatTag = "memberpass-agent/1"
+
+// maxGroup caps the events one commit carries.
+const maxGroup = 256
+
+// DB is the agent's local database.
+type DB struct {
+	db     *bolt.DB
+	writes chan *writeReq
+	done   chan struct{}
+}
+
+type writeReq struct {
+	ev  agent.Event
+	out chan writeRes
+}
+
+type writeRes struct {
+	ev  agent.Event
+	err error
+}
+
+// Open opens or creates the database at path and starts its writer.
+func Open(path string) (*DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         2 * time.Second,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: 32 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open agent database %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		if meta == nil {
+			if tx.Bucket(bEvents) != nil || len(bucketNames(tx)) > 0 {
+				return fmt.Errorf("file holds buckets %v but no memberpass agent data: not this agent's database", bucketNames(tx))
+			}
+		} else if f := meta.Get(kFormat); string(f) != formatTag {
+			return fmt.Errorf("file format %q, want %q", f, formatTag)
+		}
+		for _, b := range [][]byte{bMeta, bMembers, bCards, bEvents} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bMeta).Put(kFormat, []byte(formatTag))
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare agent database %s: %w", path, err)
+	}
+	d := &DB{db: db, writes: make(chan *writeReq, maxGroup), done: make(chan struct{})}
+	go d.writer()
+	return d, nil
+}
+
+func bucketNames(tx *bolt.Tx) []string {
+	var names []string
+	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		names = append(names, string(name))
+		return nil
+	})
+	return names
+}
+
+// Close stops the writer after the records already handed to it and
+// closes the file.
+func (d *DB) Close() error {
+	close(d.writes)
+	<-d.done
+	return d.db.Close()
+}
+
+func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func getU64(b *bolt.Bucket, k []byte) uint64 {
+	if v := b.Get(k); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// Record gives ev the next seq and an ID, commits it, and returns it once
+// it is on disk.
+func (d *DB) Record(ctx context.Context, ev agent.Event) (agent.Event, error) {
+	req := &writeReq{ev: ev, out: make(chan writeRes, 1)}
+	select {
+	case d.writes <- req:
+	case <-ctx.Done():
+		return agent.Event{}, fmt.Errorf("record event: %w", ctx.Err())
+	}
+	// Once handed over the write happens; wait for it even if ctx ends, so
+	// the caller never reports a recorded event as failed.
+	res := <-req.out
+	return res.ev, res.err
+}
+
+func (d *DB) writer() {
+	defer close(d.done)
+	for first := range d.writes {
+		group := []*writeReq{first}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r, ok := <-d.writes:
+				if !ok {
+					break drain
+				}
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		events := make([]agent.Event, len(group))
+		err := d.db.Update(func(tx *bolt.Tx) error {
+			meta, evb := tx.Bucket(bMeta), tx.Bucket(bEvents)
+			seq := getU64(meta, kLastSeq)
+			for i, r := range group {
+				ev := r.ev
+				seq++
+				ev.Seq = seq
+				id, err := uuid.NewV7()
+				if err != nil {
+					return fmt.Errorf("event id: %w", err)
+				}
+				ev.ID = id.String()
+				raw, err := json.Marshal(ev)
+				if err != nil {
+					return err
+				}
+				if err := evb.Put(u64(seq), raw); err != nil {
+					return err
+				}
+				events[i] = ev
+			}
+			return meta.Put(kLastSeq, u64(seq))
+		})
+		for i, r := range group {
+			if err != nil {
+				r.out <- writeRes{err: fmt.Errorf("record event: %w", err)}
+			} else {
+				r.out <- writeRes{ev: events[i]}
+			}
+		}
+	}
+}
+
+// Identity returns the paired identity; ok is false before pairing.
+func (d *DB) Identity() (id agent.Identity, ok bool, err error) {
+	err = d.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bMeta).Get(kIdentity)
+		if raw == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(raw, &id)
+	})
+	if err != nil {
+		return agent.Identity{}, false, fmt.Errorf("read identity: %w", err)
+	}
+	return id, ok, nil
+}
+
+// SaveIdentity stores the identity got at pairing.
+func (d *DB) SaveIdentity(id agent.Identity) error {
+	raw, err := json.Marshal(id)
+	if err != nil {
+		return err
+	}
+	return d.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kIdentity, raw) })
+}
+
+// Pending returns up to limit events not yet acknowledged, in seq order.
+func (d *DB) Pending(limit int) ([]agent.Event, error) {
+	var out []agent.Event
+	err := d.db.View(func(tx *bolt.Tx) error {
+		acked := getU64(tx.Bucket(bMeta), kAcked)
+		c := tx.Bucket(bEvents).Cursor()
+		for k, v := c.Seek(u64(acked + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			var ev agent.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode event %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Ack records that the cloud holds every event up to seq.
+func (d *DB) Ack(seq uint64) error {
+	return d.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		if last := getU64(meta, kLastSeq); seq > last {
+			return fmt.Errorf("cloud acknowledged seq %d but this agent recorded only up to %d", seq, last)
+		}
+		if seq <= getU64(meta, kAcked) {
+			return nil
+		}
+		return meta.Put(kAcked, u64(seq))
+	})
+}
+
+// State reports the outbox and replica positions.
+func (d *DB) State() (agent.SyncState, error) {
+	var s agent.SyncState
+	err := d.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		s.AckedSeq, s.LastSeq, s.Cursor = getU64(meta, kAcked), getU64(meta, kLastSeq), getU64(meta, kCursor)
+		s.Pending = s.LastSeq - s.AckedSeq
+		if raw := meta.Get(kSyncedAt); raw != nil {
+			return s.ReplicaSyncedAt.UnmarshalText(raw)
+		}
+		return nil
+	})
+	return s, err
+}
+
+// ApplyChanges writes pulled changes into the replica and moves the cursor,
+// in one transaction. caughtUp marks the replica as current at now.
+func (d *DB) ApplyChanges(changes []agent.Change, cursor uint64, caughtUp bool, now time.Time) error {
+	return d.db.Update(func(tx *bolt.Tx) error {
+		members, cards, meta := tx.Bucket(bMembers), tx.Bucket(bCards), tx.Bucket(bMeta)
+		for _, ch := range changes {
+			switch {
+			case ch.Member != nil && ch.Member.Deleted:
+				if err := members.Delete([]byte(ch.Member.ID)); err != nil {
+					return err
+				}
+			case ch.Member != nil:
+				raw, err := json.Marshal(ch.Member)
+				if err != nil {
+					return err
+				}
+				if err := members.Put([]byte(ch.Member.ID), raw); err != nil {
+					return err
+				}
+			case ch.Card != nil && ch.Card.Revoked:
+				if err := cards.Delete([]byte(ch.Card.Number)); err != nil {
+					return err
+				}
+			case ch.Card != nil:
+				if err := cards.Put([]byte(ch.Card.Number), []byte(ch.Card.MemberID)); err != nil {
+					return err
+				}
+			}
+		}
+		if err := meta.Put(kCursor, u64(cursor)); err != nil {
+			return err
+		}
+		if caughtUp {
+			t, _ := now.UTC().MarshalText()
+			return meta.Put(kSyncedAt, t)
+		}
+		return nil
+	})
+}
+
+// ErrUnknown is returned when the replica has no such member or card.
+var ErrUnknown = errors.New("not in the replica")
+
+// Member returns a member from the replica.
+func (d *DB) Member(id string) (agent.Member, error) {
+	var m agent.Member
+	err := d.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bMembers).Get([]byte(id))
+		if raw == nil {
+			return ErrUnknown
+		}
+		return json.Unmarshal(raw, &m)
+	})
+	return m, err
+}
+
+// MemberByCard returns the member a card belongs to.
+func (d *DB) MemberByCard(number string) (agent.Member, error) {
+	var m agent.Member
+	err := d.db.View(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bCards).Get([]byte(number))
+		if id == nil {
+			return ErrUnknown
+		}
+		raw := tx.Bucket(bMembers).Get(id)
+		if raw == nil {
+			return ErrUnknown
+		}
+		return json.Unmarshal(raw, &m)
+	})
+	return m, err
+}
+
+// Events returns recorded events with seq in [from, to], oldest first.
+func (d *DB) Events(from, to uint64) ([]agent.Event, error) {
+	var out []agent.Event
+	err := d.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bEvents).Cursor()
+		for k, v := c.Seek(u64(from)); k != nil && binary.BigEndian.Uint64(k) <= to; k, v = c.Next() {
+			var ev agent.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return err
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	return out, err
+}
