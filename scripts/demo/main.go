@@ -1,0 +1,231 @@
+// Command demo runs the whole system on one machine: it builds and starts
+// a cloud (embedded bbolt storage) and a store agent, creates a brand with
+// members, drives the agent through a simulated scanner on a
+// pseudo-terminal (cards, member codes, a garbled line, scans while the
+// cloud is down) and prints what reached the cloud.
+//
+//	go run ./scripts/demo          (or: make demo)
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
+	"github.com/memberpass/memberpass/scripts/harness"
+	"github.com/memberpass/memberpass/scripts/serialsim"
+)
+
+func main() {
+	keep := flag.Bool("keep", false, "keep the demo's data directory instead of removing it")
+	verbose := flag.Bool("v", false, "show the cloud's and agent's logs")
+	flag.Parse()
+	if err := run(*keep, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "demo failed:", err)
+		os.Exit(1)
+	}
+}
+
+type demo struct {
+	admin   *harness.Admin
+	kiosk   string
+	scanner serialsim.Scanner
+	brand   string
+}
+
+func step(format string, args ...any) { fmt.Printf("\n== "+format+"\n", args...) }
+
+func run(keep, verbose bool) error {
+	dir, err := os.MkdirTemp("", "memberpass-demo")
+	if err != nil {
+		return err
+	}
+	if keep {
+		fmt.Println("data directory:", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	var tee io.Writer
+	if verbose {
+		tee = os.Stderr
+	}
+	ctx := context.Background()
+
+	step("Building the cloud and the agent")
+	bins, err := harness.Build(ctx, filepath.Join(dir, "bin"))
+	if err != nil {
+		return err
+	}
+	cloudAddr, _ := harness.FreeAddr()
+	kioskAddr, _ := harness.FreeAddr()
+	const token = "demo-hq-token"
+	cloudOpts := harness.CloudOptions{DataDir: filepath.Join(dir, "cloud"), Addr: cloudAddr, Token: token, Tee: tee}
+	cloud, err := harness.StartCloud(bins, cloudOpts)
+	if err != nil {
+		return err
+	}
+	defer func() { cloud.Stop(10 * time.Second) }()
+	fmt.Printf("cloud listening on %s (bbolt in %s)\n", cloudAddr, cloudOpts.DataDir)
+
+	admin, err := harness.DialAdmin(cloudAddr, token)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	d := &demo{admin: admin, kiosk: kioskAddr, brand: "cha-demo"}
+
+	step("HQ creates a brand, a store and members")
+	if _, err := admin.CreateBrand(ctx, &pb.CreateBrandRequest{Id: d.brand, Name: "茶小满 Tea Demo", Currency: "CNY"}); err != nil {
+		return err
+	}
+	store, err := admin.CreateStore(ctx, &pb.CreateStoreRequest{BrandId: d.brand, Id: "sh-jingan", Name: "上海静安店"})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("brand %s, store %s, pairing code %s\n", d.brand, store.GetStore().GetId(), store.GetPairingCode())
+	people := []struct{ phone, name, card string }{
+		{"13800138001", "王芳", "6100000001"},
+		{"13800138002", "李雷", "6100000002"},
+		{"13800138003", "韩梅梅", "6100000003"},
+		{"+86 139 0013 8004", "Zhang Wei", "6100000004"},
+	}
+	var members []*pb.Member
+	for _, p := range people {
+		m, err := admin.CreateMember(ctx, &pb.CreateMemberRequest{BrandId: d.brand, Phone: p.phone, Name: p.name, CardNumbers: []string{p.card}})
+		if err != nil {
+			return err
+		}
+		members = append(members, m)
+		fmt.Printf("member %s  %-10s phone %s  card %s\n", m.GetId(), m.GetName(), m.GetPhone(), p.card)
+	}
+
+	step("The agent pairs, opens the scanner (a pseudo-terminal) and pulls its replica")
+	pty, err := serialsim.OpenPTY()
+	if err != nil {
+		return err
+	}
+	defer pty.Close()
+	pty.SetBaud(9600)
+	d.scanner = serialsim.Scanner{Line: pty, Suffix: serialsim.CRLF}
+	agentOpts := harness.AgentOptions{
+		DataDir: filepath.Join(dir, "agent"), Cloud: cloudAddr, PairingCode: store.GetPairingCode(),
+		Scanner: pty.Path, Kiosk: kioskAddr, Extra: []string{"--sync-interval", "300ms"}, Tee: tee,
+	}
+	agent, err := harness.StartAgent(bins, agentOpts)
+	if err != nil {
+		return err
+	}
+	defer func() { agent.Stop(10 * time.Second) }()
+	if err := harness.WaitFor(15*time.Second, "the replica", func() (bool, error) {
+		rep, err := harness.AgentStatus(kioskAddr)
+		return err == nil && rep.ReplicaAgeSeconds >= 0 && len(rep.Devices) == 1 && rep.Devices[0].Connected, err
+	}); err != nil {
+		return err
+	}
+	fmt.Printf("agent serving the kiosk on http://%s, scanner on %s at 9600 baud\n", kioskAddr, pty.Path)
+
+	step("Scans at the counter")
+	code, err := admin.IssueMemberCode(ctx, &pb.IssueMemberCodeRequest{BrandId: d.brand, MemberId: members[0].GetId()})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("member code for %s (%d characters, %.0f ms at 9600 baud): %s...\n",
+		members[0].GetName(), len(code.GetCode()), float64(len(code.GetCode())+2)*10/9600*1000, code.GetCode()[:24])
+	scans := []struct{ label, text string }{
+		{"member code on 王芳's phone", code.GetCode()},
+		{"李雷's card", people[1].card},
+		{"韩梅梅's card", people[2].card},
+		{"an unknown card", "6199999999"},
+		{"a product barcode", "HELLO-1234"},
+		{"王芳's code scanned again later", code.GetCode()},
+	}
+	for _, s := range scans {
+		if err := d.scan(s.label, s.text); err != nil {
+			return err
+		}
+	}
+
+	step("The cloud goes down; the counter keeps working")
+	if err := cloud.Stop(10 * time.Second); err != nil {
+		return err
+	}
+	for _, p := range people[1:] {
+		if err := d.scan(p.name+"'s card (offline)", p.card); err != nil {
+			return err
+		}
+	}
+	rep, err := harness.AgentStatus(kioskAddr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("agent: %d events waiting in the outbox, cloud online: %v\n", rep.Outbox.Pending, rep.Sync.Online)
+
+	step("The cloud comes back; the agent catches up")
+	if cloud, err = harness.StartCloud(bins, cloudOpts); err != nil {
+		return err
+	}
+	if err := harness.WaitFor(30*time.Second, "the outbox to drain", func() (bool, error) {
+		rep, err := harness.AgentStatus(kioskAddr)
+		return err == nil && rep.Outbox.Pending == 0, err
+	}); err != nil {
+		return err
+	}
+	fmt.Println("agent: outbox empty, every event acknowledged")
+
+	step("What reached the cloud")
+	stats, err := admin.GetBrandStats(ctx, &pb.GetBrandStatsRequest{BrandId: d.brand})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("members %d, events %d, visits %d, rejected %d\n", stats.GetMembers(), stats.GetEvents(), stats.GetVisits(), stats.GetRejectedEvents())
+	for _, dev := range stats.GetDevices() {
+		fmt.Printf("device %s (%s) acknowledged up to seq %d\n", dev.GetDeviceId(), dev.GetName(), dev.GetAckedSeq())
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "member\tname\tvisits\tlast visit (UTC)")
+	for _, m := range members {
+		got, err := admin.GetMember(ctx, &pb.GetMemberRequest{BrandId: d.brand, MemberId: m.GetId()})
+		if err != nil {
+			return err
+		}
+		last := "-"
+		if got.GetLastVisitAt() != nil {
+			last = got.GetLastVisitAt().AsTime().Format("15:04:05")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", got.GetId(), got.GetName(), got.GetVisits(), last)
+	}
+	w.Flush()
+	fmt.Println("\ndemo finished: every scan the counter recorded reached the cloud exactly once")
+	return nil
+}
+
+// scan sends one scan and prints what the counter made of it.
+func (d *demo) scan(label, text string) error {
+	before, err := harness.AgentStatus(d.kiosk)
+	if err != nil {
+		return err
+	}
+	if err := d.scanner.Scan(text); err != nil {
+		return err
+	}
+	var rep = before
+	err = harness.WaitFor(10*time.Second, "the scan's result", func() (bool, error) {
+		rep, err = harness.AgentStatus(d.kiosk)
+		return err == nil && len(rep.Recent) > len(before.Recent) || len(rep.Recent) == 50, err
+	})
+	if err != nil {
+		return err
+	}
+	r := rep.Recent[len(rep.Recent)-1]
+	fmt.Printf("%-34s -> %s\n", label, r.String())
+	if r.Refusal != nil {
+		fmt.Printf("%-34s    %s\n", "", r.Refusal.Zh)
+	}
+	return nil
+}
