@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/records"
 	"github.com/memberpass/memberpass/proto/membercode"
 )
 
@@ -22,21 +23,21 @@ func (s *Service) CreateMember(ctx context.Context, brandID, phone, name string,
 	}
 	var m cloud.Member
 	err = s.store.Update(ctx, func(tx cloud.Tx) error {
-		if _, err := tx.Brand(brandID); err != nil {
+		if _, err := records.Brand(tx, brandID); err != nil {
 			return err
 		}
-		if id, err := tx.MemberIDByPhone(brandID, phone); err == nil {
+		if id, err := records.MemberIDByPhone(tx, brandID, phone); err == nil {
 			return cloud.Errorf(cloud.Conflict, "phone %s already belongs to member %s", MaskPhone(phone), id)
 		}
-		n, err := tx.NextID(brandID, "member")
+		n, err := tx.NextSeq(brandID, "member")
 		if err != nil {
 			return err
 		}
 		m = cloud.Member{BrandID: brandID, ID: strconv.FormatUint(n, 10), Phone: phone, Name: name, CreatedAt: s.Now()}
-		if err := tx.PutMember(m); err != nil {
+		if err := records.PutMember(tx, m); err != nil {
 			return err
 		}
-		if _, err := tx.AppendChange(brandID, cloud.ChangeMember, m.ID); err != nil {
+		if _, err := records.AppendChange(tx, brandID, cloud.ChangeMember, m.ID); err != nil {
 			return err
 		}
 		for _, c := range cards {
@@ -54,19 +55,19 @@ func (s *Service) CreateMember(ctx context.Context, brandID, phone, name string,
 
 // bindCard ties a card to a member inside a transaction.
 func bindCard(tx cloud.Tx, m *cloud.Member, number string) error {
-	if c, err := tx.Card(m.BrandID, number); err == nil && !c.Revoked {
+	if c, err := records.Card(tx, m.BrandID, number); err == nil && !c.Revoked {
 		return cloud.Errorf(cloud.Conflict, "card %s already belongs to member %s", number, c.MemberID)
 	} else if err != nil && !cloud.IsNotFound(err) {
 		return err
 	}
-	if err := tx.PutCard(cloud.Card{BrandID: m.BrandID, Number: number, MemberID: m.ID}); err != nil {
+	if err := records.PutCard(tx, cloud.Card{BrandID: m.BrandID, Number: number, MemberID: m.ID}); err != nil {
 		return err
 	}
 	m.Cards = append(m.Cards, number)
-	if err := tx.PutMember(*m); err != nil {
+	if err := records.PutMember(tx, *m); err != nil {
 		return err
 	}
-	_, err := tx.AppendChange(m.BrandID, cloud.ChangeCard, number)
+	_, err := records.AppendChange(tx, m.BrandID, cloud.ChangeCard, number)
 	return err
 }
 
@@ -78,7 +79,7 @@ func (s *Service) AddCard(ctx context.Context, brandID, memberID, number string)
 	var m cloud.Member
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
 		var err error
-		if m, err = tx.Member(brandID, memberID); err != nil {
+		if m, err = records.Member(tx, brandID, memberID); err != nil {
 			return err
 		}
 		return bindCard(tx, &m, number)
@@ -95,12 +96,12 @@ func (s *Service) GetMember(ctx context.Context, brandID, id, phone string) (clo
 			if err != nil {
 				return err
 			}
-			if id, err = tx.MemberIDByPhone(brandID, p); err != nil {
+			if id, err = records.MemberIDByPhone(tx, brandID, p); err != nil {
 				return err
 			}
 		}
 		var err error
-		m, err = tx.Member(brandID, id)
+		m, err = records.Member(tx, brandID, id)
 		return err
 	})
 	return m, err
@@ -115,10 +116,10 @@ func (s *Service) IssueMemberCode(ctx context.Context, brandID, memberID string)
 	var b cloud.Brand
 	err = s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		if b, err = tx.Brand(brandID); err != nil {
+		if b, err = records.Brand(tx, brandID); err != nil {
 			return err
 		}
-		_, err = tx.Member(brandID, memberID)
+		_, err = records.Member(tx, brandID, memberID)
 		return err
 	})
 	if err != nil {
