@@ -259,6 +259,7 @@ func eventToProto(e agent.Event) *pb.Event {
 	if e.Visit != nil {
 		out.Body = &pb.Event_Visit{Visit: &pb.Visit{IdentifiedBy: identificationToProto(e.Visit.IdentifiedBy), IdentifierHint: e.Visit.IdentifierHint}}
 	}
+	offerEventToProto(e, out)
 	return out
 }
 
@@ -279,9 +280,15 @@ func changeFromProto(c *pb.Change) agent.Change {
 	switch b := c.GetBody().(type) {
 	case *pb.Change_Member:
 		m := b.Member
-		out.Member = &agent.Member{ID: m.GetId(), PhoneMasked: m.GetPhoneMasked(), Name: m.GetName(), Visits: m.GetVisits(), Deleted: m.GetDeleted()}
+		out.Member = &agent.Member{
+			ID: m.GetId(), PhoneMasked: m.GetPhoneMasked(), Name: m.GetName(), Visits: m.GetVisits(), Deleted: m.GetDeleted(),
+			TierID: m.GetTierId(), Points: m.GetPoints(), StoredValueFen: m.GetStoredValueFen(), Birthday: m.GetBirthday(),
+			MergedInto: m.GetMergedInto(), Tags: m.GetTags(),
+		}
 	case *pb.Change_Card:
 		out.Card = &agent.CardBinding{Number: b.Card.GetCardNumber(), MemberID: b.Card.GetMemberId(), Revoked: b.Card.GetRevoked()}
+	default:
+		offerChangeFromProto(c, &out)
 	}
 	return out
 }

@@ -26,6 +26,12 @@ var (
 	bMembers = []byte("members")
 	bCards   = []byte("cards")
 	bEvents  = []byte("events")
+	// Coupons by code, an index of them by member ("member\x00code"),
+	// vouchers by code, and counter transactions (idempotency key -> seq).
+	bCoupons         = []byte("coupons")
+	bCouponsByMember = []byte("coupons_by_member")
+	bVouchers        = []byte("vouchers")
+	bTxns            = []byte("txns")
 
 	kIdentity = []byte("identity")
 	kAcked    = []byte("acked_seq")
@@ -33,6 +39,7 @@ var (
 	kCursor   = []byte("cursor")
 	kSyncedAt = []byte("replica_synced_at")
 	kFormat   = []byte("format")
+	kProgram  = []byte("programme")
 )
 
 // formatTag marks a file as this agent's database.
@@ -77,7 +84,7 @@ func Open(path string) (*DB, error) {
 		} else if f := meta.Get(kFormat); string(f) != formatTag {
 			return fmt.Errorf("file format %q, want %q", f, formatTag)
 		}
-		for _, b := range [][]byte{bMeta, bMembers, bCards, bEvents} {
+		for _, b := range [][]byte{bMeta, bMembers, bCards, bEvents, bCoupons, bCouponsByMember, bVouchers, bTxns} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -152,10 +159,23 @@ func (d *DB) writer() {
 		}
 		events := make([]agent.Event, len(group))
 		err := d.db.Update(func(tx *bolt.Tx) error {
-			meta, evb := tx.Bucket(bMeta), tx.Bucket(bEvents)
+			meta, evb, txns := tx.Bucket(bMeta), tx.Bucket(bEvents), tx.Bucket(bTxns)
 			seq := getU64(meta, kLastSeq)
 			for i, r := range group {
 				ev := r.ev
+				if ev.IdempotencyKey != "" {
+					// A transaction settled before (a reload, a double
+					// click) returns its first event instead of a second.
+					if v := txns.Get([]byte(ev.IdempotencyKey)); len(v) == 8 {
+						if err := json.Unmarshal(evb.Get(v), &events[i]); err != nil {
+							return fmt.Errorf("decode event of transaction %s: %w", ev.IdempotencyKey, err)
+						}
+						continue
+					}
+					if err := txns.Put([]byte(ev.IdempotencyKey), u64(seq+1)); err != nil {
+						return err
+					}
+				}
 				seq++
 				ev.Seq = seq
 				id, err := uuid.NewV7()
@@ -262,6 +282,9 @@ func (d *DB) ApplyChanges(changes []agent.Change, cursor uint64, caughtUp bool, 
 	return d.db.Update(func(tx *bolt.Tx) error {
 		members, cards, meta := tx.Bucket(bMembers), tx.Bucket(bCards), tx.Bucket(bMeta)
 		for _, ch := range changes {
+			if err := applyOffer(tx, ch); err != nil {
+				return err
+			}
 			switch {
 			case ch.Member != nil && ch.Member.Deleted:
 				if err := members.Delete([]byte(ch.Member.ID)); err != nil {
