@@ -235,7 +235,7 @@ type CardBinding struct {
 
 // Change is one entry pulled from the cloud's change log.
 type Change struct {
-	Seq    uint64
+	Seq       uint64
 	Member    *Member
 	Card      *CardBinding
 	Coupon    *Coupon

@@ -22,6 +22,7 @@ type Store interface {
 	Record(ctx context.Context, ev agent.Event) (agent.Event, error)
 	Member(id string) (agent.Member, error)
 	MemberByCard(number string) (agent.Member, error)
+	Voucher(code string) (agent.Voucher, error)
 }
 
 // Refusal says why a scan was not accepted, in words for the cashier.
@@ -54,6 +55,9 @@ type Result struct {
 	Member  *agent.Member `json:"member,omitempty"`
 	Event   *agent.Event  `json:"event,omitempty"`
 	Refusal *Refusal      `json:"refusal,omitempty"`
+	// Voucher is a group-buy voucher scanned at the counter: the kiosk
+	// offers to redeem it and, for a walk-in, to join.
+	Voucher *agent.Voucher `json:"voucher,omitempty"`
 	// Repeat marks a scanner's second read of the same scan, ignored.
 	Repeat bool `json:"repeat,omitempty"`
 }
@@ -146,12 +150,22 @@ func (c *Counter) handle(ctx context.Context, text string, now time.Time) Result
 		var err error
 		m, err = c.store.MemberByCard(s.Value)
 		if err != nil {
+			if v, verr := c.store.Voucher(s.Value); verr == nil {
+				res.Voucher = &v
+				c.log.Info("group-buy voucher scanned", "voucher", scan.Hint(s.Value))
+				return res
+			}
 			res.Refusal = &RefuseUnknownCard
 			c.log.Warn("card refused", "reason", res.Refusal.Code, "card", scan.Hint(s.Value))
 			return res
 		}
 		by = agent.ByCard
 	default:
+		if v, err := c.store.Voucher(s.Value); err == nil {
+			res.Voucher = &v
+			c.log.Info("group-buy voucher scanned", "voucher", scan.Hint(s.Value))
+			return res
+		}
 		res.Refusal = &RefuseUnknownScan
 		c.log.Warn("scan refused", "reason", res.Refusal.Code, "length", len(s.Value))
 		return res
@@ -220,6 +234,8 @@ func (r Result) String() string {
 		return "refused: " + r.Refusal.En
 	case r.Event != nil:
 		return fmt.Sprintf("recorded visit seq %d for member %s", r.Event.Seq, r.Member.ID)
+	case r.Voucher != nil:
+		return "group-buy voucher " + r.Voucher.Code
 	}
 	return "ignored repeat"
 }
