@@ -41,6 +41,8 @@ type Service struct {
 	Location *time.Location
 	// IsUnknown tells the store's "not in the replica" error.
 	IsUnknown func(error) bool
+	// OnRecord, if set, is told of each event recorded (to push it soon).
+	OnRecord func(agent.Event)
 }
 
 // New makes a checkout service.
@@ -170,6 +172,9 @@ func (s *Service) record(ctx context.Context, txnID string, ev agent.Event) (Rec
 	got, err := s.store.Record(ctx, ev)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("record %s: %w", ev.Kind, err)
+	}
+	if s.OnRecord != nil {
+		s.OnRecord(got)
 	}
 	// Another request of the same transaction may have won the race.
 	return Receipt{Event: got, Again: !got.OccurredAt.Equal(ev.OccurredAt) || got.Kind != ev.Kind}, nil

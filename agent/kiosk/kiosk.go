@@ -1,5 +1,7 @@
-// Package kiosk serves the agent's local HTTP endpoints on the POS box:
-// the counter's status as JSON and a health check.
+// Package kiosk serves the agent's local pages and HTTP endpoints on the
+// POS box: the counter view (live scans over server-sent events, bill,
+// redemptions, confirm), the manager view, the counter's status as JSON
+// and a health check. Every asset is embedded: the pages work offline.
 package kiosk
 
 import (
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/agent"
+	"github.com/memberpass/memberpass/agent/checkout"
 	"github.com/memberpass/memberpass/agent/cloudsync"
 	"github.com/memberpass/memberpass/agent/counter"
 	"github.com/memberpass/memberpass/agent/serialport"
@@ -21,6 +24,13 @@ type Sources struct {
 	State    func() (agent.SyncState, error)
 	Sync     func() cloudsync.Status
 	Devices  func() []serialport.Status
+	// Checkout settles transactions; nil serves the status API only.
+	Checkout *checkout.Service
+	// Staff are the people who may be on duty at the counter.
+	Staff []Staff
+	// JoinURL is the cloud's join page for this store; its QR code is
+	// the store's "scan to join".
+	JoinURL string
 }
 
 // Server is the kiosk's HTTP handler.
@@ -31,6 +41,8 @@ type Server struct {
 
 	mu     sync.Mutex
 	recent []counter.Result
+	last   *ScanView
+	subs   map[chan []byte]struct{}
 }
 
 // keepRecent is how many scan results the kiosk remembers.
@@ -38,9 +50,10 @@ const keepRecent = 50
 
 // New makes the kiosk handler.
 func New(src Sources, log *slog.Logger) *Server {
-	s := &Server{src: src, log: log, mux: http.NewServeMux()}
+	s := &Server{src: src, log: log, mux: http.NewServeMux(), subs: map[chan []byte]struct{}{}}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /api/status", s.status)
+	s.routes()
 	return s
 }
 
@@ -49,11 +62,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // Observe takes a scan result (wired to counter.Counter.OnResult).
 func (s *Server) Observe(r counter.Result) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.recent = append(s.recent, r)
 	if len(s.recent) > keepRecent {
 		s.recent = s.recent[len(s.recent)-keepRecent:]
 	}
+	s.mu.Unlock()
+	s.announce(r)
 }
 
 // StatusReport is what /api/status answers.

@@ -22,6 +22,9 @@ type config struct {
 	syncEvery   time.Duration
 	clockSkew   time.Duration
 	debounce    time.Duration
+	staff       string
+	joinURL     string
+	timezone    string
 	logLevel    string
 	logFormat   string
 	showVersion bool
@@ -43,6 +46,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.syncEvery, "sync-interval", 5*time.Second, "time between syncs with the cloud when idle")
 	fs.DurationVar(&c.clockSkew, "clock-skew", 2*time.Minute, "how far this till's clock may be off when checking member codes")
 	fs.DurationVar(&c.debounce, "debounce", 2*time.Second, "ignore the same scan read again within this time")
+	fs.StringVar(&c.staff, "staff", "", "staff who may be on duty at the counter, as id:name pairs separated by commas, e.g. \"s01:王芳,s02:Li Lei\"")
+	fs.StringVar(&c.joinURL, "join-url", "", "the cloud's join page for this store (e.g. https://m.example.com/join/<brand>/<store>); its QR code is the store's \"scan to join\"")
+	fs.StringVar(&c.timezone, "timezone", "Asia/Shanghai", "the shop's time zone, for \"today\" and birthday months")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")

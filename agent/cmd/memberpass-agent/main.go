@@ -19,12 +19,14 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // the shop's time zone, even on a box without tzdata
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/memberpass/memberpass/agent"
+	"github.com/memberpass/memberpass/agent/checkout"
 	"github.com/memberpass/memberpass/agent/cloudsync"
 	"github.com/memberpass/memberpass/agent/counter"
 	"github.com/memberpass/memberpass/agent/frame"
@@ -106,9 +108,21 @@ func run(args []string, stderr io.Writer) error {
 	syncer := cloudsync.New(db, syncConn, log)
 	syncer.Interval = c.syncEvery
 
+	staff, err := kiosk.ParseStaff(c.staff)
+	if err != nil {
+		return fmt.Errorf("--staff: %w", err)
+	}
+	loc, err := time.LoadLocation(c.timezone)
+	if err != nil {
+		return fmt.Errorf("--timezone %q: %w", c.timezone, err)
+	}
+	till := checkout.New(db, id, log, func(err error) bool { return errors.Is(err, localstore.ErrUnknown) })
+	till.Location = loc
+	till.OnRecord = func(agent.Event) { syncer.Wake() }
+
 	var readers []*serialport.Reader
 	ks := kiosk.New(kiosk.Sources{
-		Identity: id, State: db.State, Sync: syncer.Status,
+		Identity: id, State: db.State, Sync: syncer.Status, Checkout: till, Staff: staff, JoinURL: c.joinURL,
 		Devices: func() []serialport.Status {
 			out := make([]serialport.Status, len(readers))
 			for i, r := range readers {
