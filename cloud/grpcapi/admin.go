@@ -11,7 +11,8 @@ import (
 
 type adminServer struct {
 	pb.UnimplementedAdminServiceServer
-	svc *loyalty.Service
+	svc           *loyalty.Service
+	memberPageURL string
 }
 
 func (s *adminServer) CreateBrand(ctx context.Context, req *pb.CreateBrandRequest) (*pb.Brand, error) {

@@ -37,6 +37,9 @@ type Config struct {
 	Log     *slog.Logger
 	// AdminToken authorises HQ calls.
 	AdminToken string
+	// MemberPageURL is the public address of the member pages, to give
+	// full card links; empty gives paths only.
+	MemberPageURL string
 }
 
 // NewServer builds a gRPC server with the sync, admin, health and
@@ -52,7 +55,7 @@ func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Ser
 	}, opts...)
 	srv := grpc.NewServer(opts...)
 	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service})
-	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service})
+	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, memberPageURL: cfg.MemberPageURL})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

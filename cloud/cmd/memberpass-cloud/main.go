@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/memberpass/memberpass/cloud/boltstore"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/memberpage"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -34,6 +36,8 @@ type config struct {
 	listen     string
 	dataDir    string
 	adminToken string
+	httpListen string
+	publicURL  string
 	logLevel   string
 	logFormat  string
 	showVer    bool
@@ -53,6 +57,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:7070", "address for the gRPC API (sync for agents, admin for HQ)")
 	fs.StringVar(&c.dataDir, "data-dir", "data/cloud", "directory for the embedded bbolt database and the generated HQ token")
 	fs.StringVar(&c.adminToken, "admin-token", "", "HQ token for the admin API; empty: read or create <data-dir>/admin.token")
+	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page), e.g. 127.0.0.1:7080; empty: not served")
+	fs.StringVar(&c.publicURL, "public-url", "", "public address of the member pages as members reach them (e.g. https://m.example.com), for card links; default http://<http-listen>")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
@@ -132,7 +138,11 @@ func run(args []string, stderr io.Writer) error {
 	defer store.Close()
 
 	svc := loyalty.New(store, log)
-	srv, health := grpcapi.NewServer(grpcapi.Config{Service: svc, Log: log, AdminToken: token})
+	publicURL := c.publicURL
+	if publicURL == "" && c.httpListen != "" {
+		publicURL = "http://" + c.httpListen
+	}
+	srv, health := grpcapi.NewServer(grpcapi.Config{Service: svc, Log: log, AdminToken: token, MemberPageURL: publicURL})
 	lis, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.listen, err)
@@ -141,8 +151,18 @@ func run(args []string, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(lis) }()
+	var pages *http.Server
+	if c.httpListen != "" {
+		hl, err := net.Listen("tcp", c.httpListen)
+		if err != nil {
+			return fmt.Errorf("member pages: listen on %s: %w", c.httpListen, err)
+		}
+		pages = &http.Server{Handler: memberpage.New(svc, log), ReadHeaderTimeout: 5 * time.Second}
+		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)
+		go func() { errc <- pages.Serve(hl) }()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -150,6 +170,11 @@ func run(args []string, stderr io.Writer) error {
 	}
 	log.Info("shutting down: finishing requests in flight")
 	health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	if pages != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		pages.Shutdown(sctx)
+		cancel()
+	}
 	done := make(chan struct{})
 	go func() { srv.GracefulStop(); close(done) }()
 	select {

@@ -2450,6 +2450,112 @@ func (x *ListEventsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type GetMemberCardLinkRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	MemberId      string                 `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMemberCardLinkRequest) Reset() {
+	*x = GetMemberCardLinkRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMemberCardLinkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMemberCardLinkRequest) ProtoMessage() {}
+
+func (x *GetMemberCardLinkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMemberCardLinkRequest.ProtoReflect.Descriptor instead.
+func (*GetMemberCardLinkRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *GetMemberCardLinkRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *GetMemberCardLinkRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+type MemberCardLink struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Path on the cloud's member page server: /card/<brand>/<member>/<token>.
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// Full URL when the cloud knows its public address (--public-url).
+	Url           string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberCardLink) Reset() {
+	*x = MemberCardLink{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberCardLink) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberCardLink) ProtoMessage() {}
+
+func (x *MemberCardLink) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberCardLink.ProtoReflect.Descriptor instead.
+func (*MemberCardLink) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *MemberCardLink) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *MemberCardLink) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
 var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
@@ -2644,7 +2750,13 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\"p\n" +
 	"\x12ListEventsResponse\x122\n" +
 	"\x06events\x18\x01 \x03(\v2\x1a.memberpass.v1.StoredEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xfb\f\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"R\n" +
+	"\x18GetMemberCardLinkRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
+	"\tmember_id\x18\x02 \x01(\tR\bmemberId\"6\n" +
+	"\x0eMemberCardLink\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url2\xd8\r\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -2666,7 +2778,8 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\fIssueCoupons\x12\".memberpass.v1.IssueCouponsRequest\x1a#.memberpass.v1.IssueCouponsResponse\x12K\n" +
 	"\x0eImportVouchers\x12\x1c.memberpass.v1.ImportRequest\x1a\x1b.memberpass.v1.ImportReport\x12Z\n" +
 	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12X\n" +
-	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReportBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
+	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLinkBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -2680,7 +2793,7 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*SetProgrammeRequest)(nil),         // 0: memberpass.v1.SetProgrammeRequest
 	(*GetProgrammeRequest)(nil),         // 1: memberpass.v1.GetProgrammeRequest
@@ -2719,41 +2832,43 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*ListEventsRequest)(nil),           // 34: memberpass.v1.ListEventsRequest
 	(*StoredEvent)(nil),                 // 35: memberpass.v1.StoredEvent
 	(*ListEventsResponse)(nil),          // 36: memberpass.v1.ListEventsResponse
-	(*Programme)(nil),                   // 37: memberpass.v1.Programme
-	(*timestamppb.Timestamp)(nil),       // 38: google.protobuf.Timestamp
-	(*Member)(nil),                      // 39: memberpass.v1.Member
-	(*CouponSnapshot)(nil),              // 40: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                     // 41: memberpass.v1.CouponKind
-	(*Event)(nil),                       // 42: memberpass.v1.Event
-	(Outcome)(0),                        // 43: memberpass.v1.Outcome
+	(*GetMemberCardLinkRequest)(nil),    // 37: memberpass.v1.GetMemberCardLinkRequest
+	(*MemberCardLink)(nil),              // 38: memberpass.v1.MemberCardLink
+	(*Programme)(nil),                   // 39: memberpass.v1.Programme
+	(*timestamppb.Timestamp)(nil),       // 40: google.protobuf.Timestamp
+	(*Member)(nil),                      // 41: memberpass.v1.Member
+	(*CouponSnapshot)(nil),              // 42: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                     // 43: memberpass.v1.CouponKind
+	(*Event)(nil),                       // 44: memberpass.v1.Event
+	(Outcome)(0),                        // 45: memberpass.v1.Outcome
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	37, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	39, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
 	4,  // 1: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
-	38, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
-	38, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
-	39, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	40, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	40, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	41, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
 	8,  // 5: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
 	8,  // 6: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
 	9,  // 7: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
-	40, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	42, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
 	35, // 9: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
-	41, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
-	38, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
-	38, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	43, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	40, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	40, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
 	11, // 13: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
-	40, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
-	38, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	42, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	40, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
 	16, // 16: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
-	38, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	40, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
 	23, // 18: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	38, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	38, // 20: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	38, // 21: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	40, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	40, // 20: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	40, // 21: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
 	32, // 22: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	42, // 23: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	38, // 24: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	43, // 25: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	44, // 23: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	40, // 24: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	45, // 25: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
 	35, // 26: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
 	22, // 27: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
 	24, // 28: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
@@ -2775,28 +2890,30 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	3,  // 44: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
 	17, // 45: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
 	19, // 46: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
-	21, // 47: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	25, // 48: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	39, // 49: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	39, // 50: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	39, // 51: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	30, // 52: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	33, // 53: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	36, // 54: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	37, // 55: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	37, // 56: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	39, // 57: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	5,  // 58: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	39, // 59: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	10, // 60: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	11, // 61: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	13, // 62: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	15, // 63: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	5,  // 64: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	18, // 65: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	20, // 66: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	47, // [47:67] is the sub-list for method output_type
-	27, // [27:47] is the sub-list for method input_type
+	37, // 47: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	21, // 48: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	25, // 49: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	41, // 50: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	41, // 51: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	41, // 52: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	30, // 53: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	33, // 54: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	36, // 55: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	39, // 56: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	39, // 57: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	41, // 58: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	5,  // 59: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	41, // 60: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	10, // 61: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	11, // 62: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	13, // 63: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	15, // 64: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	5,  // 65: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	18, // 66: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	20, // 67: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	38, // 68: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	48, // [48:69] is the sub-list for method output_type
+	27, // [27:48] is the sub-list for method input_type
 	27, // [27:27] is the sub-list for extension type_name
 	27, // [27:27] is the sub-list for extension extendee
 	0,  // [0:27] is the sub-list for field type_name
@@ -2814,7 +2931,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -39,6 +39,7 @@ const (
 	AdminService_ImportVouchers_FullMethodName       = "/memberpass.v1.AdminService/ImportVouchers"
 	AdminService_ListConflicts_FullMethodName        = "/memberpass.v1.AdminService/ListConflicts"
 	AdminService_RunMaintenance_FullMethodName       = "/memberpass.v1.AdminService/RunMaintenance"
+	AdminService_GetMemberCardLink_FullMethodName    = "/memberpass.v1.AdminService/GetMemberCardLink"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -80,6 +81,9 @@ type AdminServiceClient interface {
 	// RunMaintenance reviews tiers and expires points and coupons now (the
 	// cloud also runs it on a schedule).
 	RunMaintenance(ctx context.Context, in *RunMaintenanceRequest, opts ...grpc.CallOption) (*MaintenanceReport, error)
+	// GetMemberCardLink returns the private link of a member's card page,
+	// to send to the member.
+	GetMemberCardLink(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error)
 }
 
 type adminServiceClient struct {
@@ -290,6 +294,16 @@ func (c *adminServiceClient) RunMaintenance(ctx context.Context, in *RunMaintena
 	return out, nil
 }
 
+func (c *adminServiceClient) GetMemberCardLink(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MemberCardLink)
+	err := c.cc.Invoke(ctx, AdminService_GetMemberCardLink_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -329,6 +343,9 @@ type AdminServiceServer interface {
 	// RunMaintenance reviews tiers and expires points and coupons now (the
 	// cloud also runs it on a schedule).
 	RunMaintenance(context.Context, *RunMaintenanceRequest) (*MaintenanceReport, error)
+	// GetMemberCardLink returns the private link of a member's card page,
+	// to send to the member.
+	GetMemberCardLink(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -398,6 +415,9 @@ func (UnimplementedAdminServiceServer) ListConflicts(context.Context, *ListConfl
 }
 func (UnimplementedAdminServiceServer) RunMaintenance(context.Context, *RunMaintenanceRequest) (*MaintenanceReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method RunMaintenance not implemented")
+}
+func (UnimplementedAdminServiceServer) GetMemberCardLink(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMemberCardLink not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -780,6 +800,24 @@ func _AdminService_RunMaintenance_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetMemberCardLink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMemberCardLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetMemberCardLink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetMemberCardLink_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetMemberCardLink(ctx, req.(*GetMemberCardLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -866,6 +904,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RunMaintenance",
 			Handler:    _AdminService_RunMaintenance_Handler,
+		},
+		{
+			MethodName: "GetMemberCardLink",
+			Handler:    _AdminService_GetMemberCardLink_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

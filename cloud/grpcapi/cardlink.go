@@ -1,0 +1,20 @@
+package grpcapi
+
+import (
+	"context"
+	"strings"
+
+	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
+)
+
+func (s *adminServer) GetMemberCardLink(ctx context.Context, req *pb.GetMemberCardLinkRequest) (*pb.MemberCardLink, error) {
+	path, err := s.svc.CardLinkPath(ctx, req.GetBrandId(), req.GetMemberId())
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.MemberCardLink{Path: path}
+	if s.memberPageURL != "" {
+		out.Url = strings.TrimRight(s.memberPageURL, "/") + path
+	}
+	return out, nil
+}

@@ -1,0 +1,67 @@
+package loyalty
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"strings"
+
+	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/records"
+)
+
+// A member's card page link is /card/<brand>/<member>/<token>: the token is
+// an HMAC of brand and member under a key derived from the brand's secret
+// member-code key, so it is unguessable, needs no storage, and changes
+// only if the brand's key does.
+
+var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func cardLinkToken(b cloud.Brand, memberID string) string {
+	seed := sha256.Sum256(append([]byte("memberpass/card-link/v1\x00"), b.MemberCodeKey.Seed()...))
+	mac := hmac.New(sha256.New, seed[:])
+	mac.Write([]byte(b.ID + "\x00" + memberID))
+	return strings.ToLower(tokenEncoding.EncodeToString(mac.Sum(nil)[:20]))
+}
+
+// CardLinkPath returns the private path of a member's card page.
+func (s *Service) CardLinkPath(ctx context.Context, brandID, memberID string) (string, error) {
+	var b cloud.Brand
+	err := s.store.View(ctx, func(tx cloud.Tx) error {
+		var err error
+		if b, err = records.Brand(tx, brandID); err != nil {
+			return err
+		}
+		_, err = records.Member(tx, brandID, memberID)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return "/card/" + brandID + "/" + memberID + "/" + cardLinkToken(b, memberID), nil
+}
+
+// MemberByCardLink returns the member a card page link belongs to. A
+// wrong token and an unknown member look the same to the caller.
+func (s *Service) MemberByCardLink(ctx context.Context, brandID, memberID, token string) (cloud.Brand, cloud.Member, error) {
+	var (
+		b cloud.Brand
+		m cloud.Member
+	)
+	fail := cloud.Errorf(cloud.NotFound, "no such member card")
+	err := s.store.View(ctx, func(tx cloud.Tx) error {
+		var err error
+		if b, err = records.Brand(tx, brandID); err != nil {
+			return fail
+		}
+		if !hmac.Equal([]byte(cardLinkToken(b, memberID)), []byte(strings.ToLower(token))) {
+			return fail
+		}
+		if m, err = records.Member(tx, brandID, memberID); cloud.IsNotFound(err) {
+			return fail
+		}
+		return err
+	})
+	return b, m, err
+}

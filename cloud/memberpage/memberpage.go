@@ -1,0 +1,163 @@
+// Package memberpage serves the pages members open on their phones: their
+// card (a short-lived member QR code that refreshes itself, tier, points,
+// stored value, coupons), reached by a private link, and the brand's join
+// page, reached by a store's "scan to join" QR code.
+package memberpage
+
+import (
+	"context"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/loyalty"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// Server is the member page HTTP handler.
+type Server struct {
+	svc *loyalty.Service
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New makes the handler.
+func New(svc *loyalty.Service, log *slog.Logger) *Server {
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux()}
+	static, _ := fs.Sub(webFS, "web")
+	page := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-cache")
+			w.Header().Set("Referrer-Policy", "no-referrer") // the card link is private
+			w.Header().Set("X-Robots-Tag", "noindex")
+			http.ServeFileFS(w, r, static, name)
+		}
+	}
+	s.mux.HandleFunc("GET /card/{brand}/{member}/{token}", page("card.html"))
+	s.mux.HandleFunc("GET /join/{brand}/{store}", page("join.html"))
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /api/card/{brand}/{member}/{token}", s.card)
+	s.mux.HandleFunc("POST /api/join/{brand}/{store}", s.join)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Card is what the card page shows.
+type Card struct {
+	Brand string `json:"brand"`
+	Member
+	// Code is the member code, QR its PNG as a data URL; refresh before
+	// ExpiresAt.
+	Code       string    `json:"code"`
+	QR         string    `json:"qr"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	ServerTime time.Time `json:"server_time"`
+	TTLSeconds int       `json:"ttl_seconds"`
+}
+
+func (s *Server) card(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	b, m, err := s.svc.MemberByCardLink(ctx, r.PathValue("brand"), r.PathValue("member"), r.PathValue("token"))
+	if err != nil {
+		s.fail(w, "member card", err)
+		return
+	}
+	code, exp, err := s.svc.IssueMemberCode(ctx, b.ID, m.ID)
+	if err != nil {
+		s.fail(w, "issue member code", err)
+		return
+	}
+	png, err := qrcode.Encode(code, qrcode.Low, 360)
+	if err != nil {
+		s.fail(w, "draw member code", err)
+		return
+	}
+	c := Card{
+		Brand: b.Name, Member: memberOf(ctx, s.svc, m), Code: code,
+		QR:        "data:image/png;base64," + base64.StdEncoding.EncodeToString(png),
+		ExpiresAt: exp, ServerTime: s.svc.Now(), TTLSeconds: int(s.svc.MemberCodeTTL / time.Second),
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	writeJSON(w, http.StatusOK, c)
+}
+
+// JoinForm is what the join page sends.
+type JoinForm struct {
+	Phone   string `json:"phone"`
+	Name    string `json:"name"`
+	Consent bool   `json:"consent"`
+	Staff   string `json:"staff"`
+	Voucher string `json:"voucher"`
+}
+
+// Joined answers a join.
+type Joined struct {
+	MemberID string `json:"member_id"`
+	CardPath string `json:"card_path"`
+}
+
+func (s *Server) join(w http.ResponseWriter, r *http.Request) {
+	var f JoinForm
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10))
+	if err := dec.Decode(&f); err != nil {
+		writeJSON(w, http.StatusBadRequest, problem{Zh: "提交内容有误，请刷新页面后重试。", En: "The form could not be read. Reload the page and try again."})
+		return
+	}
+	ctx := r.Context()
+	m, err := s.svc.Join(ctx, loyalty.JoinRequest{
+		BrandID: r.PathValue("brand"), StoreID: r.PathValue("store"), StaffID: f.Staff, VoucherCode: f.Voucher,
+		Phone: f.Phone, Name: f.Name, Consent: f.Consent,
+	})
+	if err != nil {
+		s.fail(w, "join", err)
+		return
+	}
+	path, err := s.svc.CardLinkPath(ctx, r.PathValue("brand"), m.ID)
+	if err != nil {
+		s.fail(w, "card link", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Joined{MemberID: m.ID, CardPath: path})
+}
+
+type problem struct {
+	Code string `json:"code"`
+	Zh   string `json:"zh"`
+	En   string `json:"en"`
+}
+
+func (s *Server) fail(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	switch cloud.ErrorCode(err) {
+	case cloud.NotFound:
+		writeJSON(w, http.StatusNotFound, problem{Code: "not_found", Zh: "链接无效或已失效，请向门店或客服索取新的会员卡链接。", En: "This link is not valid. Ask the store or customer service for a new card link."})
+	case cloud.Conflict:
+		writeJSON(w, http.StatusConflict, problem{Code: "conflict", Zh: "这个手机号已经是会员了，请直接向店员出示手机号。", En: "This phone number is already a member. Give the number to the cashier."})
+	case cloud.Invalid:
+		writeJSON(w, http.StatusBadRequest, problem{Code: "invalid", Zh: "填写有误：" + cloud.ErrorMessage(err), En: "Please check the form: " + cloud.ErrorMessage(err)})
+	default:
+		s.log.Error("member page: "+what, "err", err)
+		writeJSON(w, http.StatusInternalServerError, problem{Code: "internal", Zh: "服务暂时不可用，请稍后再试。", En: "The service is unavailable. Try again shortly."})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
