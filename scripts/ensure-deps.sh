@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs (from Debian's packages) and starts what the tests need, where
-# missing: protoc, PostgreSQL, Chromium. Safe to run again and again.
+# missing: protoc, PostgreSQL, Chromium (with a Chinese font). Safe to run again and again.
 set -euo pipefail
 
 need=()
 command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+# Chinese glyphs for the kiosk's browser tests and screenshots.
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "ensure-deps: installing ${need[*]}"
 	sudo=""

@@ -166,6 +166,7 @@ function renderBill() {
       kids.push(el("button", { class: "primary big", id: "confirm", disabled: busy || !S.quote || !!S.quoteErr, onclick: confirmCheckout },
         busy ? t("recording") : t("confirm")));
       kids.push(topUpBox());
+      kids.push(el("div", { class: "actions" }, el("button", { id: "next", disabled: busy, onclick: clearCounter }, t("nextCustomer"))));
     }
   } else {
     kids.push(el("div", { class: "idle" }, el("button", { class: "big", id: "enrol-open", onclick: () => openEnrol("") }, t("enrolByPhone"))));
@@ -378,7 +379,12 @@ async function boot() {
   }
   render();
   connectStream();
-  setInterval(async () => { await refreshState(); render(); }, 3000);
+  setInterval(async () => {
+    await refreshState();
+    // Balances change as pending events reach the cloud and the replica catches up.
+    if (S.txn && S.txn.status === "editing" && !S.quote) await refreshAccount();
+    render();
+  }, 3000);
 }
 window.render = render;
 boot();

@@ -38,6 +38,7 @@ type config struct {
 	adminToken string
 	httpListen string
 	publicURL  string
+	codeTTL    time.Duration
 	logLevel   string
 	logFormat  string
 	showVer    bool
@@ -59,6 +60,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.adminToken, "admin-token", "", "HQ token for the admin API; empty: read or create <data-dir>/admin.token")
 	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page), e.g. 127.0.0.1:7080; empty: not served")
 	fs.StringVar(&c.publicURL, "public-url", "", "public address of the member pages as members reach them (e.g. https://m.example.com), for card links; default http://<http-listen>")
+	fs.DurationVar(&c.codeTTL, "member-code-ttl", 60*time.Second, "how long a member QR code stays valid; the card page refreshes it half-way")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
@@ -138,6 +140,10 @@ func run(args []string, stderr io.Writer) error {
 	defer store.Close()
 
 	svc := loyalty.New(store, log)
+	if c.codeTTL < 2*time.Second {
+		return fmt.Errorf("--member-code-ttl %s: want at least 2s", c.codeTTL)
+	}
+	svc.MemberCodeTTL = c.codeTTL
 	publicURL := c.publicURL
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen

@@ -1,0 +1,445 @@
+package kiosktest
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
+	"github.com/memberpass/memberpass/scripts/harness"
+	"github.com/memberpass/memberpass/scripts/serialsim"
+)
+
+var screenshots = flag.Bool("screenshots", false, "write the screenshots to docs/screenshots (for the README)")
+
+var bins harness.Binaries
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "memberpass-kiosk-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	bins, err = harness.Build(ctx, dir)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	token = "kiosk-hq-token"
+	brand = "kiosk-brand"
+	store = "shop-1"
+)
+
+// shop is a cloud with member pages, a paired agent with a scanner on a
+// pty, and a browser.
+type shop struct {
+	t        *testing.T
+	dir      string
+	addr     string
+	http     string
+	kiosk    string
+	cloud    *harness.Process
+	agent    *harness.Process
+	admin    *harness.Admin
+	scanner  serialsim.Scanner
+	members  []*pb.Member
+	browser  *Browser
+	shotsDir string
+}
+
+func newShop(t *testing.T) *shop {
+	t.Helper()
+	chromium, err := FindChromium()
+	if err != nil {
+		t.Fatal(err) // a missing browser fails the test: make deps installs it
+	}
+	s := &shop{t: t, dir: t.TempDir()}
+	for _, a := range []*string{&s.addr, &s.http, &s.kiosk} {
+		if *a, err = harness.FreeAddr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.startCloud()
+	t.Cleanup(func() { stopOrKill(s.cloud) })
+	if s.admin, err = harness.DialAdmin(s.addr, token); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.admin.Close() })
+	ctx := context.Background()
+	if _, err := s.admin.CreateBrand(ctx, &pb.CreateBrandRequest{Id: brand, Name: "茶语", Currency: "CNY"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.admin.CreateStore(ctx, &pb.CreateStoreRequest{BrandId: brand, Id: store, Name: "人民广场店"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"李娜", "王强"} {
+		m, err := s.admin.CreateMember(ctx, &pb.CreateMemberRequest{BrandId: brand, Phone: fmt.Sprintf("1390000%04d", i), Name: name, CardNumbers: []string{cardOf(i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.members = append(s.members, m)
+	}
+	pty, err := serialsim.OpenPTY()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pty.Close() })
+	pty.SetBaud(9600)
+	s.scanner = serialsim.Scanner{Line: pty, Suffix: serialsim.CRLF}
+	s.agent, err = harness.StartAgent(bins, harness.AgentOptions{
+		DataDir: filepath.Join(s.dir, "agent"), Cloud: s.addr, PairingCode: st.GetPairingCode(), Scanner: pty.Path, Kiosk: s.kiosk,
+		Extra: []string{"--sync-interval", "200ms", "--debounce", "1ms", "--staff", "s01:王芳,s02:Li Lei",
+			"--join-url", "http://" + s.http + "/join/" + brand + "/" + store},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("agent log:\n%s", s.agent.Log.String())
+		}
+		stopOrKill(s.agent)
+	})
+	err = harness.WaitFor(15*time.Second, "the replica to hold the members", func() (bool, error) {
+		rep, err := harness.AgentStatus(s.kiosk)
+		return err == nil && rep.ReplicaAgeSeconds >= 0, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.browser, err = StartBrowser(chromium, filepath.Join(s.dir, "chromium-profile"), t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.browser.Close)
+	s.shotsDir = t.TempDir()
+	if *screenshots {
+		root, err := harness.ModuleRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.shotsDir = filepath.Join(root, "docs", "screenshots")
+		if err := os.MkdirAll(s.shotsDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func (s *shop) startCloud() {
+	s.t.Helper()
+	var err error
+	s.cloud, err = harness.StartCloud(bins, harness.CloudOptions{
+		DataDir: filepath.Join(s.dir, "cloud"), Addr: s.addr, Token: token,
+		Extra: []string{"--http-listen", s.http, "--member-code-ttl", "4s"},
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func stopOrKill(p *harness.Process) {
+	if done, _ := p.Exited(); !done {
+		if p.Stop(10*time.Second) != nil {
+			p.Kill()
+		}
+	}
+}
+
+func cardOf(i int) string { return fmt.Sprintf("66000%05d", i) }
+
+// do runs browser actions with a deadline.
+func (s *shop) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.browser.Ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		s.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// waitJS polls a JavaScript predicate in the page until it is true.
+func (s *shop) waitJS(what, expr string) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.browser.Ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(12*time.Second))); err != nil {
+		body, _ := chromedp.Run(s.browser.Ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		s.t.Fatalf("waiting for %s (%s): %v\npage text:\n%s", what, expr, err, body)
+	}
+}
+
+// text returns an element's text.
+func (s *shop) text(sel string) string {
+	s.t.Helper()
+	v, err := chromedp.Run(s.browser.Ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||""`, sel)))
+	if err != nil {
+		s.t.Fatalf("read %s: %v", sel, err)
+	}
+	return v
+}
+
+// fill sets an input's value as typing would, firing its input event.
+func fill(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, sel, value))(ctx, t)
+		return err
+	})
+}
+
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(sel))
+}
+
+// shot saves a screenshot of the viewport.
+func (s *shop) shot(name string) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.browser.Ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		s.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if len(png) < 1000 || string(png[1:4]) != "PNG" {
+		s.t.Fatalf("screenshot %s is not a PNG (%d bytes)", name, len(png))
+	}
+	if err := os.WriteFile(filepath.Join(s.shotsDir, name), png, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *shop) scan(data string) {
+	s.t.Helper()
+	if err := s.scanner.Scan(data); err != nil {
+		s.t.Fatalf("scan %q: %v", data, err)
+	}
+}
+
+func (s *shop) getJSON(url string, v any) int {
+	s.t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil {
+		json.NewDecoder(resp.Body).Decode(v)
+	}
+	return resp.StatusCode
+}
+
+// TestCounterToCloud drives the counter page from a scan on the serial
+// line to a confirmed redemption that reaches the cloud, then the
+// refusals, enrolment, the manager view and the member's pages.
+func TestCounterToCloud(t *testing.T) {
+	s := newShop(t)
+	kiosk := "http://" + s.kiosk
+	ctx := context.Background()
+	t.Logf("browser: %s", s.browser.Path)
+
+	s.do("open the counter page", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(kiosk+"/"), chromedp.WaitVisible(chromedp.CSS("#idle")))
+	s.waitJS("the live stream to connect and the store to show", `((document.getElementById("store-name")||{}).innerText||"").includes("人民广场店")`)
+	s.shot("kiosk-idle.png")
+	s.do("choose the staff on duty", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(() => { const e = document.getElementById("staff-select"); e.value = "s01"; e.dispatchEvent(new Event("change")); return true; })()`)(ctx, t)
+		return err
+	}))
+
+	// A card swiped on the serial scanner shows the member at once, live.
+	s.scan(cardOf(0))
+	s.waitJS("the member to appear live", `document.getElementById("member-name") && ((document.getElementById("member-name")||{}).innerText||"") === "李娜"`)
+	if got := s.text(".who .phone"); got != "139****0000" {
+		t.Errorf("masked phone = %q", got)
+	}
+
+	// The shop's internet goes down: the counter carries on.
+	if err := s.cloud.Stop(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	s.waitJS("the counter to show it is offline", `((document.getElementById("net")||{}).innerText||"").includes("离线")`)
+
+	// Top up 500 yuan; the balance shows it at once (replica + pending).
+	s.do("top up", click("#topup-box summary"), fill("#topup", "500"), click("#topup-submit"))
+	s.waitJS("the top-up to be recorded", `!!document.getElementById("topup-done")`)
+	s.waitJS("the stored value to include the top-up", `((document.getElementById("member-sv")||{}).innerText||"").includes("500.00")`)
+
+	// A bill with stored value: the page quotes it as the cashier types.
+	s.do("enter the bill", fill("#bill", "128.50"))
+	s.waitJS("the quote", `document.getElementById("to-pay") && ((document.getElementById("to-pay")||{}).innerText||"") === "¥128.50"`)
+	s.do("pay part from stored value", fill("#sv", "100"))
+	s.waitJS("the quote with stored value", `((document.getElementById("to-pay")||{}).innerText||"") === "¥28.50"`)
+	// Too much stored value: a plain sentence beside the field.
+	s.do("over-pay from stored value", fill("#sv", "600"))
+	s.waitJS("the stored value refusal", `((document.getElementById("sv-err")||{}).innerText||"").includes("储值")`)
+	if !strings.Contains(s.text("#sv-err"), "余额") && !strings.Contains(s.text("#sv-err"), "应付") {
+		t.Errorf("stored value refusal = %q", s.text("#sv-err"))
+	}
+	s.do("fix the stored value", fill("#sv", "100"))
+	s.waitJS("the quote again", `((document.getElementById("to-pay")||{}).innerText||"") === "¥28.50" && !(document.getElementById("confirm")||{}).disabled`)
+
+	// A reload mid-transaction keeps it.
+	txn, err := chromedp.Run(s.browser.Ctx, chromedp.Evaluate[string](`JSON.parse(localStorage.getItem("mp.txn")).id`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.do("reload mid-transaction", chromedp.Reload())
+	s.waitJS("the transaction restored", `document.getElementById("bill") && (document.getElementById("bill")||{}).value === "128.50" && (document.getElementById("sv")||{}).value === "100" && ((document.getElementById("member-name")||{}).innerText||"") === "李娜"`)
+	s.waitJS("the quote restored", `document.getElementById("to-pay") && ((document.getElementById("to-pay")||{}).innerText||"") === "¥28.50"`)
+	s.shot("kiosk-member.png")
+
+	s.do("confirm", click("#confirm"))
+	s.waitJS("recorded", `!!document.getElementById("recorded")`)
+	if got := s.text("#recorded"); !strings.Contains(got, "已记录") {
+		t.Errorf("recorded notice = %q", got)
+	}
+	s.shot("kiosk-recorded.png")
+
+	// Durable: the agent knows the transaction; a second confirm of the
+	// same transaction (double click, reload) records nothing new.
+	var rec struct {
+		Event struct {
+			ID       string
+			Seq      uint64
+			Purchase struct{ BillFen, StoredValueFen, PaidOtherFen int64 }
+		} `json:"event"`
+	}
+	if code := s.getJSON(kiosk+"/api/transactions/"+txn, &rec); code != http.StatusOK {
+		t.Fatalf("transaction %s: status %d", txn, code)
+	}
+	if p := rec.Event.Purchase; p.BillFen != 12850 || p.StoredValueFen != 10000 || p.PaidOtherFen != 2850 {
+		t.Errorf("recorded purchase = %+v", p)
+	}
+	again, err := http.Post(kiosk+"/api/checkout", "application/json", strings.NewReader(fmt.Sprintf(`{"txn_id":%q,"member_id":%q,"bill_fen":12850,"stored_value_fen":10000}`, txn, s.members[0].GetId())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec2 struct {
+		Event struct{ Seq uint64 } `json:"event"`
+		Again bool                 `json:"again"`
+	}
+	json.NewDecoder(again.Body).Decode(&rec2)
+	again.Body.Close()
+	if rec2.Event.Seq != rec.Event.Seq || !rec2.Again {
+		t.Errorf("second checkout of %s recorded seq %d (again %v), want the first, seq %d", txn, rec2.Event.Seq, rec2.Again, rec.Event.Seq)
+	}
+
+	// The network comes back; the purchase reaches the cloud.
+	s.startCloud()
+	err = harness.WaitFor(15*time.Second, "the purchase in the cloud", func() (bool, error) {
+		resp, err := s.admin.ListEvents(ctx, &pb.ListEventsRequest{BrandId: brand, Limit: 1000})
+		if err != nil {
+			return false, err
+		}
+		for _, e := range resp.GetEvents() {
+			if e.GetEvent().GetId() == rec.Event.ID {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Refusals are plain sentences: an unknown card, a replayed code.
+	s.do("next customer", click("#next"))
+	s.waitJS("the idle counter", `!!document.getElementById("idle")`)
+	s.scan("6600099999")
+	s.waitJS("the unknown card refusal", `document.getElementById("refusal") && ((document.getElementById("refusal")||{}).innerText||"").includes("此卡未登记")`)
+	s.shot("kiosk-refusal.png")
+	code, err := s.admin.IssueMemberCode(ctx, &pb.IssueMemberCodeRequest{BrandId: brand, MemberId: s.members[1].GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.scan(code.GetCode())
+	s.waitJS("the member of the code", `document.getElementById("member-name") && ((document.getElementById("member-name")||{}).innerText||"") === "王强"`)
+	s.scan(code.GetCode())
+	s.waitJS("the replayed code refusal", `document.getElementById("refusal") && ((document.getElementById("refusal")||{}).innerText||"").includes("已使用过")`)
+
+	// Enrolment at the counter: the form says what is wrong, then records.
+	s.do("next customer", click("#next"), click("#enrol-open"), chromedp.WaitVisible(chromedp.CSS("#enrol-phone")),
+		fill("#enrol-phone", "12345"), click("#enrol-submit"))
+	s.waitJS("the phone error", `((document.getElementById("enrol-phone-err")||{}).innerText||"").includes("11 位")`)
+	s.waitJS("the consent error", `((document.getElementById("enrol-consent-err")||{}).innerText||"") !== ""`)
+	s.do("enrol", fill("#enrol-phone", "+86 137 0000 1234"), fill("#enrol-name", "赵敏"), click("#enrol-consent"), click("#enrol-submit"))
+	s.waitJS("the enrolment recorded", `!!document.getElementById("enrolled")`)
+
+	// The manager view sums the day.
+	s.do("open the manager view", chromedp.Navigate(kiosk+"/manager"))
+	s.waitJS("today's numbers", `document.getElementById("today-sales") && ((document.getElementById("today-sales")||{}).innerText||"") === "¥128.50" && ((document.getElementById("today-new")||{}).innerText||"") === "1"`)
+	s.waitJS("the device and sync state", `document.querySelector("#devices tr") && document.querySelector("#devices tr").innerText.includes("已连接") && ((document.getElementById("sync-online")||{}).innerText||"") === "在线"`)
+	if v := s.text("#today-visits"); v != "2" {
+		t.Errorf("visits today = %q, want 2 (a card and a member code)", v)
+	}
+	if v := s.text("#today-sv"); v != "¥100.00" {
+		t.Errorf("stored value paid today = %q", v)
+	}
+	if r := s.text("#devices .refused"); r == "" {
+		t.Errorf("no refused-frames count shown")
+	}
+	s.waitJS("the join QR code", `(document.getElementById("store-join-qr")||{}).naturalWidth > 100`)
+	s.shot("kiosk-manager.png")
+
+	// The member's card on a phone: the QR code refreshes itself.
+	link, err := s.admin.GetMemberCardLink(ctx, &pb.GetMemberCardLinkRequest{BrandId: brand, MemberId: s.members[0].GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(link.GetUrl(), "http://"+s.http+"/card/") {
+		t.Fatalf("card link = %q", link.GetUrl())
+	}
+	if code := s.getJSON("http://"+s.http+"/api/card/"+brand+"/"+s.members[0].GetId()+"/wrongtoken", nil); code != http.StatusNotFound {
+		t.Errorf("card with a wrong token: status %d, want 404", code)
+	}
+	s.do("open the card page on a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), chromedp.Navigate(link.GetUrl()))
+	s.waitJS("the member code QR", `document.getElementById("qr").dataset.code && document.getElementById("qr").naturalWidth > 100 && ((document.getElementById("name")||{}).innerText||"") === "李娜"`)
+	first, err := chromedp.Run(s.browser.Ctx, chromedp.Evaluate[string](`document.getElementById("qr").dataset.code`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.shot("member-card.png")
+	s.waitJS("the QR code to refresh before it expires", fmt.Sprintf(`document.getElementById("qr").dataset.code !== %q && ((document.getElementById("error")||{}).innerText||"") === ""`, first))
+	// The refreshed code is a genuine member code: the counter takes it.
+	next, _ := chromedp.Run(s.browser.Ctx, chromedp.Evaluate[string](`document.getElementById("qr").dataset.code`))
+	s.scan(next)
+	err = harness.WaitFor(10*time.Second, "the counter to take the refreshed code", func() (bool, error) {
+		rep, err := harness.AgentStatus(s.kiosk)
+		if err != nil || len(rep.Recent) == 0 {
+			return false, err
+		}
+		last := rep.Recent[len(rep.Recent)-1]
+		return last.Event != nil && last.Member != nil && last.Member.ID == s.members[0].GetId(), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The join page the store's QR code leads to.
+	s.do("open the join page", chromedp.Navigate("http://"+s.http+"/join/"+brand+"/"+store+"?staff=s01"), chromedp.WaitVisible(chromedp.CSS("#phone")),
+		click("#submit"))
+	s.waitJS("the join form errors", `((document.getElementById("phone-err")||{}).innerText||"") !== "" && ((document.getElementById("consent-err")||{}).innerText||"") !== ""`)
+	s.shot("member-join.png")
+	s.do("join", fill("#phone", "13600001111"), fill("#name", "周杰"), click("#consent"), click("#submit"))
+	s.waitJS("joined", `!document.getElementById("done").classList.contains("hidden")`)
+	if _, err := s.admin.GetMember(ctx, &pb.GetMemberRequest{BrandId: brand, Phone: "13600001111"}); err != nil {
+		t.Errorf("member who joined on the join page: %v", err)
+	}
+}
