@@ -27,7 +27,7 @@ func TestPushEventsExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := svc.CreateMember(ctx, "tea", "13800138000", "Li", nil)
+	m, err := svc.CreateMember(ctx, "tea", loyalty.NewMember{Phone: "13800138000", Name: "Li"})
 	if err != nil {
 		t.Fatal(err)
 	}

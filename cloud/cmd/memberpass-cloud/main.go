@@ -37,6 +37,7 @@ type config struct {
 	logLevel    string
 	logFormat   string
 	showVer     bool
+	maintain    time.Duration
 }
 
 func main() {
@@ -57,6 +58,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.adminToken, "admin-token", "", "HQ token for the admin API; empty: read or create <data-dir>/admin.token")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: memberpass-cloud [flags]\n\nThe central service of the memberpass loyalty system.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_DATA_DIR.\n\nFlags:\n")
@@ -147,6 +149,9 @@ func run(args []string, stderr io.Writer) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()
+	if c.maintain > 0 {
+		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
