@@ -28,6 +28,10 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 		if err != nil {
 			return err
 		}
+		b, err := records.Brand(tx, dev.BrandID)
+		if err != nil {
+			return err
+		}
 		now := s.Now()
 		for _, ev := range events {
 			if ev.Seq > d.AckedSeq+1 {
@@ -47,7 +51,7 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 				res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 			default:
 				ev.DeviceID = d.ID
-				res.Outcome, res.Reason, err = s.apply(tx, d, ev)
+				res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
 				if err != nil {
 					return fmt.Errorf("apply event %s: %w", ev.ID, err)
 				}
