@@ -28,6 +28,10 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 		if err != nil {
 			return err
 		}
+		b, err := records.Brand(tx, dev.BrandID)
+		if err != nil {
+			return err
+		}
 		now := s.Now()
 		for _, ev := range events {
 			if ev.Seq > d.AckedSeq+1 {
@@ -47,7 +51,7 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 				res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 			default:
 				ev.DeviceID = d.ID
-				res.Outcome, res.Reason, err = s.apply(tx, d, ev)
+				res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
 				if err != nil {
 					return fmt.Errorf("apply event %s: %w", ev.ID, err)
 				}
@@ -76,41 +80,14 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 	return acked, results, nil
 }
 
-// apply turns one new event into state. A returned error aborts the whole
-// push (storage trouble); a rejection is an outcome, not an error.
-func (s *Service) apply(tx cloud.Tx, d cloud.Device, ev cloud.Event) (cloud.Outcome, string, error) {
-	if ev.StoreID != d.StoreID {
-		return cloud.Rejected, fmt.Sprintf("event says store %q but device belongs to store %q", ev.StoreID, d.StoreID), nil
-	}
-	switch ev.Kind {
-	case cloud.EventVisit:
-		m, err := records.Member(tx, d.BrandID, ev.MemberID)
-		if cloud.IsNotFound(err) {
-			return cloud.Rejected, fmt.Sprintf("member %q does not exist", ev.MemberID), nil
-		} else if err != nil {
-			return "", "", err
-		}
-		m.Visits++
-		if ev.OccurredAt.After(m.LastVisitAt) {
-			m.LastVisitAt = ev.OccurredAt
-		}
-		if err := records.PutMember(tx, m); err != nil {
-			return "", "", err
-		}
-		if _, err := records.AppendChange(tx, d.BrandID, cloud.ChangeMember, m.ID); err != nil {
-			return "", "", err
-		}
-		return cloud.Applied, "", nil
-	default:
-		return cloud.Rejected, fmt.Sprintf("event kind %q is not known to this service", ev.Kind), nil
-	}
-}
-
 // ReplicaChange is one pulled change with the record's current state.
 type ReplicaChange struct {
-	Seq    uint64
-	Member *cloud.Member
-	Card   *cloud.Card
+	Seq       uint64
+	Member    *cloud.Member
+	Card      *cloud.Card
+	Coupon    *CouponView
+	Programme *cloud.Programme
+	Voucher   *cloud.Voucher
 }
 
 // PullChanges returns a brand's changes after cursor for a device's replica.
@@ -145,6 +122,28 @@ func (s *Service) PullChanges(ctx context.Context, dev cloud.Device, cursor uint
 					return fmt.Errorf("change %d: %w", ch.Seq, err)
 				}
 				rc.Card = &c
+			case cloud.ChangeCoupon:
+				c, err := records.Coupon(tx, dev.BrandID, ch.Key)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				v, err := couponView(tx, c)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Coupon = &v
+			case cloud.ChangeProgramme:
+				b, err := records.Brand(tx, dev.BrandID)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Programme = &b.Programme
+			case cloud.ChangeVoucher:
+				v, err := records.Voucher(tx, dev.BrandID, ch.Key)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Voucher = &v
 			default:
 				s.log.Warn("unknown change kind skipped", slog.String("kind", string(ch.Kind)), slog.Uint64("seq", ch.Seq))
 			}

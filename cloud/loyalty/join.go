@@ -32,14 +32,22 @@ func (s *Service) Join(ctx context.Context, r JoinRequest) (cloud.Member, error)
 	case len(r.StaffID) > 64 || len(r.VoucherCode) > 64:
 		return cloud.Member{}, cloud.Errorf(cloud.Invalid, "staff or voucher reference is too long")
 	}
+	src := cloud.MemberSource{Channel: "join_page", StoreID: r.StoreID, StaffID: r.StaffID}
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
-		_, err := records.Store(tx, r.BrandID, r.StoreID)
-		return err
+		if _, err := records.Store(tx, r.BrandID, r.StoreID); err != nil {
+			return err
+		}
+		if r.VoucherCode != "" {
+			if v, err := records.Voucher(tx, r.BrandID, r.VoucherCode); err == nil {
+				src.Channel, src.CampaignID = "group_buy", v.CampaignID
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return cloud.Member{}, err
 	}
-	m, err := s.CreateMember(ctx, r.BrandID, r.Phone, name, nil)
+	m, err := s.CreateMember(ctx, r.BrandID, NewMember{Phone: r.Phone, Name: name, Consent: true, Source: src})
 	if err != nil {
 		return cloud.Member{}, err
 	}

@@ -14,16 +14,17 @@ import (
 
 // Kinds of record.
 const (
-	KindBrand    = "brand"
-	KindStore    = "store"
-	KindDevice   = "device"
-	KindPairing  = "pairing" // in the empty brand
-	KindMember   = "member"
-	KindPhone    = "phone" // phone -> member id
-	KindCard     = "card"
-	KindEvent    = "event"    // event id -> stored event
-	KindEventLog = "eventlog" // receive seq -> event id
-	KindChange   = "change"   // change seq -> change
+	KindBrand      = "brand"
+	KindStore      = "store"
+	KindDevice     = "device"
+	KindPairing    = "pairing" // in the empty brand
+	KindBrandIndex = "brands"  // in the empty brand: brand id -> nothing
+	KindMember     = "member"
+	KindPhone      = "phone" // phone -> member id
+	KindCard       = "card"
+	KindEvent      = "event"    // event id -> stored event
+	KindEventLog   = "eventlog" // receive seq -> event id
+	KindChange     = "change"   // change seq -> change
 )
 
 // Seq encodes a sequence number as a key that sorts in numeric order.
@@ -91,8 +92,23 @@ func Brand(tx cloud.Tx, id string) (cloud.Brand, error) {
 	return Get[cloud.Brand](tx, id, KindBrand, nil, fmt.Sprintf("brand %q", id))
 }
 
-// PutBrand writes a brand.
-func PutBrand(tx cloud.Tx, b cloud.Brand) error { return Put(tx, b.ID, KindBrand, nil, b) }
+// PutBrand writes a brand and lists it in the global brand index.
+func PutBrand(tx cloud.Tx, b cloud.Brand) error {
+	if err := tx.Put("", KindBrandIndex, []byte(b.ID), nil); err != nil {
+		return err
+	}
+	return Put(tx, b.ID, KindBrand, nil, b)
+}
+
+// BrandIDs lists every brand.
+func BrandIDs(tx cloud.Tx) ([]string, error) {
+	var ids []string
+	err := tx.Scan("", KindBrandIndex, nil, func(k, _ []byte) (bool, error) {
+		ids = append(ids, string(k))
+		return true, nil
+	})
+	return ids, err
+}
 
 // Store reads a store.
 func Store(tx cloud.Tx, brand, id string) (cloud.Store, error) {

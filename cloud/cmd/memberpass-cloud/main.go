@@ -22,8 +22,6 @@ import (
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/boltstore"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
@@ -33,15 +31,18 @@ import (
 var version = "dev"
 
 type config struct {
-	listen     string
-	dataDir    string
-	adminToken string
-	httpListen string
-	publicURL  string
-	codeTTL    time.Duration
-	logLevel   string
-	logFormat  string
-	showVer    bool
+	listen      string
+	dataDir     string
+	storage     string
+	postgresURL string
+	adminToken  string
+	httpListen  string
+	publicURL   string
+	codeTTL     time.Duration
+	logLevel    string
+	logFormat   string
+	showVer     bool
+	maintain    time.Duration
 }
 
 func main() {
@@ -57,12 +58,15 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.SetOutput(out)
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:7070", "address for the gRPC API (sync for agents, admin for HQ)")
 	fs.StringVar(&c.dataDir, "data-dir", "data/cloud", "directory for the embedded bbolt database and the generated HQ token")
+	fs.StringVar(&c.storage, "storage", "bbolt", "where the cloud keeps its state: bbolt (a file in --data-dir) or postgres (--postgres-url)")
+	fs.StringVar(&c.postgresURL, "postgres-url", "", "PostgreSQL connection string for --storage postgres, e.g. postgres://memberpass@db:5432/memberpass")
 	fs.StringVar(&c.adminToken, "admin-token", "", "HQ token for the admin API; empty: read or create <data-dir>/admin.token")
 	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page), e.g. 127.0.0.1:7080; empty: not served")
 	fs.StringVar(&c.publicURL, "public-url", "", "public address of the member pages as members reach them (e.g. https://m.example.com), for card links; default http://<http-listen>")
 	fs.DurationVar(&c.codeTTL, "member-code-ttl", 60*time.Second, "how long a member QR code stays valid; the card page refreshes it half-way")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: memberpass-cloud [flags]\n\nThe central service of the memberpass loyalty system.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_DATA_DIR.\n\nFlags:\n")
@@ -72,6 +76,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		return c, err
 	}
 	if err := envOverrides(fs); err != nil {
+		return c, err
+	}
+	if err := c.checkStorage(); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -132,8 +139,9 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 
-	var store cloud.Storage
-	store, err = boltstore.Open(filepath.Join(c.dataDir, "cloud.db"))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	store, where, err := openStorage(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -153,10 +161,8 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.listen, err)
 	}
-	log.Info("cloud serving", "addr", lis.Addr().String(), "data_dir", c.dataDir, "storage", "bbolt", "version", version)
+	log.Info("cloud serving", "addr", lis.Addr().String(), "data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(lis) }()
 	var pages *http.Server
@@ -168,6 +174,9 @@ func run(args []string, stderr io.Writer) error {
 		pages = &http.Server{Handler: memberpage.New(svc, log), ReadHeaderTimeout: 5 * time.Second}
 		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)
 		go func() { errc <- pages.Serve(hl) }()
+	}
+	if c.maintain > 0 {
+		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
 	}
 	select {
 	case err := <-errc:

@@ -1773,11 +1773,16 @@ func (x *CreateStoreResponse) GetPairingExpiresAt() *timestamppb.Timestamp {
 }
 
 type CreateMemberRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
-	Phone         string                 `protobuf:"bytes,2,opt,name=phone,proto3" json:"phone,omitempty"`
-	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	CardNumbers   []string               `protobuf:"bytes,4,rep,name=card_numbers,json=cardNumbers,proto3" json:"card_numbers,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	BrandId     string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Phone       string                 `protobuf:"bytes,2,opt,name=phone,proto3" json:"phone,omitempty"`
+	Name        string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	CardNumbers []string               `protobuf:"bytes,4,rep,name=card_numbers,json=cardNumbers,proto3" json:"card_numbers,omitempty"`
+	// YYYY-MM-DD or MM-DD.
+	Birthday      string        `protobuf:"bytes,5,opt,name=birthday,proto3" json:"birthday,omitempty"`
+	Tags          []string      `protobuf:"bytes,6,rep,name=tags,proto3" json:"tags,omitempty"`
+	Consent       bool          `protobuf:"varint,7,opt,name=consent,proto3" json:"consent,omitempty"`
+	Source        *MemberSource `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1836,6 +1841,34 @@ func (x *CreateMemberRequest) GetName() string {
 func (x *CreateMemberRequest) GetCardNumbers() []string {
 	if x != nil {
 		return x.CardNumbers
+	}
+	return nil
+}
+
+func (x *CreateMemberRequest) GetBirthday() string {
+	if x != nil {
+		return x.Birthday
+	}
+	return ""
+}
+
+func (x *CreateMemberRequest) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *CreateMemberRequest) GetConsent() bool {
+	if x != nil {
+		return x.Consent
+	}
+	return false
+}
+
+func (x *CreateMemberRequest) GetSource() *MemberSource {
+	if x != nil {
+		return x.Source
 	}
 	return nil
 }
@@ -2698,12 +2731,16 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x13CreateStoreResponse\x12*\n" +
 	"\x05store\x18\x01 \x01(\v2\x14.memberpass.v1.StoreR\x05store\x12!\n" +
 	"\fpairing_code\x18\x02 \x01(\tR\vpairingCode\x12H\n" +
-	"\x12pairing_expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10pairingExpiresAt\"}\n" +
+	"\x12pairing_expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10pairingExpiresAt\"\xfc\x01\n" +
 	"\x13CreateMemberRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x14\n" +
 	"\x05phone\x18\x02 \x01(\tR\x05phone\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12!\n" +
-	"\fcard_numbers\x18\x04 \x03(\tR\vcardNumbers\"`\n" +
+	"\fcard_numbers\x18\x04 \x03(\tR\vcardNumbers\x12\x1a\n" +
+	"\bbirthday\x18\x05 \x01(\tR\bbirthday\x12\x12\n" +
+	"\x04tags\x18\x06 \x03(\tR\x04tags\x12\x18\n" +
+	"\aconsent\x18\a \x01(\bR\aconsent\x123\n" +
+	"\x06source\x18\b \x01(\v2\x1b.memberpass.v1.MemberSourceR\x06source\"`\n" +
 	"\x10GetMemberRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
 	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x12\x14\n" +
@@ -2839,8 +2876,9 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*Member)(nil),                      // 41: memberpass.v1.Member
 	(*CouponSnapshot)(nil),              // 42: memberpass.v1.CouponSnapshot
 	(CouponKind)(0),                     // 43: memberpass.v1.CouponKind
-	(*Event)(nil),                       // 44: memberpass.v1.Event
-	(Outcome)(0),                        // 45: memberpass.v1.Outcome
+	(*MemberSource)(nil),                // 44: memberpass.v1.MemberSource
+	(*Event)(nil),                       // 45: memberpass.v1.Event
+	(Outcome)(0),                        // 46: memberpass.v1.Outcome
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	39, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
@@ -2863,60 +2901,61 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	40, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
 	23, // 18: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
 	40, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	40, // 20: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	40, // 21: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
-	32, // 22: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	44, // 23: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	40, // 24: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	45, // 25: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
-	35, // 26: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
-	22, // 27: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
-	24, // 28: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
-	26, // 29: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
-	27, // 30: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
-	28, // 31: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
-	29, // 32: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
-	31, // 33: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
-	34, // 34: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
-	0,  // 35: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
-	1,  // 36: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
-	2,  // 37: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
-	3,  // 38: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
-	6,  // 39: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
-	7,  // 40: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
-	11, // 41: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
-	12, // 42: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
-	14, // 43: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
-	3,  // 44: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
-	17, // 45: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
-	19, // 46: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
-	37, // 47: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	21, // 48: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	25, // 49: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	41, // 50: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	41, // 51: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	41, // 52: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	30, // 53: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	33, // 54: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	36, // 55: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	39, // 56: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	39, // 57: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	41, // 58: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	5,  // 59: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	41, // 60: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	10, // 61: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	11, // 62: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	13, // 63: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	15, // 64: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	5,  // 65: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	18, // 66: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	20, // 67: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	38, // 68: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	48, // [48:69] is the sub-list for method output_type
-	27, // [27:48] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	44, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	40, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	40, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	32, // 23: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
+	45, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	40, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	46, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	35, // 27: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
+	22, // 28: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
+	24, // 29: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
+	26, // 30: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
+	27, // 31: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
+	28, // 32: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
+	29, // 33: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
+	31, // 34: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
+	34, // 35: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
+	0,  // 36: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
+	1,  // 37: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
+	2,  // 38: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
+	3,  // 39: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
+	6,  // 40: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
+	7,  // 41: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
+	11, // 42: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
+	12, // 43: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
+	14, // 44: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
+	3,  // 45: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
+	17, // 46: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
+	19, // 47: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
+	37, // 48: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	21, // 49: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	25, // 50: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	41, // 51: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	41, // 52: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	41, // 53: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	30, // 54: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	33, // 55: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	36, // 56: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	39, // 57: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	39, // 58: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	41, // 59: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	5,  // 60: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	41, // 61: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	10, // 62: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	11, // 63: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	13, // 64: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	15, // 65: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	5,  // 66: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	18, // 67: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	20, // 68: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	38, // 69: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	49, // [49:70] is the sub-list for method output_type
+	28, // [28:49] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_admin_proto_init() }
