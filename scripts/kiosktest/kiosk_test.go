@@ -98,6 +98,7 @@ func newShop(t *testing.T) *shop {
 		}
 		s.members = append(s.members, m)
 	}
+	s.setUpProgramme()
 	pty, err := serialsim.OpenPTY()
 	if err != nil {
 		t.Fatal(err)
@@ -119,9 +120,18 @@ func newShop(t *testing.T) *shop {
 		}
 		stopOrKill(s.agent)
 	})
-	err = harness.WaitFor(15*time.Second, "the replica to hold the members", func() (bool, error) {
-		rep, err := harness.AgentStatus(s.kiosk)
-		return err == nil && rep.ReplicaAgeSeconds >= 0, err
+	err = harness.WaitFor(15*time.Second, "the replica to hold the members and their coupons", func() (bool, error) {
+		var a struct {
+			Coupons []struct{ Usable bool } `json:"coupons"`
+			Tier    *struct{ DiscountBP int } `json:"tier"`
+		}
+		resp, err := http.Get("http://" + s.kiosk + "/api/members/" + s.members[0].GetId())
+		if err != nil {
+			return false, err
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(&a)
+		return len(a.Coupons) == 1 && a.Coupons[0].Usable && a.Tier != nil && a.Tier.DiscountBP == 500, nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +154,43 @@ func newShop(t *testing.T) *shop {
 	return s
 }
 
+const voucherCode = "MT2026VOUCHER01"
+
+// setUpProgramme gives the brand a 5% base-tier discount, points worth a
+// fen, a 充500送50 top-up rule, offline limits, a 10-yuan coupon for the
+// first member and a group-buy voucher.
+func (s *shop) setUpProgramme() {
+	s.t.Helper()
+	ctx := context.Background()
+	p, err := s.admin.GetProgramme(ctx, &pb.GetProgrammeRequest{BrandId: brand})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, t := range p.GetTiers() {
+		if t.GetRank() == 0 {
+			t.DiscountBp = 500
+		}
+	}
+	p.PointValueFen = 1
+	p.TopUpRules = []*pb.TopUpRule{{MinAmountFen: 50000, BonusFen: 5000}}
+	p.Offline = &pb.OfflinePolicy{MaxStoredValuePerMemberDayFen: 30000, MaxPointsBurnPerMemberDay: 5000, MaxReplicaAgeSeconds: 3600}
+	if _, err := s.admin.SetProgramme(ctx, &pb.SetProgrammeRequest{BrandId: brand, Programme: p}); err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := s.admin.CreateCouponTemplate(ctx, &pb.CouponTemplate{BrandId: brand, Id: "ten-off", Name: "满50减10", Kind: pb.CouponKind_COUPON_KIND_AMOUNT_OFF,
+		AmountOffFen: 1000, MinSpendFen: 5000, ValidDays: 30}); err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := s.admin.IssueCoupons(ctx, &pb.IssueCouponsRequest{BrandId: brand, TemplateId: "ten-off", MemberIds: []string{s.members[0].GetId()}}); err != nil {
+		s.t.Fatal(err)
+	}
+	csv := "code,platform,campaign,face_value_fen,expires,title\n" + voucherCode + ",meituan,spring-tea,3990,2099-12-31,双人下午茶套餐\n"
+	rep, err := s.admin.ImportVouchers(ctx, &pb.ImportRequest{BrandId: brand, Csv: []byte(csv)})
+	if err != nil || !rep.GetWritten() {
+		s.t.Fatalf("import vouchers: %v %v", rep, err)
+	}
+}
+
 func (s *shop) startCloud() {
 	s.t.Helper()
 	var err error
@@ -162,6 +209,18 @@ func stopOrKill(p *harness.Process) {
 			p.Kill()
 		}
 	}
+}
+
+// couponCode is the first member's coupon, from the counter's replica.
+func (s *shop) couponCode() string {
+	s.t.Helper()
+	var a struct {
+		Coupons []struct{ Code string } `json:"coupons"`
+	}
+	if s.getJSON("http://"+s.kiosk+"/api/members/"+s.members[0].GetId(), &a) != http.StatusOK || len(a.Coupons) == 0 {
+		s.t.Fatal("the first member has no coupon at the counter")
+	}
+	return a.Coupons[0].Code
 }
 
 func cardOf(i int) string { return fmt.Sprintf("66000%05d", i) }
@@ -279,21 +338,21 @@ func TestCounterToCloud(t *testing.T) {
 	// Top up 500 yuan; the balance shows it at once (replica + pending).
 	s.do("top up", click("#topup-box summary"), fill("#topup", "500"), click("#topup-submit"))
 	s.waitJS("the top-up to be recorded", `!!document.getElementById("topup-done")`)
-	s.waitJS("the stored value to include the top-up", `((document.getElementById("member-sv")||{}).innerText||"").includes("500.00")`)
+	s.waitJS("the stored value to include the top-up and its 充500送50 bonus", `((document.getElementById("member-sv")||{}).innerText||"").includes("550.00")`)
 
 	// A bill with stored value: the page quotes it as the cashier types.
 	s.do("enter the bill", fill("#bill", "128.50"))
-	s.waitJS("the quote", `document.getElementById("to-pay") && ((document.getElementById("to-pay")||{}).innerText||"") === "¥128.50"`)
+	// 5% tier discount of 128.50 is 6.425, rounded half up to 6.43.
+	s.waitJS("the quote with the tier discount", `((document.getElementById("to-pay")||{}).innerText||"") === "¥122.07"`)
+	s.do("pick the coupon", click("#coupon-"+s.couponCode()))
+	s.waitJS("the quote with the coupon", `((document.getElementById("to-pay")||{}).innerText||"") === "¥112.07"`)
 	s.do("pay part from stored value", fill("#sv", "100"))
-	s.waitJS("the quote with stored value", `((document.getElementById("to-pay")||{}).innerText||"") === "¥28.50"`)
-	// Too much stored value: a plain sentence beside the field.
-	s.do("over-pay from stored value", fill("#sv", "600"))
-	s.waitJS("the stored value refusal", `((document.getElementById("sv-err")||{}).innerText||"").includes("储值")`)
-	if !strings.Contains(s.text("#sv-err"), "余额") && !strings.Contains(s.text("#sv-err"), "应付") {
-		t.Errorf("stored value refusal = %q", s.text("#sv-err"))
-	}
+	s.waitJS("the quote with stored value", `((document.getElementById("to-pay")||{}).innerText||"") === "¥12.07"`)
+	// More stored value than is due: a plain sentence beside the field.
+	s.do("pay too much from stored value", fill("#sv", "112.08"))
+	s.waitJS("the over-the-bill refusal", `((document.getElementById("sv-err")||{}).innerText||"").includes("超过应付金额")`)
 	s.do("fix the stored value", fill("#sv", "100"))
-	s.waitJS("the quote again", `((document.getElementById("to-pay")||{}).innerText||"") === "¥28.50" && !(document.getElementById("confirm")||{}).disabled`)
+	s.waitJS("the quote again", `((document.getElementById("to-pay")||{}).innerText||"") === "¥12.07" && !(document.getElementById("confirm")||{}).disabled`)
 
 	// A reload mid-transaction keeps it.
 	txn, err := chromedp.Run(s.browser.Ctx, chromedp.Evaluate[string](`JSON.parse(localStorage.getItem("mp.txn")).id`))
@@ -302,7 +361,7 @@ func TestCounterToCloud(t *testing.T) {
 	}
 	s.do("reload mid-transaction", chromedp.Reload())
 	s.waitJS("the transaction restored", `document.getElementById("bill") && (document.getElementById("bill")||{}).value === "128.50" && (document.getElementById("sv")||{}).value === "100" && ((document.getElementById("member-name")||{}).innerText||"") === "李娜"`)
-	s.waitJS("the quote restored", `document.getElementById("to-pay") && ((document.getElementById("to-pay")||{}).innerText||"") === "¥28.50"`)
+	s.waitJS("the quote restored", `((document.getElementById("to-pay")||{}).innerText||"") === "¥12.07" && document.getElementById("coupon-`+s.couponCode()+`").getAttribute("aria-pressed") === "true"`)
 	s.shot("kiosk-member.png")
 
 	s.do("confirm", click("#confirm"))
@@ -319,12 +378,13 @@ func TestCounterToCloud(t *testing.T) {
 			ID       string
 			Seq      uint64
 			Purchase struct{ BillFen, StoredValueFen, PaidOtherFen int64 }
+			TopUp    *struct{ AmountFen int64 }
 		} `json:"event"`
 	}
 	if code := s.getJSON(kiosk+"/api/transactions/"+txn, &rec); code != http.StatusOK {
 		t.Fatalf("transaction %s: status %d", txn, code)
 	}
-	if p := rec.Event.Purchase; p.BillFen != 12850 || p.StoredValueFen != 10000 || p.PaidOtherFen != 2850 {
+	if p := rec.Event.Purchase; p.BillFen != 12850 || p.StoredValueFen != 10000 || p.PaidOtherFen != 1207 {
 		t.Errorf("recorded purchase = %+v", p)
 	}
 	again, err := http.Post(kiosk+"/api/checkout", "application/json", strings.NewReader(fmt.Sprintf(`{"txn_id":%q,"member_id":%q,"bill_fen":12850,"stored_value_fen":10000}`, txn, s.members[0].GetId())))
@@ -341,15 +401,32 @@ func TestCounterToCloud(t *testing.T) {
 		t.Errorf("second checkout of %s recorded seq %d (again %v), want the first, seq %d", txn, rec2.Event.Seq, rec2.Again, rec.Event.Seq)
 	}
 
-	// The network comes back; the purchase reaches the cloud.
+	// Later the same day, still offline: the offline stored-value limit
+	// (300 yuan per member per day) holds.
+	over, err := http.Post(kiosk+"/api/quote", "application/json", strings.NewReader(fmt.Sprintf(`{"member_id":%q,"bill_fen":50000,"stored_value_fen":25000}`, s.members[0].GetId())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prob struct{ Refusal struct{ Code, Zh, En string } }
+	json.NewDecoder(over.Body).Decode(&prob)
+	over.Body.Close()
+	if prob.Refusal.Code != "offline_limit_stored_value" || prob.Refusal.Zh == "" {
+		t.Errorf("stored value past the offline limit: %d %+v", over.StatusCode, prob)
+	}
+
+	// The network comes back; the purchase reaches the cloud, which
+	// applies it: the coupon is used, the stored value spent.
 	s.startCloud()
-	err = harness.WaitFor(15*time.Second, "the purchase in the cloud", func() (bool, error) {
+	err = harness.WaitFor(15*time.Second, "the purchase applied in the cloud", func() (bool, error) {
 		resp, err := s.admin.ListEvents(ctx, &pb.ListEventsRequest{BrandId: brand, Limit: 1000})
 		if err != nil {
 			return false, err
 		}
 		for _, e := range resp.GetEvents() {
 			if e.GetEvent().GetId() == rec.Event.ID {
+				if e.GetOutcome() != pb.Outcome_OUTCOME_APPLIED {
+					return false, fmt.Errorf("purchase %s: outcome %s (%s)", e.GetEvent().GetId(), e.GetOutcome(), e.GetReason())
+				}
 				return true, nil
 			}
 		}
@@ -358,10 +435,41 @@ func TestCounterToCloud(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m0, err := s.admin.GetMember(ctx, &pb.GetMemberRequest{BrandId: brand, MemberId: s.members[0].GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sv := m0.GetStoredValuePrincipalFen() + m0.GetStoredValueBonusFen(); sv != 45000 {
+		t.Errorf("stored value in the cloud = %d fen, want 45000 (500 + 50 bonus - 100)", sv)
+	}
+	if m0.GetPoints() <= 0 {
+		t.Errorf("points in the cloud = %d, want some earned by the purchase", m0.GetPoints())
+	}
+	// The replica catches up and the counter shows the cloud's balances.
+	err = harness.WaitFor(15*time.Second, "the replica to show the spent coupon", func() (bool, error) {
+		var a struct {
+			Member  struct{ StoredValueFen int64 } `json:"member"`
+			Coupons []struct{ State string }      `json:"coupons"`
+			Pending int                            `json:"pending_events"`
+		}
+		if s.getJSON(kiosk+"/api/members/"+s.members[0].GetId(), &a) != http.StatusOK {
+			return false, nil
+		}
+		return a.Pending == 0 && a.Member.StoredValueFen == 45000 && len(a.Coupons) == 1 && a.Coupons[0].State == "redeemed", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A group-buy voucher scanned for a walk-in: redeem it, offer to join.
+	s.do("next customer", click("#next"))
+	s.scan(voucherCode)
+	s.waitJS("the voucher and the join offer", `!!document.getElementById("voucher") && (document.getElementById("join-qr")||{}).naturalWidth > 100`)
+	s.shot("kiosk-voucher.png")
+	s.do("redeem the voucher", click("#redeem-voucher"))
+	s.waitJS("the voucher redeemed", `!!document.getElementById("voucher-done")`)
 
 	// Refusals are plain sentences: an unknown card, a replayed code.
-	s.do("next customer", click("#next"))
-	s.waitJS("the idle counter", `!!document.getElementById("idle")`)
 	s.scan("6600099999")
 	s.waitJS("the unknown card refusal", `document.getElementById("refusal") && ((document.getElementById("refusal")||{}).innerText||"").includes("此卡未登记")`)
 	s.shot("kiosk-refusal.png")
@@ -384,7 +492,7 @@ func TestCounterToCloud(t *testing.T) {
 
 	// The manager view sums the day.
 	s.do("open the manager view", chromedp.Navigate(kiosk+"/manager"))
-	s.waitJS("today's numbers", `document.getElementById("today-sales") && ((document.getElementById("today-sales")||{}).innerText||"") === "¥128.50" && ((document.getElementById("today-new")||{}).innerText||"") === "1"`)
+	s.waitJS("today's numbers", `document.getElementById("today-sales") && ((document.getElementById("today-sales")||{}).innerText||"") === "¥128.50" && ((document.getElementById("today-new")||{}).innerText||"") === "1" && ((document.getElementById("today-vouchers")||{}).innerText||"") === "1" && ((document.getElementById("today-coupons")||{}).innerText||"") === "1"`)
 	s.waitJS("the device and sync state", `document.querySelector("#devices tr") && document.querySelector("#devices tr").innerText.includes("已连接") && ((document.getElementById("sync-online")||{}).innerText||"") === "在线"`)
 	if v := s.text("#today-visits"); v != "2" {
 		t.Errorf("visits today = %q, want 2 (a card and a member code)", v)
