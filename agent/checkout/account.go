@@ -25,7 +25,10 @@ type Account struct {
 	Member agent.Member `json:"member"`
 	// Known is false when a genuine member code names a member the
 	// replica has not heard of yet.
-	Known         bool         `json:"known"`
+	Known bool `json:"known"`
+	// Provisional: enrolled at this counter ("local:<ref>"), not yet
+	// confirmed by the cloud.
+	Provisional   bool         `json:"provisional"`
 	Tier          *agent.Tier  `json:"tier,omitempty"`
 	Coupons       []CouponView `json:"coupons"`
 	BirthdayMonth bool         `json:"birthday_month"`

@@ -91,6 +91,14 @@ func (s *Service) load(memberID string, now time.Time) (Account, agent.Programme
 		}
 		known, m = false, agent.Member{ID: memberID}
 	}
+	provisional := false
+	var recent []agent.Event
+	if ref, ok := strings.CutPrefix(memberID, LocalPrefix); ok && !known {
+		var en *agent.Enrolment
+		if en, recent, err = s.enrolment(ref); err == nil && en != nil {
+			provisional, m.Name, m.PhoneMasked = true, en.Name, maskPhone(en.Phone)
+		}
+	}
 	coupons, err := s.store.CouponsOf(memberID)
 	if err != nil {
 		return Account{}, agent.Programme{}, Limits{}, nil, fmt.Errorf("read coupons of member %s: %w", memberID, err)
@@ -108,7 +116,43 @@ func (s *Service) load(memberID string, now time.Time) (Account, agent.Programme
 		return Account{}, agent.Programme{}, Limits{}, nil, err
 	}
 	lim.PendingStoredValueTodayFen, lim.PendingPointsToday = pendingUsage(memberID, pending, s.dayStart(now))
-	return account(m, known, coupons, prog, pending, lim, s.Location), prog, lim, pending, nil
+	folded := pending
+	if provisional {
+		// The replica knows this member only under the cloud's id, which
+		// this counter cannot tie to the reference: every event of the
+		// reference counts, acknowledged or not.
+		folded = recent
+	}
+	a := account(m, known, coupons, prog, folded, lim, s.Location)
+	a.Provisional = provisional
+	return a, prog, lim, pending, nil
+}
+
+// LocalPrefix marks a member enrolled at this counter, named by the
+// enrolment's local reference until the cloud's id reaches the replica;
+// the cloud resolves it too.
+const LocalPrefix = "local:"
+
+// enrolment finds this counter's enrolment with a local reference among
+// the last day's events.
+func (s *Service) enrolment(ref string) (*agent.Enrolment, []agent.Event, error) {
+	events, err := s.store.EventsSince(s.Now().Add(-24 * time.Hour))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, ev := range events {
+		if ev.Enrolment != nil && ev.Enrolment.LocalRef == ref {
+			return ev.Enrolment, events, nil
+		}
+	}
+	return nil, nil, nil
+}
+
+func maskPhone(p string) string {
+	if len(p) != 11 {
+		return p
+	}
+	return p[:3] + "****" + p[7:]
 }
 
 // Quote works out a bill without recording anything.

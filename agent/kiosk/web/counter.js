@@ -20,7 +20,7 @@ function staffID() { return localStorage.getItem("mp.staff") || ""; }
 function startTxn(memberID) {
   S.txn = { id: newTxnID(), memberId: memberID, bill: "", coupon: "", points: "", sv: "", status: "editing", receipt: null };
   S.quote = null; S.quoteErr = null; S.fieldErr = {};
-  S.topup = null; localStorage.removeItem("mp.topup");
+  S.topup = null; S.topupOpen = false; localStorage.removeItem("mp.topup");
   saveTxn();
 }
 function clearCounter() {
@@ -94,7 +94,8 @@ function renderCustomer() {
       el("span", { class: "name", id: "member-name" }, m.Name || (LANG === "zh" ? "会员 " : "Member ") + m.ID),
       el("span", { class: "phone" }, m.PhoneMasked || ""),
       tierName ? el("span", { class: "pill tier", id: "member-tier" }, tierName) : null));
-    if (!a.known) kids.push(el("div", { class: "notice warn" }, t("unknownMember")));
+    if (a.provisional) kids.push(el("div", { class: "notice warn", id: "provisional" }, t("provisional")));
+    else if (!a.known) kids.push(el("div", { class: "notice warn" }, t("unknownMember")));
     if (a.birthday_month) kids.push(el("div", { class: "notice warn", id: "birthday" }, "🎂 " + t("birthday")));
     kids.push(el("div", { class: "balances" },
       el("div", { class: "balance" }, el("div", { class: "label" }, t("points")), el("div", { class: "value", id: "member-points" }, m.Points)),
@@ -335,6 +336,10 @@ async function submitEnrol() {
   localStorage.setItem("mp.enrolled", JSON.stringify(S.enrolled));
   S.voucher = null; S.notice = null;
   document.getElementById("enrol-dialog").close();
+  // The new member can top up or pay at once, as "local:<ref>" until the
+  // cloud's member id reaches this till.
+  startTxn("local:" + en.LocalRef);
+  await refreshAccount();
   render();
 }
 

@@ -43,10 +43,14 @@ function render() {
 }
 async function refresh() {
   const [s, d] = await Promise.all([api("GET", "/api/status"), api("GET", "/api/today")]);
-  if (s.ok) { status = s.data; document.getElementById("store-name").textContent = status.store; }
+  if (s.ok) { status = s.data; if (!storeNamed) document.getElementById("store-name").textContent = status.store; }
   if (d.ok) today = d.data;
   render();
 }
+let storeNamed = false;
+api("GET", "/api/counter").then(r => {
+  if (r.ok && r.data.store_name) { storeNamed = true; document.getElementById("store-name").textContent = (r.data.brand ? r.data.brand + " " : "") + r.data.store_name; }
+});
 window.render = render;
 refresh();
 setInterval(refresh, 2000);
