@@ -123,7 +123,7 @@ func newShop(t *testing.T) *shop {
 	})
 	err = harness.WaitFor(15*time.Second, "the replica to hold the members and their coupons", func() (bool, error) {
 		var a struct {
-			Coupons []struct{ Usable bool } `json:"coupons"`
+			Coupons []struct{ Usable bool }   `json:"coupons"`
 			Tier    *struct{ DiscountBP int } `json:"tier"`
 		}
 		resp, err := http.Get("http://" + s.kiosk + "/api/members/" + s.members[0].GetId())
@@ -494,7 +494,7 @@ func TestCounterToCloud(t *testing.T) {
 	err = harness.WaitFor(15*time.Second, "the replica to show the spent coupon", func() (bool, error) {
 		var a struct {
 			Member  struct{ StoredValueFen int64 } `json:"member"`
-			Coupons []struct{ State string }      `json:"coupons"`
+			Coupons []struct{ State string }       `json:"coupons"`
 			Pending int                            `json:"pending_events"`
 		}
 		if s.getJSON(kiosk+"/api/members/"+s.members[0].GetId(), &a) != http.StatusOK {
