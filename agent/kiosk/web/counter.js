@@ -32,6 +32,7 @@ function clearCounter() {
 
 // onScan takes a scan from the agent.
 function onScan(v) {
+  refreshState().then(render);
   if (v.seq) { S.lastSeq = v.seq; sessionStorage.setItem("mp.lastSeq", v.seq); }
   S.notice = v.refusal || null; S.okText = null;
   if (v.voucher) { S.voucher = v.voucher; S.joinQR = v.join_qr; }

@@ -1,0 +1,116 @@
+package memberpage
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/memberpass/memberpass/cloud/boltstore"
+	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/proto/membercode"
+)
+
+func newPages(t *testing.T) (*loyalty.Service, *httptest.Server) {
+	t.Helper()
+	db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	svc := loyalty.New(db, slog.New(slog.DiscardHandler))
+	ctx := context.Background()
+	if _, err := svc.CreateBrand(ctx, "tea", "茶语", "CNY"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.CreateStore(ctx, "tea", "shop-1", "一号店"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(svc, slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+	return svc, srv
+}
+
+func TestJoinThenCard(t *testing.T) {
+	svc, srv := newPages(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name, body string
+		status     int
+	}{
+		{"no consent", `{"phone":"13800138000","name":"李娜"}`, http.StatusBadRequest},
+		{"bad phone", `{"phone":"1380013","consent":true}`, http.StatusBadRequest},
+		{"malformed", `{"phone":`, http.StatusBadRequest},
+	} {
+		resp, err := http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p problem
+		json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || p.Zh == "" || p.En == "" {
+			t.Errorf("%s: status %d %+v, want %d with sentences", tt.name, resp.StatusCode, p, tt.status)
+		}
+	}
+	resp, err := http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(`{"phone":"+86 138 0013 8000","name":"李娜","consent":true,"staff":"s01"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j Joined
+	json.NewDecoder(resp.Body).Decode(&j)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(j.CardPath, "/card/tea/"+j.MemberID+"/") {
+		t.Fatalf("join: %d %+v", resp.StatusCode, j)
+	}
+	m, err := svc.GetMember(ctx, "tea", j.MemberID, "")
+	if err != nil || m.Source.Channel != "join_page" || m.Source.StoreID != "shop-1" || m.Source.StaffID != "s01" || !m.Consent {
+		t.Fatalf("joined member %+v, %v", m, err)
+	}
+
+	resp, err = http.Get(srv.URL + "/api" + j.CardPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Card
+	json.NewDecoder(resp.Body).Decode(&c)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || c.Name != "李娜" || c.PhoneMasked != "138****8000" || !strings.HasPrefix(c.QR, "data:image/png;base64,") || c.TTLSeconds != 60 {
+		t.Fatalf("card: %d %+v", resp.StatusCode, c)
+	}
+	if !strings.HasPrefix(c.Code, membercode.Prefix) || !c.ExpiresAt.After(c.ServerTime) {
+		t.Fatalf("card code %q expires %s (server %s)", c.Code, c.ExpiresAt, c.ServerTime)
+	}
+
+	// A link with another member's id or a changed token is not a card.
+	parts := strings.Split(j.CardPath, "/")
+	token := parts[len(parts)-1]
+	for _, path := range []string{
+		"/api/card/tea/" + j.MemberID + "/" + strings.Repeat("a", len(token)),
+		"/api/card/tea/999/" + token,
+		"/api/card/other/" + j.MemberID + "/" + token,
+	} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: status %d, want 404", path, resp.StatusCode)
+		}
+	}
+	for _, page := range []string{j.CardPath, "/join/tea/shop-1", "/static/card.js"} {
+		resp, err := http.Get(srv.URL + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %s", page, resp.Status)
+		}
+	}
+}
