@@ -115,7 +115,7 @@ func run(keep, verbose bool) error {
 	d.scanner = serialsim.Scanner{Line: pty, Suffix: serialsim.CRLF}
 	agentOpts := harness.AgentOptions{
 		DataDir: filepath.Join(dir, "agent"), Cloud: cloudAddr, PairingCode: store.GetPairingCode(),
-		Scanner: pty.Path, Kiosk: kioskAddr, Extra: []string{"--sync-interval", "300ms"}, Tee: tee,
+		Scanner: pty.Path, Kiosk: kioskAddr, Extra: []string{"--sync-interval", "300ms", "--card-prefix", "61", "--voucher-prefix", "DY=douyin"}, Tee: tee,
 	}
 	agent, err := harness.StartAgent(bins, agentOpts)
 	if err != nil {
@@ -142,7 +142,9 @@ func run(keep, verbose bool) error {
 		{"李雷's card", people[1].card},
 		{"韩梅梅's card", people[2].card},
 		{"an unknown card", "6199999999"},
-		{"a product barcode", "HELLO-1234"},
+		{"a product barcode (EAN-13)", "6901234567892"},
+		{"a group-buy voucher", "DY202611220001"},
+		{"a line that is nothing we know", "HELLO-1234"},
 		{"王芳's code scanned again later", code.GetCode()},
 	}
 	for _, s := range scans {
@@ -226,6 +228,9 @@ func (d *demo) scan(label, text string) error {
 	fmt.Printf("%-34s -> %s\n", label, r.String())
 	if r.Refusal != nil {
 		fmt.Printf("%-34s    %s\n", "", r.Refusal.Zh)
+	}
+	if r.Notice != nil {
+		fmt.Printf("%-34s    %s\n", "", r.Notice.Zh)
 	}
 	return nil
 }
