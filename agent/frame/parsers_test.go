@@ -187,11 +187,16 @@ func TestUID(t *testing.T) {
 		{"10-byte hex with spaces", UIDFormat{}, "01 02 03 04 05 06 07 08 09 0A", want{text: "0102030405060708090A"}},
 		{"reversed hex", UIDFormat{Reverse: true}, "D4C3B2A1", want{text: "A1B2C3D4"}},
 		{"decimal", UIDFormat{Decimal: true}, "2712847316", want{text: "A1B2C3D4"}},
+		{"decimal with spaces around", UIDFormat{Decimal: true}, " 2712847316 ", want{text: "A1B2C3D4"}},
 		{"decimal reversed", UIDFormat{Decimal: true, Reverse: true}, "3569595041", want{text: "A1B2C3D4"}},
-		{"decimal short", UIDFormat{Decimal: true}, "0000000001", want{text: "00000001"}},
+		{"decimal padded", UIDFormat{Decimal: true}, "0000000001", want{text: "00000001"}},
 		{"wrong length", UIDFormat{}, "A1B2C3", want{err: ErrMalformed}},
 		{"not hex", UIDFormat{}, "A1B2C3DZ", want{err: ErrMalformed}},
 		{"decimal too big", UIDFormat{Decimal: true}, "4294967296", want{err: ErrMalformed}},
+		{"decimal not padded", UIDFormat{Decimal: true}, "1", want{err: ErrMalformed}},
+		{"separator misplaced", UIDFormat{}, "04:A1B:2C:3D", want{err: ErrMalformed}},
+		{"mixed separators", UIDFormat{}, "04:A1-B2:C3", want{err: ErrMalformed}},
+		{"trailing separator", UIDFormat{}, "04:A1:B2:C3:", want{err: ErrMalformed}},
 		{"decimal with letters", UIDFormat{Decimal: true}, "12AB", want{err: ErrMalformed}},
 	}
 	for _, tt := range tests {
