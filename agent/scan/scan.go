@@ -7,7 +7,9 @@
 //
 //  1. A card reader's number (magstripe, 125 kHz, 13.56 MHz) is a card.
 //  2. "MC" + base32, longer than 60: a member code (proto/membercode).
-//  3. "CP" + 8 to 32 base32 characters (RFC 4648, A-Z 2-7): a coupon.
+//  3. "CP" + 8 to 32 characters of A-Z and 2-9: a coupon. The cloud
+//     issues "CP" + 10 characters of ABCDEFGHJKLMNPQRSTUVWXYZ23456789
+//     (cloud/loyalty); the rule also takes RFC 4648 base32 codes.
 //  4. A configured voucher prefix (per group-buy platform): a voucher.
 //  5. Card-shaped text that the replica knows as a card: a card. A
 //     member's own card always wins over a guess by shape.
@@ -191,7 +193,7 @@ func isCoupon(s string) bool {
 	}
 	for i := 0; i < len(rest); i++ {
 		c := rest[i]
-		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '9') {
 			return false
 		}
 	}
