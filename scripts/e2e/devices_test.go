@@ -231,3 +231,60 @@ func TestCardReaderReplug(t *testing.T) {
 		t.Errorf("/metrics does not count the reconnect")
 	}
 }
+
+// TestNoisyCardReader: a card reader on a bad line (bytes lost and random
+// bytes added, a fixed seed) sends a burst of swipes. The agent stays up,
+// refuses and counts the damaged swipes, and every visit it records is a
+// member whose card was swiped; a clean swipe afterwards still works.
+func TestNoisyCardReader(t *testing.T) {
+	const members, swipes = 6, 60
+	msr := openPTY(t)
+	s := newSystem(t, members, "--debounce", "0s", "--device", "kind=magstripe,name=msr,path="+msr.Path)
+	noisy := serialsim.NewNoise(msr, 11, 0.004, 0.004)
+	sent := map[string]bool{}
+	var frames [][]byte
+	for i := range swipes {
+		m := i % (members - 1) // the last member is kept for the clean swipe
+		sent[s.members[m].GetId()] = true
+		frames = append(frames, serialsim.MagstripeCard(cardOf(m)))
+	}
+	if err := serialsim.Burst(noisy, frames...); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("line damage: %d bytes dropped, %d injected", noisy.Dropped, noisy.Injected)
+	// The line is in order: once the clean swipe is recorded, every
+	// swipe before it has been handled.
+	last := s.members[members-1].GetId()
+	if _, err := msr.Write(serialsim.MagstripeCard(cardOf(members - 1))); err != nil {
+		t.Fatal(err)
+	}
+	err := harness.WaitFor(30*time.Second, "the clean swipe recorded", func() (bool, error) {
+		for _, rec := range s.agent.Log.Lines("scan recorded") {
+			if rec["member"] == last {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := s.agent.Log.Lines("scan recorded")
+	for _, rec := range recs[:len(recs)-1] {
+		if id, _ := rec["member"].(string); !sent[id] {
+			t.Errorf("visit recorded for member %s, whose card was never swiped", id)
+		}
+	}
+	d := s.devices()["msr"]
+	if d.Refused == 0 || noisy.Dropped+noisy.Injected == 0 {
+		t.Errorf("card reader %+v: nothing refused after %d bytes dropped and %d injected", d, noisy.Dropped, noisy.Injected)
+	}
+	if got := uint64(len(recs)); got > d.Frames || got == 1 {
+		t.Errorf("%d visits recorded from %d accepted swipes", got, d.Frames)
+	}
+	t.Logf("%d swipes: %d read and recorded, %d refused %v", swipes+1, d.Frames, d.Refused, d.RefusedBy)
+	s.waitStatus("the outbox to drain", func(r statusReport) bool { return r.Pending == 0 })
+	if got := s.stats().GetVisits(); got != uint64(len(recs)) {
+		t.Fatalf("cloud holds %d visits, the agent recorded %d", got, len(recs))
+	}
+}
