@@ -111,3 +111,50 @@ func FuzzParse(f *testing.F) {
 		c.NewFramer() // every accepted config makes a framer
 	})
 }
+
+// FuzzFramers feeds any bytes, in two reads, to every kind's framer and
+// parser: nothing crashes, refusals carry no data, and what a card reader
+// accepts is marked as a card.
+func FuzzFramers(f *testing.F) {
+	f.Add([]byte("]Q1MCABC\r\n;8800000001=2912101?0\r\x021E007B5D2119\r\n\x03"), 7)
+	f.Add([]byte("%B8800000001^MEMBER/CARD^2912101?J;8800000001=2912101?0\r"), 30)
+	f.Add([]byte("04:A1:B2:C3:D4:E5:80\r\n2712847316\n"), 3)
+	var configs []Config
+	for _, spec := range []string{
+		"kind=scanner,path=/x,max-frame=64", "kind=scanner,path=/x,framing=stx,max-frame=64",
+		"kind=magstripe,path=/x", "kind=em4100,path=/x", "kind=em4100,path=/x,number=hex",
+		"kind=uid,path=/x", "kind=uid,path=/x,number=dec,reverse=true",
+	} {
+		c, err := Parse(spec)
+		if err != nil {
+			f.Fatal(err)
+		}
+		configs = append(configs, c)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, split int) {
+		if split < 0 || split > len(data) {
+			split = len(data)
+		}
+		for _, c := range configs {
+			fr := c.NewFramer()
+			got := append(fr.Feed(data[:split]), fr.Feed(data[split:])...)
+			if last, ok := fr.Idle(); ok {
+				got = append(got, last)
+			}
+			for _, g := range got {
+				if g.Err != nil {
+					if g.Text != "" || g.Card {
+						t.Fatalf("%s: refused frame carries data %+v", c, g)
+					}
+					continue
+				}
+				if g.Card != (c.Kind != Scanner) || len(g.Text) > c.MaxFrame {
+					t.Fatalf("%s: frame %+v", c, g)
+				}
+				if c.Kind != Scanner && g.Text == "" {
+					t.Fatalf("%s: empty card number", c)
+				}
+			}
+		}
+	})
+}
