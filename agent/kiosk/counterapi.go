@@ -18,6 +18,7 @@ import (
 	"github.com/memberpass/memberpass/agent"
 	"github.com/memberpass/memberpass/agent/checkout"
 	"github.com/memberpass/memberpass/agent/counter"
+	"github.com/memberpass/memberpass/agent/scan"
 )
 
 //go:embed web
@@ -58,6 +59,9 @@ type ScanView struct {
 	Account *checkout.Account `json:"account,omitempty"`
 	Refusal *counter.Refusal  `json:"refusal,omitempty"`
 	Voucher *agent.Voucher    `json:"voucher,omitempty"`
+	// Notice says what a scan that is not a member was (a product
+	// barcode, a coupon).
+	Notice *counter.Notice `json:"notice,omitempty"`
 	// JoinQR is the path of a QR code that enrols a walk-in with the
 	// scanned voucher.
 	JoinQR string `json:"join_qr,omitempty"`
@@ -97,6 +101,14 @@ func (s *Server) routes() {
 // announce turns a scan into what the page shows and tells every open page.
 func (s *Server) announce(r counter.Result) {
 	v := &ScanView{At: r.At, Scan: string(r.Scan), Refusal: r.Refusal, Voucher: r.Voucher}
+	switch {
+	case r.Voucher == nil && r.Scan == scan.Voucher && r.Code != "":
+		// A voucher by its look that this replica does not hold: still
+		// offer to join; redeeming it says what is wrong.
+		v.Voucher = &agent.Voucher{Code: r.Code, Platform: r.Platform}
+	case r.Voucher == nil && r.Notice != nil:
+		v.Notice = r.Notice
+	}
 	if r.Member != nil && s.src.Checkout != nil {
 		a, err := s.src.Checkout.Account(r.Member.ID)
 		if err != nil {

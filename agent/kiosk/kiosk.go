@@ -1,7 +1,8 @@
 // Package kiosk serves the agent's local pages and HTTP endpoints on the
 // POS box: the counter view (live scans over server-sent events, bill,
-// redemptions, confirm), the manager view, the counter's status as JSON
-// and a health check. Every asset is embedded: the pages work offline.
+// redemptions, confirm), the manager view, the counter's status as JSON,
+// a health check and Prometheus metrics. Every asset is embedded: the
+// pages work offline.
 package kiosk
 
 import (
@@ -10,6 +11,9 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/memberpass/memberpass/agent"
 	"github.com/memberpass/memberpass/agent/checkout"
@@ -24,6 +28,9 @@ type Sources struct {
 	State    func() (agent.SyncState, error)
 	Sync     func() cloudsync.Status
 	Devices  func() []serialport.Status
+	// Metrics, if set, is served on /metrics (a registry of the agent's
+	// own, never the global default).
+	Metrics prometheus.Gatherer
 	// Checkout settles transactions; nil serves the status API only.
 	Checkout *checkout.Service
 	// Staff are the people who may be on duty at the counter.
@@ -53,6 +60,9 @@ func New(src Sources, log *slog.Logger) *Server {
 	s := &Server{src: src, log: log, mux: http.NewServeMux(), subs: map[chan []byte]struct{}{}}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /api/status", s.status)
+	if src.Metrics != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(src.Metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	}
 	s.routes()
 	return s
 }

@@ -34,7 +34,7 @@ function clearCounter() {
 function onScan(v) {
   refreshState().then(render);
   if (v.seq) { S.lastSeq = v.seq; sessionStorage.setItem("mp.lastSeq", v.seq); }
-  S.notice = v.refusal || null; S.okText = null;
+  S.notice = v.refusal || null; S.okText = null; S.info = v.notice || null;
   if (v.voucher) { S.voucher = v.voucher; S.joinQR = v.join_qr; }
   if (v.account) {
     S.account = v.account; S.enrolled = null; localStorage.removeItem("mp.enrolled");
@@ -72,6 +72,7 @@ function renderCustomer() {
   const box = document.getElementById("customer");
   const kids = [];
   if (S.notice) kids.push(noticeBox(S.notice));
+  if (S.info) kids.push(el("div", { class: "notice warn", id: "scan-notice" }, sentence(S.info), el("small", {}, otherSentence(S.info))));
   if (S.okText) kids.push(el("div", { class: "notice ok", id: "voucher-done" }, "✓ " + S.okText));
   if (S.enrolled) {
     kids.push(el("div", { class: "notice ok", id: "enrolled" }, "✓ " + t("enrolled"),
