@@ -515,7 +515,7 @@ func TestCounterToCloud(t *testing.T) {
 	s.waitJS("the voucher redeemed", `!!document.getElementById("voucher-done")`)
 
 	// Refusals are plain sentences: an unknown card, a replayed code.
-	s.scan("6600099999")
+	s.scan("66000999990000")
 	s.waitJS("the unknown card refusal", `document.getElementById("refusal") && ((document.getElementById("refusal")||{}).innerText||"").includes("此卡未登记")`)
 	s.shot("kiosk-refusal.png")
 	code, err := s.admin.IssueMemberCode(ctx, &pb.IssueMemberCodeRequest{BrandId: brand, MemberId: s.members[1].GetId()})

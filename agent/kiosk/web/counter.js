@@ -82,7 +82,7 @@ function renderCustomer() {
     const v = S.voucher;
     kids.push(el("div", { id: "voucher" },
       el("h2", {}, t("voucher"), ": ", v.Title || v.Code),
-      el("p", {}, `${v.Platform || ""} ${v.Code} · ${t("faceValue")} ${yuan(v.FaceValueFen)}`),
+      el("p", {}, `${v.Platform || ""} ${v.Code}` + (v.FaceValueFen ? ` · ${t("faceValue")} ${yuan(v.FaceValueFen)}` : "")),
       el("div", { class: "actions" }, el("button", { class: "primary", id: "redeem-voucher", onclick: redeemVoucher }, t("redeemVoucher"))),
       S.account ? null : el("div", { id: "join-offer" },
         el("p", {}, el("strong", {}, t("joinQ"))),
