@@ -192,6 +192,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.closed:
+			return
 		case raw := <-ch:
 			fmt.Fprintf(w, "event: scan\ndata: %s\n\n", raw)
 			fl.Flush()
@@ -201,6 +203,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// Close ends the live streams, so that a server shutdown need not wait
+// for open pages (they reconnect to the next server by themselves).
+func (s *Server) Close() { s.once.Do(func() { close(s.closed) }) }
 
 // joinQR draws the store's "scan to join" code, carrying the staff member
 // and a group-buy voucher when given.

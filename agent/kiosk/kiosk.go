@@ -50,6 +50,8 @@ type Server struct {
 	recent []counter.Result
 	last   *ScanView
 	subs   map[chan []byte]struct{}
+	closed chan struct{} // closed by Close: live streams end
+	once   sync.Once
 }
 
 // keepRecent is how many scan results the kiosk remembers.
@@ -57,7 +59,7 @@ const keepRecent = 50
 
 // New makes the kiosk handler.
 func New(src Sources, log *slog.Logger) *Server {
-	s := &Server{src: src, log: log, mux: http.NewServeMux(), subs: map[chan []byte]struct{}{}}
+	s := &Server{src: src, log: log, mux: http.NewServeMux(), subs: map[chan []byte]struct{}{}, closed: make(chan struct{})}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /api/status", s.status)
 	if src.Metrics != nil {

@@ -415,6 +415,12 @@ func TestCounterToCloud(t *testing.T) {
 		t.Errorf("recorded notice = %q", got)
 	}
 	s.shot("kiosk-recorded.png")
+	// In English at one touch, and back.
+	s.do("switch to English", click("#lang"))
+	s.waitJS("the page in English", `((document.getElementById("next")||{}).innerText||"") === "Next customer" && document.documentElement.lang === "en"`)
+	s.shot("kiosk-recorded-en.png")
+	s.do("switch to Chinese", click("#lang"))
+	s.waitJS("the page in Chinese", `((document.getElementById("next")||{}).innerText||"") === "下一位顾客"`)
 
 	// Durable: the agent knows the transaction; a second confirm of the
 	// same transaction (double click, reload) records nothing new.

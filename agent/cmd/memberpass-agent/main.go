@@ -166,6 +166,7 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("kiosk listen on %s: %w", c.kiosk, err)
 	}
 	httpSrv := &http.Server{Handler: ks, ReadHeaderTimeout: 5 * time.Second}
+	httpSrv.RegisterOnShutdown(ks.Close)
 	log.Info("agent serving", "brand", id.BrandID, "store", id.StoreID, "device", id.DeviceID,
 		"kiosk", "http://"+lis.Addr().String(), "cloud", c.cloud, "devices", deviceList.String(), "version", version)
 

@@ -258,7 +258,7 @@ async function confirmCheckout() {
   if (r.ok) {
     // The agent answers only once the event is on disk.
     S.txn.status = "recorded"; S.txn.receipt = r.data; saveTxn();
-    refreshAccount();
+    refreshAccount(); refreshState().then(render);
   } else {
     S.txn.status = "editing"; saveTxn();
     S.quoteErr = (r.data && r.data.refusal) || { zh: I18N.zh.netError, en: I18N.en.netError };
@@ -278,7 +278,7 @@ async function submitTopUp() {
     const e = r.data.event.TopUp;
     S.topup = { id: newTxnID(), amount: "", done: { amount: e.AmountFen, bonus: e.BonusFen } };
     localStorage.setItem("mp.topup", JSON.stringify(S.topup));
-    await refreshAccount();
+    await refreshAccount(); await refreshState();
     validateAndQuote(true);
   } else { tp.err = r.data && r.data.refusal; }
   render();
@@ -289,7 +289,7 @@ async function redeemVoucher() {
   const key = "mp.voucherTxn." + v.Code;
   let id = localStorage.getItem(key); if (!id) { id = newTxnID(); localStorage.setItem(key, id); }
   const r = await api("POST", "/api/vouchers/redeem", { txn_id: id, code: v.Code, member_id: S.account ? S.account.member.ID : "", staff_id: staffID() });
-  if (r.ok) { S.notice = null; S.voucher = null; S.okText = t("redeemed") + " " + v.Code + " · #" + r.data.event.Seq; }
+  if (r.ok) { refreshState().then(render); S.notice = null; S.voucher = null; S.okText = t("redeemed") + " " + v.Code + " · #" + r.data.event.Seq; }
   else S.notice = r.data && r.data.refusal;
   render();
 }
@@ -341,7 +341,7 @@ async function submitEnrol() {
   // The new member can top up or pay at once, as "local:<ref>" until the
   // cloud's member id reaches this till.
   startTxn("local:" + en.LocalRef);
-  await refreshAccount();
+  await refreshAccount(); await refreshState();
   render();
 }
 
