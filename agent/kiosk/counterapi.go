@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -259,7 +260,34 @@ type problem struct {
 	Refusal *checkout.Refusal `json:"refusal"`
 }
 
+// sameOrigin guards the money endpoints against other web pages open in
+// the POS box's browser: a request must be JSON (which a foreign page
+// cannot send without a CORS preflight this server never grants), come
+// from this server's own pages if it says where it comes from, and name
+// the kiosk by an IP address or localhost (no DNS rebinding).
+func sameOrigin(r *http.Request) string {
+	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(mt) != "application/json" {
+		return "requests must be application/json"
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		host = h
+	}
+	if host != "localhost" && net.ParseIP(strings.Trim(host, "[]")) == nil {
+		return "the kiosk must be reached by IP address or localhost, not " + host
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host && o != "https://"+r.Host {
+		return "requests from " + o + " are not allowed"
+	}
+	return ""
+}
+
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if why := sameOrigin(r); why != "" {
+		writeJSON(w, http.StatusForbidden, problem{&checkout.Refusal{Code: "forbidden",
+			Zh: "请求被拒绝：请在收银机本机的收银页面操作。", En: "Refused: use the counter page on this till (" + why + ")."}})
+		return false
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

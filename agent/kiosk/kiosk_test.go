@@ -153,6 +153,38 @@ func TestScansStreamLive(t *testing.T) {
 	t.Fatalf("stream ended without the scan: %v", lines.Err())
 }
 
+func TestForeignPagesRefused(t *testing.T) {
+	_, srv := newKiosk(t)
+	body := `{"txn_id":"t-0123456789","member_id":"7","bill_fen":100}`
+	for _, tt := range []struct {
+		name, contentType, origin, host string
+	}{
+		{"form post", "text/plain", "", ""},
+		{"other origin", "application/json", "http://evil.example", ""},
+		{"rebound name", "application/json", "", "evil.example:8080"},
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+"/api/checkout", strings.NewReader(body))
+		req.Header.Set("Content-Type", tt.contentType)
+		if tt.origin != "" {
+			req.Header.Set("Origin", tt.origin)
+		}
+		if tt.host != "" {
+			req.Host = tt.host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: status %d, want 403", tt.name, resp.StatusCode)
+		}
+	}
+	if ev, _ := http.Get(srv.URL + "/api/transactions/t-0123456789"); ev.StatusCode != http.StatusNotFound {
+		t.Fatalf("a refused request recorded something: %s", ev.Status)
+	}
+}
+
 func TestJoinQR(t *testing.T) {
 	_, srv := newKiosk(t)
 	resp, err := http.Get(srv.URL + "/join.png?staff=s01&voucher=MT123456")
