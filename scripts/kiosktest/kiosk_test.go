@@ -212,6 +212,12 @@ func stopOrKill(p *harness.Process) {
 	}
 }
 
+// fitsAndTouchable is a predicate: the page is no wider than width and
+// every visible button is at least 44 px high.
+func fitsAndTouchable(width int) string {
+	return fmt.Sprintf(`document.documentElement.scrollWidth <= %d && [...document.querySelectorAll("button")].filter(b => b.offsetParent).every(b => b.getBoundingClientRect().height >= 44)`, width)
+}
+
 // couponCode is the first member's coupon, from the counter's replica.
 func (s *shop) couponCode() string {
 	s.t.Helper()
@@ -408,6 +414,7 @@ func TestCounterToCloud(t *testing.T) {
 	s.waitJS("the transaction restored", `document.getElementById("bill") && (document.getElementById("bill")||{}).value === "128.50" && (document.getElementById("sv")||{}).value === "100" && ((document.getElementById("member-name")||{}).innerText||"") === "李娜"`)
 	s.waitJS("the quote restored", `((document.getElementById("to-pay")||{}).innerText||"") === "¥12.07" && document.getElementById("coupon-`+s.couponCode()+`").getAttribute("aria-pressed") === "true"`)
 	s.shot("kiosk-member.png")
+	s.waitJS("a layout that fits 1024x768 with large touch targets", fitsAndTouchable(1024))
 
 	s.do("confirm", click("#confirm"))
 	s.waitJS("recorded", `!!document.getElementById("recorded")`)
@@ -615,6 +622,12 @@ func TestCounterToCloud(t *testing.T) {
 	if src := joined.GetSource(); src.GetChannel() != "join_page" || src.GetStoreId() != store || src.GetStaffId() != "s01" {
 		t.Errorf("source of the member who joined = %v", src)
 	}
+
+	// The counter on a phone's width: nothing wider than the screen, every
+	// button still a large target.
+	s.do("open the counter on a phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(kiosk+"/"))
+	s.waitJS("the counter page", `!!document.getElementById("customer").firstChild`)
+	s.waitJS("a layout that fits a phone with large touch targets", fitsAndTouchable(390))
 
 	// The first member code has expired by now: scanned again, it is
 	// refused as expired (the agent allows 1s of clock skew here).

@@ -20,7 +20,7 @@ function staffID() { return localStorage.getItem("mp.staff") || ""; }
 function startTxn(memberID) {
   S.txn = { id: newTxnID(), memberId: memberID, bill: "", coupon: "", points: "", sv: "", status: "editing", receipt: null };
   S.quote = null; S.quoteErr = null; S.fieldErr = {};
-  S.topup = null; S.topupOpen = false; localStorage.removeItem("mp.topup");
+  S.topup = null; S.topupOpen = undefined; localStorage.removeItem("mp.topup");
   saveTxn();
 }
 function clearCounter() {
@@ -196,8 +196,11 @@ function summary(q) {
 
 function topUpBox() {
   const tp = S.topup;
-  return el("details", { id: "topup-box", open: !!tp || !!S.topupOpen, ontoggle: e => { S.topupOpen = e.target.open; } },
-    el("summary", { class: "field" }, t("topUp")),
+  // The open state is taken on click, not on the (later) toggle event, so
+  // a render in between cannot close the box under the cashier's finger.
+  const open = typeof S.topupOpen === "boolean" ? S.topupOpen : !!(tp && (tp.amount || tp.done || tp.err));
+  return el("details", { id: "topup-box", open },
+    el("summary", { class: "field", onclick: e => { S.topupOpen = !e.currentTarget.parentElement.open; } }, t("topUp")),
     el("div", { class: "row" },
       el("input", { id: "topup", inputmode: "decimal", placeholder: "500.00", value: (tp && tp.amount) || "", autocomplete: "off",
         oninput: e => { S.topup = Object.assign(S.topup || { id: newTxnID() }, { amount: e.target.value }); localStorage.setItem("mp.topup", JSON.stringify(S.topup)); } }),
