@@ -59,7 +59,12 @@ function render() {
 function renderStaff() {
   const sel = document.getElementById("staff-select");
   const staff = (S.store && S.store.staff) || [];
-  sel.replaceChildren(el("option", { value: "" }, t("noStaff")), ...staff.map(s => el("option", { value: s.id }, s.name)));
+  // Rebuilt only when it changes, so an open list is not closed under a finger.
+  const key = LANG + staff.map(s => s.id).join(",");
+  if (sel.dataset.key !== key) {
+    sel.replaceChildren(el("option", { value: "" }, t("noStaff")), ...staff.map(s => el("option", { value: s.id }, s.name)));
+    sel.dataset.key = key;
+  }
   sel.value = staffID();
   sel.classList.toggle("hidden", staff.length === 0);
 }
