@@ -3,7 +3,10 @@
 // counter. It imports no database, transport or serial port.
 package agent
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Identity is what the agent got when it paired with the cloud.
 type Identity struct {
@@ -16,6 +19,11 @@ type Identity struct {
 	// MemberCodeKeys are the brand's Ed25519 public keys for member codes.
 	MemberCodeKeys [][]byte
 	PairedAt       time.Time
+	// Cloud is the address the device paired through.
+	Cloud string `json:",omitempty"`
+	// CloudCAPEM is the cloud's CA certificate got at pairing; the agent
+	// trusts it alone for TLS to the cloud. Empty: the system's roots.
+	CloudCAPEM []byte `json:",omitempty"`
 }
 
 // Member is a replica entry: enough to greet a member at the counter.
@@ -63,6 +71,13 @@ type Event struct {
 type Visit struct {
 	IdentifiedBy   Identification
 	IdentifierHint string
+	// CodeRef names the member code shown (membercode.Claims.Ref); the
+	// store refuses to record a second visit with the same code, and the
+	// cloud catches one code used at two stores.
+	CodeRef string `json:",omitempty"`
+	// CodeExpiresAt is until when the code could be replayed (its expiry
+	// plus the allowed clock skew): the store remembers it that long.
+	CodeExpiresAt time.Time `json:",omitzero"`
 }
 
 // CardBinding ties a card number to a member in the replica.
@@ -79,6 +94,10 @@ type Change struct {
 	Card   *CardBinding
 }
 
+// ErrCodeReplayed is returned when a visit's member code was already used
+// for a recorded visit.
+var ErrCodeReplayed = errors.New("member code already used for a recorded visit")
+
 // SyncState says how the agent stands with the cloud.
 type SyncState struct {
 	// Pending events are recorded here and not yet acknowledged.
@@ -88,4 +107,7 @@ type SyncState struct {
 	// ReplicaSyncedAt is when the replica last caught up with the cloud.
 	ReplicaSyncedAt time.Time
 	Cursor          uint64
+	// Rebuilding is set while a replica rebuild from scratch is under way;
+	// the old replica serves the counter until the new one is complete.
+	Rebuilding bool `json:",omitempty"`
 }

@@ -106,6 +106,9 @@ type Event struct {
 type Visit struct {
 	IdentifiedBy   Identification
 	IdentifierHint string
+	// CodeRef names the member code shown (membercode.Claims.Ref), so one
+	// code used twice is caught even across stores.
+	CodeRef string `json:",omitempty"`
 }
 
 // Outcome is what the cloud did with a pushed event.
@@ -150,6 +153,41 @@ type Change struct {
 	Seq  uint64
 	Kind ChangeKind
 	Key  string
+}
+
+// ConflictKind says what kind of conflict the cloud found.
+type ConflictKind string
+
+// Conflict kinds.
+const (
+	// ConflictCodeReplayed: one member code was used for two events.
+	ConflictCodeReplayed ConflictKind = "member_code_replayed"
+)
+
+// EventConflict is something found wrong when an event arrived: kept for HQ
+// with the rule that resolved it. The losing event is stored as rejected.
+type EventConflict struct {
+	Seq           uint64
+	Kind          ConflictKind
+	MemberID      string
+	EventID       string
+	StoreID       string
+	DeviceID      string
+	OtherEventID  string
+	OtherStoreID  string
+	OtherDeviceID string
+	DetectedAt    time.Time
+	Resolution    string
+}
+
+// CodeUse records that a member code was used, for replay detection.
+type CodeUse struct {
+	Ref       string
+	EventID   string
+	StoreID   string
+	DeviceID  string
+	MemberID  string
+	ExpiresAt time.Time
 }
 
 // BrandStats summarises a brand for HQ.

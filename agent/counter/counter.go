@@ -44,6 +44,7 @@ var (
 	RefuseMalformed   = Refusal{Code: "code_malformed", Zh: "会员码读取不完整，请重新扫描。", En: "The member code was not read completely. Scan it again."}
 	RefuseReplayed    = Refusal{Code: "code_replayed", Zh: "此会员码已使用过，请会员刷新后再扫。", En: "This member code was already used. Ask the member to refresh it."}
 	RefuseUnknownCard = Refusal{Code: "card_unknown", Zh: "此卡未登记，可为顾客办理入会。", En: "This card is not registered. Offer to enrol the customer."}
+	RefuseNotRecorded = Refusal{Code: "not_recorded", Zh: "记录失败，请重试；如仍失败请联系店长。", En: "Could not record the visit. Try again; if it keeps failing, call the manager."}
 	RefuseBadFrame    = Refusal{Code: "bad_frame", Zh: "扫描数据不完整，请重新扫描。", En: "The scan was garbled. Scan again."}
 )
 
@@ -74,7 +75,6 @@ type Counter struct {
 	mu       sync.Mutex
 	lastText string
 	lastAt   time.Time
-	usedRefs map[string]time.Time // member codes already accepted, until they expire
 }
 
 // New makes a counter for a paired identity.
@@ -82,7 +82,6 @@ func New(store Store, id agent.Identity, verifier *membercode.Verifier, log *slo
 	return &Counter{
 		store: store, identity: id, verifier: verifier, log: log,
 		Now: func() time.Time { return time.Now().UTC() }, Debounce: 2 * time.Second,
-		usedRefs: map[string]time.Time{},
 	}
 }
 
@@ -111,9 +110,9 @@ func (c *Counter) handle(ctx context.Context, text string, now time.Time) Result
 		return res
 	}
 	var (
-		m   agent.Member
-		by  agent.Identification
-		ref string
+		m     agent.Member
+		by    agent.Identification
+		visit agent.Visit
 	)
 	switch s.Kind {
 	case scan.MemberCode:
@@ -123,12 +122,10 @@ func (c *Counter) handle(ctx context.Context, text string, now time.Time) Result
 			c.log.Warn("member code refused", "reason", res.Refusal.Code, "err", err)
 			return res
 		}
-		ref = claims.Ref()
-		if c.used(ref, now) {
-			res.Refusal = &RefuseReplayed
-			c.log.Warn("member code refused", "reason", res.Refusal.Code, "member", claims.MemberID)
-			return res
-		}
+		// The store refuses a code already used, durably, in the same
+		// commit as the visit: a restart does not reopen a replay.
+		visit.CodeRef = claims.Ref()
+		visit.CodeExpiresAt = claims.ExpiresAt().Add(c.verifier.Skew)
 		id := strconv.FormatUint(claims.MemberID, 10)
 		m, err = c.store.Member(id)
 		if err != nil {
@@ -137,11 +134,6 @@ func (c *Counter) handle(ctx context.Context, text string, now time.Time) Result
 			m = agent.Member{ID: id}
 		}
 		by = agent.ByMemberCode
-		defer func() {
-			if res.Event != nil {
-				c.markUsed(ref, claims.ExpiresAt().Add(c.verifier.Skew))
-			}
-		}()
 	case scan.Card:
 		var err error
 		m, err = c.store.MemberByCard(s.Value)
@@ -156,13 +148,19 @@ func (c *Counter) handle(ctx context.Context, text string, now time.Time) Result
 		c.log.Warn("scan refused", "reason", res.Refusal.Code, "length", len(s.Value))
 		return res
 	}
+	visit.IdentifiedBy, visit.IdentifierHint = by, scan.Hint(s.Value)
 	ev, err := c.store.Record(ctx, agent.Event{
 		OccurredAt: now, StoreID: c.identity.StoreID, MemberID: m.ID, Kind: agent.EventVisit,
-		Visit: &agent.Visit{IdentifiedBy: by, IdentifierHint: scan.Hint(s.Value)},
+		Visit: &visit,
 	})
+	if errors.Is(err, agent.ErrCodeReplayed) {
+		res.Refusal = &RefuseReplayed
+		c.log.Warn("member code refused", "reason", res.Refusal.Code, "member", m.ID)
+		return res
+	}
 	if err != nil {
 		c.log.Error("visit not recorded", "member", m.ID, "err", err)
-		res.Refusal = &Refusal{Code: "not_recorded", Zh: "记录失败，请重试；如仍失败请联系店长。", En: "Could not record the visit. Try again; if it keeps failing, call the manager."}
+		res.Refusal = &RefuseNotRecorded
 		return res
 	}
 	res.Member, res.Event = &m, &ev
@@ -193,24 +191,6 @@ func (c *Counter) repeat(text string, now time.Time) bool {
 	}
 	c.lastText, c.lastAt = text, now
 	return false
-}
-
-func (c *Counter) used(ref string, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for r, until := range c.usedRefs {
-		if now.After(until) {
-			delete(c.usedRefs, r)
-		}
-	}
-	_, ok := c.usedRefs[ref]
-	return ok
-}
-
-func (c *Counter) markUsed(ref string, until time.Time) {
-	c.mu.Lock()
-	c.usedRefs[ref] = until
-	c.mu.Unlock()
 }
 
 // String describes a result for logs and the demo.

@@ -4,6 +4,7 @@ package kiosk
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -21,6 +22,10 @@ type Sources struct {
 	State    func() (agent.SyncState, error)
 	Sync     func() cloudsync.Status
 	Devices  func() []serialport.Status
+	// Rebuild asks for the replica to be rebuilt from scratch.
+	Rebuild func()
+	// StaleAfter is the replica age the kiosk calls stale.
+	StaleAfter time.Duration
 }
 
 // Server is the kiosk's HTTP handler.
@@ -41,6 +46,7 @@ func New(src Sources, log *slog.Logger) *Server {
 	s := &Server{src: src, log: log, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /api/status", s.status)
+	s.mux.HandleFunc("POST /api/replica/rebuild", s.rebuild)
 	return s
 }
 
@@ -65,8 +71,30 @@ type StatusReport struct {
 	Sync    cloudsync.Status    `json:"sync"`
 	Devices []serialport.Status `json:"devices"`
 	// ReplicaAgeSeconds is how old the replica is; -1 before the first sync.
-	ReplicaAgeSeconds float64          `json:"replica_age_seconds"`
-	Recent            []counter.Result `json:"recent"`
+	ReplicaAgeSeconds float64 `json:"replica_age_seconds"`
+	// ReplicaStale says the replica is older than the configured limit (or
+	// was never synced): decisions rest on old data.
+	ReplicaStale bool `json:"replica_stale"`
+	// Notice says, in Chinese and English, what the manager should know.
+	Notice *counter.Refusal `json:"notice,omitempty"`
+	Recent []counter.Result `json:"recent"`
+}
+
+var noticeRefused = counter.Refusal{Code: "device_refused",
+	Zh: "总部已停用本设备的凭证，收银照常记录但无法同步；请联系总部获取新的配对码。",
+	En: "HQ has revoked this device's credentials. Visits are still recorded but cannot sync; ask HQ for a new pairing code."}
+
+func (s *Server) rebuild(w http.ResponseWriter, _ *http.Request) {
+	if s.src.Rebuild == nil {
+		http.Error(w, "replica rebuild is not available", http.StatusNotImplemented)
+		return
+	}
+	s.src.Rebuild()
+	s.log.Warn("replica rebuild requested from the kiosk")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	json.NewEncoder(w).Encode(map[string]string{
+		"zh": "已开始重建会员数据；完成前沿用现有数据。", "en": "Replica rebuild started; the current data serves until it completes."})
 }
 
 func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
@@ -82,6 +110,16 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	}
 	if !st.ReplicaSyncedAt.IsZero() {
 		rep.ReplicaAgeSeconds = time.Since(st.ReplicaSyncedAt).Seconds()
+	}
+	age := time.Duration(rep.ReplicaAgeSeconds * float64(time.Second))
+	rep.ReplicaStale = st.ReplicaSyncedAt.IsZero() || s.src.StaleAfter > 0 && age > s.src.StaleAfter
+	switch {
+	case rep.Sync.Refused:
+		rep.Notice = &noticeRefused
+	case rep.ReplicaStale:
+		rep.Notice = &counter.Refusal{Code: "replica_stale",
+			Zh: fmt.Sprintf("会员数据已 %s 未与总部同步，显示可能不是最新；收银照常，网络恢复后自动同步。", age.Round(time.Minute)),
+			En: fmt.Sprintf("Member data has not synced with HQ for %s and may be out of date. The counter keeps working; it syncs when the network is back.", age.Round(time.Minute))}
 	}
 	s.mu.Lock()
 	rep.Recent = append([]counter.Result(nil), s.recent...)

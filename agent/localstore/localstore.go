@@ -26,6 +26,11 @@ var (
 	bMembers = []byte("members")
 	bCards   = []byte("cards")
 	bEvents  = []byte("events")
+	// bCodeRefs: member code ref -> until when it may be replayed (RFC 3339).
+	bCodeRefs = []byte("coderefs")
+	// bRebuild holds a replica being rebuilt from scratch: its own members
+	// and cards buckets, swapped in when the pull completes.
+	bRebuild = []byte("rebuild")
 
 	kIdentity = []byte("identity")
 	kAcked    = []byte("acked_seq")
@@ -33,6 +38,8 @@ var (
 	kCursor   = []byte("cursor")
 	kSyncedAt = []byte("replica_synced_at")
 	kFormat   = []byte("format")
+	// kRebuildCursor is the rebuild's own position in the change log.
+	kRebuildCursor = []byte("rebuild_cursor")
 )
 
 // formatTag marks a file as this agent's database.
@@ -77,7 +84,7 @@ func Open(path string) (*DB, error) {
 		} else if f := meta.Get(kFormat); string(f) != formatTag {
 			return fmt.Errorf("file format %q, want %q", f, formatTag)
 		}
-		for _, b := range [][]byte{bMeta, bMembers, bCards, bEvents} {
+		for _, b := range [][]byte{bMeta, bMembers, bCards, bEvents, bCodeRefs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -151,11 +158,24 @@ func (d *DB) writer() {
 			}
 		}
 		events := make([]agent.Event, len(group))
+		refused := make([]error, len(group))
 		err := d.db.Update(func(tx *bolt.Tx) error {
-			meta, evb := tx.Bucket(bMeta), tx.Bucket(bEvents)
+			meta, evb, refs := tx.Bucket(bMeta), tx.Bucket(bEvents), tx.Bucket(bCodeRefs)
 			seq := getU64(meta, kLastSeq)
 			for i, r := range group {
 				ev := r.ev
+				refused[i] = nil
+				if ev.Visit != nil && ev.Visit.CodeRef != "" {
+					ref := []byte(ev.Visit.CodeRef)
+					if refs.Get(ref) != nil {
+						refused[i] = agent.ErrCodeReplayed
+						continue
+					}
+					until, _ := ev.Visit.CodeExpiresAt.UTC().MarshalText()
+					if err := refs.Put(ref, until); err != nil {
+						return err
+					}
+				}
 				seq++
 				ev.Seq = seq
 				id, err := uuid.NewV7()
@@ -175,9 +195,12 @@ func (d *DB) writer() {
 			return meta.Put(kLastSeq, u64(seq))
 		})
 		for i, r := range group {
-			if err != nil {
+			switch {
+			case err != nil:
 				r.out <- writeRes{err: fmt.Errorf("record event: %w", err)}
-			} else {
+			case refused[i] != nil:
+				r.out <- writeRes{err: refused[i]}
+			default:
 				r.out <- writeRes{ev: events[i]}
 			}
 		}
@@ -248,6 +271,7 @@ func (d *DB) State() (agent.SyncState, error) {
 		meta := tx.Bucket(bMeta)
 		s.AckedSeq, s.LastSeq, s.Cursor = getU64(meta, kAcked), getU64(meta, kLastSeq), getU64(meta, kCursor)
 		s.Pending = s.LastSeq - s.AckedSeq
+		s.Rebuilding = tx.Bucket(bRebuild) != nil
 		if raw := meta.Get(kSyncedAt); raw != nil {
 			return s.ReplicaSyncedAt.UnmarshalText(raw)
 		}
@@ -261,29 +285,8 @@ func (d *DB) State() (agent.SyncState, error) {
 func (d *DB) ApplyChanges(changes []agent.Change, cursor uint64, caughtUp bool, now time.Time) error {
 	return d.db.Update(func(tx *bolt.Tx) error {
 		members, cards, meta := tx.Bucket(bMembers), tx.Bucket(bCards), tx.Bucket(bMeta)
-		for _, ch := range changes {
-			switch {
-			case ch.Member != nil && ch.Member.Deleted:
-				if err := members.Delete([]byte(ch.Member.ID)); err != nil {
-					return err
-				}
-			case ch.Member != nil:
-				raw, err := json.Marshal(ch.Member)
-				if err != nil {
-					return err
-				}
-				if err := members.Put([]byte(ch.Member.ID), raw); err != nil {
-					return err
-				}
-			case ch.Card != nil && ch.Card.Revoked:
-				if err := cards.Delete([]byte(ch.Card.Number)); err != nil {
-					return err
-				}
-			case ch.Card != nil:
-				if err := cards.Put([]byte(ch.Card.Number), []byte(ch.Card.MemberID)); err != nil {
-					return err
-				}
-			}
+		if err := applyTo(members, cards, changes); err != nil {
+			return err
 		}
 		if err := meta.Put(kCursor, u64(cursor)); err != nil {
 			return err
@@ -294,6 +297,120 @@ func (d *DB) ApplyChanges(changes []agent.Change, cursor uint64, caughtUp bool, 
 		}
 		return nil
 	})
+}
+
+// StartRebuild begins rebuilding the replica from scratch, into buckets of
+// its own: the current replica keeps serving the counter meanwhile. It
+// returns the rebuild's cursor (0, or where an interrupted rebuild got to).
+func (d *DB) StartRebuild() (uint64, error) {
+	var cursor uint64
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		if rb := tx.Bucket(bRebuild); rb != nil {
+			cursor = getU64(rb, kRebuildCursor)
+			return nil
+		}
+		rb, err := tx.CreateBucket(bRebuild)
+		if err != nil {
+			return err
+		}
+		if _, err := rb.CreateBucket(bMembers); err != nil {
+			return err
+		}
+		_, err = rb.CreateBucket(bCards)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("start replica rebuild: %w", err)
+	}
+	return cursor, nil
+}
+
+// ApplyRebuild writes a page of the rebuild's pull. With done, the rebuilt
+// replica replaces the old one, in the same transaction.
+func (d *DB) ApplyRebuild(changes []agent.Change, cursor uint64, done bool, now time.Time) error {
+	return d.db.Update(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bRebuild)
+		if rb == nil {
+			return errors.New("no replica rebuild under way")
+		}
+		if err := applyTo(rb.Bucket(bMembers), rb.Bucket(bCards), changes); err != nil {
+			return err
+		}
+		if err := rb.Put(kRebuildCursor, u64(cursor)); err != nil {
+			return err
+		}
+		if !done {
+			return nil
+		}
+		for _, name := range [][]byte{bMembers, bCards} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+			if err := tx.MoveBucket(name, rb, nil); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteBucket(bRebuild); err != nil {
+			return err
+		}
+		meta := tx.Bucket(bMeta)
+		if err := meta.Put(kCursor, u64(cursor)); err != nil {
+			return err
+		}
+		t, _ := now.UTC().MarshalText()
+		return meta.Put(kSyncedAt, t)
+	})
+}
+
+// PruneCodeRefs forgets member codes that can no longer be replayed.
+func (d *DB) PruneCodeRefs(now time.Time) (int, error) {
+	n := 0
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bCodeRefs).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var until time.Time
+			if until.UnmarshalText(v) == nil && now.Before(until) {
+				continue
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("forget expired member codes: %w", err)
+	}
+	return n, nil
+}
+
+func applyTo(members, cards *bolt.Bucket, changes []agent.Change) error {
+	for _, ch := range changes {
+		switch {
+		case ch.Member != nil && ch.Member.Deleted:
+			if err := members.Delete([]byte(ch.Member.ID)); err != nil {
+				return err
+			}
+		case ch.Member != nil:
+			raw, err := json.Marshal(ch.Member)
+			if err != nil {
+				return err
+			}
+			if err := members.Put([]byte(ch.Member.ID), raw); err != nil {
+				return err
+			}
+		case ch.Card != nil && ch.Card.Revoked:
+			if err := cards.Delete([]byte(ch.Card.Number)); err != nil {
+				return err
+			}
+		case ch.Card != nil:
+			if err := cards.Put([]byte(ch.Card.Number), []byte(ch.Card.MemberID)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ErrUnknown is returned when the replica has no such member or card.

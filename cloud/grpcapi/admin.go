@@ -7,11 +7,14 @@ import (
 
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
+	"github.com/memberpass/memberpass/proto/pairing"
 )
 
 type adminServer struct {
 	pb.UnimplementedAdminServiceServer
 	svc *loyalty.Service
+	// publicAddr and caFingerprint go into pairing tickets.
+	publicAddr, caFingerprint string
 }
 
 func (s *adminServer) CreateBrand(ctx context.Context, req *pb.CreateBrandRequest) (*pb.Brand, error) {
@@ -27,9 +30,15 @@ func (s *adminServer) CreateStore(ctx context.Context, req *pb.CreateStoreReques
 	if err != nil {
 		return nil, err
 	}
+	ticket := pairing.Ticket{Code: p.Code, Cloud: s.publicAddr, CASHA256: s.caFingerprint}
+	png, err := ticket.QRPNG(320)
+	if err != nil {
+		return nil, err
+	}
 	return &pb.CreateStoreResponse{
 		Store:       &pb.Store{BrandId: st.BrandID, Id: st.ID, Name: st.Name},
 		PairingCode: p.Code, PairingExpiresAt: timestamppb.New(p.ExpiresAt),
+		PairingUri: ticket.String(), PairingQrPng: png,
 	}, nil
 }
 
@@ -72,10 +81,7 @@ func (s *adminServer) GetBrandStats(ctx context.Context, req *pb.GetBrandStatsRe
 	}
 	out := &pb.BrandStats{Members: st.Members, Events: st.Events, Visits: st.Visits, RejectedEvents: st.Rejected}
 	for _, d := range st.Devices {
-		out.Devices = append(out.Devices, &pb.DeviceStats{
-			DeviceId: d.ID, StoreId: d.StoreID, Name: d.Name, AckedSeq: d.AckedSeq,
-			LastSeenAt: tsOrNil(d.LastSeenAt, timestamppb.New(d.LastSeenAt)),
-		})
+		out.Devices = append(out.Devices, deviceToProto(d))
 	}
 	return out, nil
 }
@@ -91,6 +97,26 @@ func (s *adminServer) ListEvents(ctx context.Context, req *pb.ListEventsRequest)
 			Event: eventToProto(e.Event), DeviceId: e.DeviceID, ReceivedAt: timestamppb.New(e.ReceivedAt),
 			Outcome: outcomeToProto(e.Outcome), Reason: e.Reason,
 		})
+	}
+	return out, nil
+}
+
+func (s *adminServer) RevokeDevice(ctx context.Context, req *pb.RevokeDeviceRequest) (*pb.DeviceStats, error) {
+	d, err := s.svc.RevokeDevice(ctx, req.GetBrandId(), req.GetDeviceId())
+	if err != nil {
+		return nil, err
+	}
+	return deviceToProto(d), nil
+}
+
+func (s *adminServer) ListConflicts(ctx context.Context, req *pb.ListConflictsRequest) (*pb.ListConflictsResponse, error) {
+	conflicts, next, err := s.svc.ListConflicts(ctx, req.GetBrandId(), req.GetPageToken(), int(req.GetLimit()))
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListConflictsResponse{NextPageToken: next}
+	for _, c := range conflicts {
+		out.Conflicts = append(out.Conflicts, conflictToProto(c))
 	}
 	return out, nil
 }

@@ -35,7 +35,10 @@ func eventFromProto(e *pb.Event) (cloud.Event, error) {
 	switch b := e.GetBody().(type) {
 	case *pb.Event_Visit:
 		ev.Kind = cloud.EventVisit
-		ev.Visit = &cloud.Visit{IdentifiedBy: identificationFromProto(b.Visit.GetIdentifiedBy()), IdentifierHint: b.Visit.GetIdentifierHint()}
+		if len(b.Visit.GetCodeRef()) > maxIDLen || len(b.Visit.GetIdentifierHint()) > maxIDLen {
+			return cloud.Event{}, fmt.Errorf("visit code_ref or identifier_hint is longer than %d characters", maxIDLen)
+		}
+		ev.Visit = &cloud.Visit{IdentifiedBy: identificationFromProto(b.Visit.GetIdentifiedBy()), IdentifierHint: b.Visit.GetIdentifierHint(), CodeRef: b.Visit.GetCodeRef()}
 	default:
 		// Kept and rejected by the service with a reason, so an agent
 		// newer than the cloud never blocks its own outbox.
@@ -50,7 +53,7 @@ func eventToProto(e cloud.Event) *pb.Event {
 		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID,
 	}
 	if e.Visit != nil {
-		out.Body = &pb.Event_Visit{Visit: &pb.Visit{IdentifiedBy: identificationToProto(e.Visit.IdentifiedBy), IdentifierHint: e.Visit.IdentifierHint}}
+		out.Body = &pb.Event_Visit{Visit: &pb.Visit{IdentifiedBy: identificationToProto(e.Visit.IdentifiedBy), IdentifierHint: e.Visit.IdentifierHint, CodeRef: e.Visit.CodeRef}}
 	}
 	return out
 }
@@ -100,4 +103,20 @@ func memberToProto(m cloud.Member) *pb.Member {
 
 func snapshotToProto(m cloud.Member) *pb.MemberSnapshot {
 	return &pb.MemberSnapshot{Id: m.ID, PhoneMasked: loyalty.MaskPhone(m.Phone), Name: m.Name, Visits: m.Visits}
+}
+
+func conflictToProto(c cloud.EventConflict) *pb.Conflict {
+	return &pb.Conflict{
+		Seq: c.Seq, Kind: string(c.Kind), MemberId: c.MemberID,
+		EventId: c.EventID, StoreId: c.StoreID, DeviceId: c.DeviceID,
+		OtherEventId: c.OtherEventID, OtherStoreId: c.OtherStoreID, OtherDeviceId: c.OtherDeviceID,
+		DetectedAt: timestamppb.New(c.DetectedAt), Resolution: c.Resolution,
+	}
+}
+
+func deviceToProto(d cloud.Device) *pb.DeviceStats {
+	return &pb.DeviceStats{
+		DeviceId: d.ID, StoreId: d.StoreID, Name: d.Name, AckedSeq: d.AckedSeq,
+		LastSeenAt: tsOrNil(d.LastSeenAt, timestamppb.New(d.LastSeenAt)), Revoked: d.Revoked,
+	}
 }

@@ -278,8 +278,13 @@ type CreateStoreResponse struct {
 	// One-time code an agent pairs with; valid until pairing_expires_at.
 	PairingCode      string                 `protobuf:"bytes,2,opt,name=pairing_code,json=pairingCode,proto3" json:"pairing_code,omitempty"`
 	PairingExpiresAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=pairing_expires_at,json=pairingExpiresAt,proto3" json:"pairing_expires_at,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The pairing ticket as one text: memberpass://pair?cloud=...&code=...&ca=sha256:...
+	// The agent takes it as --pairing-code; ca pins the cloud's TLS CA.
+	PairingUri string `protobuf:"bytes,4,opt,name=pairing_uri,json=pairingUri,proto3" json:"pairing_uri,omitempty"`
+	// pairing_uri as a QR code (PNG), for the store's manager to scan or print.
+	PairingQrPng  []byte `protobuf:"bytes,5,opt,name=pairing_qr_png,json=pairingQrPng,proto3" json:"pairing_qr_png,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateStoreResponse) Reset() {
@@ -329,6 +334,20 @@ func (x *CreateStoreResponse) GetPairingCode() string {
 func (x *CreateStoreResponse) GetPairingExpiresAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.PairingExpiresAt
+	}
+	return nil
+}
+
+func (x *CreateStoreResponse) GetPairingUri() string {
+	if x != nil {
+		return x.PairingUri
+	}
+	return ""
+}
+
+func (x *CreateStoreResponse) GetPairingQrPng() []byte {
+	if x != nil {
+		return x.PairingQrPng
 	}
 	return nil
 }
@@ -677,6 +696,7 @@ type DeviceStats struct {
 	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	AckedSeq      uint64                 `protobuf:"varint,4,opt,name=acked_seq,json=ackedSeq,proto3" json:"acked_seq,omitempty"`
 	LastSeenAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_seen_at,json=lastSeenAt,proto3" json:"last_seen_at,omitempty"`
+	Revoked       bool                   `protobuf:"varint,6,opt,name=revoked,proto3" json:"revoked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -744,6 +764,13 @@ func (x *DeviceStats) GetLastSeenAt() *timestamppb.Timestamp {
 		return x.LastSeenAt
 	}
 	return nil
+}
+
+func (x *DeviceStats) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
 }
 
 type BrandStats struct {
@@ -1011,6 +1038,301 @@ func (x *ListEventsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type RevokeDeviceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	DeviceId      string                 `protobuf:"bytes,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeDeviceRequest) Reset() {
+	*x = RevokeDeviceRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeDeviceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeDeviceRequest) ProtoMessage() {}
+
+func (x *RevokeDeviceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeDeviceRequest.ProtoReflect.Descriptor instead.
+func (*RevokeDeviceRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RevokeDeviceRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *RevokeDeviceRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+type ListConflictsRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Limit   uint32                 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Conflicts after this position (the last one of the previous page).
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConflictsRequest) Reset() {
+	*x = ListConflictsRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConflictsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConflictsRequest) ProtoMessage() {}
+
+func (x *ListConflictsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConflictsRequest.ProtoReflect.Descriptor instead.
+func (*ListConflictsRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListConflictsRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *ListConflictsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListConflictsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Conflict is something found wrong when an event arrived, kept for HQ.
+// The event stays stored (as rejected) and the conflict says why and how
+// it was resolved.
+type Conflict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// What kind: "member_code_replayed", ...
+	Kind     string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	MemberId string `protobuf:"bytes,3,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The event that lost, and the one it conflicts with (which stands).
+	EventId       string                 `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,5,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	DeviceId      string                 `protobuf:"bytes,6,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	OtherEventId  string                 `protobuf:"bytes,7,opt,name=other_event_id,json=otherEventId,proto3" json:"other_event_id,omitempty"`
+	OtherStoreId  string                 `protobuf:"bytes,8,opt,name=other_store_id,json=otherStoreId,proto3" json:"other_store_id,omitempty"`
+	OtherDeviceId string                 `protobuf:"bytes,9,opt,name=other_device_id,json=otherDeviceId,proto3" json:"other_device_id,omitempty"`
+	DetectedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=detected_at,json=detectedAt,proto3" json:"detected_at,omitempty"`
+	// The rule applied, in words for HQ.
+	Resolution    string `protobuf:"bytes,11,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Conflict) Reset() {
+	*x = Conflict{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Conflict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Conflict) ProtoMessage() {}
+
+func (x *Conflict) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Conflict.ProtoReflect.Descriptor instead.
+func (*Conflict) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Conflict) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Conflict) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Conflict) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *Conflict) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *Conflict) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *Conflict) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *Conflict) GetOtherEventId() string {
+	if x != nil {
+		return x.OtherEventId
+	}
+	return ""
+}
+
+func (x *Conflict) GetOtherStoreId() string {
+	if x != nil {
+		return x.OtherStoreId
+	}
+	return ""
+}
+
+func (x *Conflict) GetOtherDeviceId() string {
+	if x != nil {
+		return x.OtherDeviceId
+	}
+	return ""
+}
+
+func (x *Conflict) GetDetectedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DetectedAt
+	}
+	return nil
+}
+
+func (x *Conflict) GetResolution() string {
+	if x != nil {
+		return x.Resolution
+	}
+	return ""
+}
+
+type ListConflictsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conflicts     []*Conflict            `protobuf:"bytes,1,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConflictsResponse) Reset() {
+	*x = ListConflictsResponse{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConflictsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConflictsResponse) ProtoMessage() {}
+
+func (x *ListConflictsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConflictsResponse.ProtoReflect.Descriptor instead.
+func (*ListConflictsResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListConflictsResponse) GetConflicts() []*Conflict {
+	if x != nil {
+		return x.Conflicts
+	}
+	return nil
+}
+
+func (x *ListConflictsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
@@ -1033,11 +1355,14 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x12CreateStoreRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\xae\x01\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xf5\x01\n" +
 	"\x13CreateStoreResponse\x12*\n" +
 	"\x05store\x18\x01 \x01(\v2\x14.memberpass.v1.StoreR\x05store\x12!\n" +
 	"\fpairing_code\x18\x02 \x01(\tR\vpairingCode\x12H\n" +
-	"\x12pairing_expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10pairingExpiresAt\"}\n" +
+	"\x12pairing_expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10pairingExpiresAt\x12\x1f\n" +
+	"\vpairing_uri\x18\x04 \x01(\tR\n" +
+	"pairingUri\x12$\n" +
+	"\x0epairing_qr_png\x18\x05 \x01(\fR\fpairingQrPng\"}\n" +
 	"\x13CreateMemberRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x14\n" +
 	"\x05phone\x18\x02 \x01(\tR\x05phone\x12\x12\n" +
@@ -1060,14 +1385,15 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"1\n" +
 	"\x14GetBrandStatsRequest\x12\x19\n" +
-	"\bbrand_id\x18\x01 \x01(\tR\abrandId\"\xb4\x01\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\"\xce\x01\n" +
 	"\vDeviceStats\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x19\n" +
 	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x1b\n" +
 	"\tacked_seq\x18\x04 \x01(\x04R\backedSeq\x12<\n" +
 	"\flast_seen_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"lastSeenAt\"\xb5\x01\n" +
+	"lastSeenAt\x12\x18\n" +
+	"\arevoked\x18\x06 \x01(\bR\arevoked\"\xb5\x01\n" +
 	"\n" +
 	"BrandStats\x12\x18\n" +
 	"\amembers\x18\x01 \x01(\x04R\amembers\x12\x16\n" +
@@ -1089,7 +1415,34 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\"p\n" +
 	"\x12ListEventsResponse\x122\n" +
 	"\x06events\x18\x01 \x03(\v2\x1a.memberpass.v1.StoredEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x83\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"M\n" +
+	"\x13RevokeDeviceRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"f\n" +
+	"\x14ListConflictsRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xf1\x02\n" +
+	"\bConflict\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1b\n" +
+	"\tmember_id\x18\x03 \x01(\tR\bmemberId\x12\x19\n" +
+	"\bevent_id\x18\x04 \x01(\tR\aeventId\x12\x19\n" +
+	"\bstore_id\x18\x05 \x01(\tR\astoreId\x12\x1b\n" +
+	"\tdevice_id\x18\x06 \x01(\tR\bdeviceId\x12$\n" +
+	"\x0eother_event_id\x18\a \x01(\tR\fotherEventId\x12$\n" +
+	"\x0eother_store_id\x18\b \x01(\tR\fotherStoreId\x12&\n" +
+	"\x0fother_device_id\x18\t \x01(\tR\rotherDeviceId\x12;\n" +
+	"\vdetected_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"detectedAt\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\v \x01(\tR\n" +
+	"resolution\"v\n" +
+	"\x15ListConflictsResponse\x125\n" +
+	"\tconflicts\x18\x01 \x03(\v2\x17.memberpass.v1.ConflictR\tconflicts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xaf\x06\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -1099,7 +1452,9 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x0fIssueMemberCode\x12%.memberpass.v1.IssueMemberCodeRequest\x1a&.memberpass.v1.IssueMemberCodeResponse\x12O\n" +
 	"\rGetBrandStats\x12#.memberpass.v1.GetBrandStatsRequest\x1a\x19.memberpass.v1.BrandStats\x12Q\n" +
 	"\n" +
-	"ListEvents\x12 .memberpass.v1.ListEventsRequest\x1a!.memberpass.v1.ListEventsResponseBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"ListEvents\x12 .memberpass.v1.ListEventsRequest\x1a!.memberpass.v1.ListEventsResponse\x12N\n" +
+	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12Z\n" +
+	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponseBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -1113,7 +1468,7 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*Brand)(nil),                   // 0: memberpass.v1.Brand
 	(*CreateBrandRequest)(nil),      // 1: memberpass.v1.CreateBrandRequest
@@ -1131,43 +1486,53 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*ListEventsRequest)(nil),       // 13: memberpass.v1.ListEventsRequest
 	(*StoredEvent)(nil),             // 14: memberpass.v1.StoredEvent
 	(*ListEventsResponse)(nil),      // 15: memberpass.v1.ListEventsResponse
-	(*timestamppb.Timestamp)(nil),   // 16: google.protobuf.Timestamp
-	(*Event)(nil),                   // 17: memberpass.v1.Event
-	(Outcome)(0),                    // 18: memberpass.v1.Outcome
-	(*Member)(nil),                  // 19: memberpass.v1.Member
+	(*RevokeDeviceRequest)(nil),     // 16: memberpass.v1.RevokeDeviceRequest
+	(*ListConflictsRequest)(nil),    // 17: memberpass.v1.ListConflictsRequest
+	(*Conflict)(nil),                // 18: memberpass.v1.Conflict
+	(*ListConflictsResponse)(nil),   // 19: memberpass.v1.ListConflictsResponse
+	(*timestamppb.Timestamp)(nil),   // 20: google.protobuf.Timestamp
+	(*Event)(nil),                   // 21: memberpass.v1.Event
+	(Outcome)(0),                    // 22: memberpass.v1.Outcome
+	(*Member)(nil),                  // 23: memberpass.v1.Member
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	16, // 0: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	20, // 0: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
 	2,  // 1: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	16, // 2: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	16, // 3: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	16, // 4: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	20, // 2: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	20, // 3: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	20, // 4: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
 	11, // 5: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	17, // 6: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	16, // 7: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	18, // 8: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	21, // 6: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	20, // 7: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	22, // 8: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
 	14, // 9: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
-	1,  // 10: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
-	3,  // 11: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
-	5,  // 12: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
-	6,  // 13: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
-	7,  // 14: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
-	8,  // 15: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
-	10, // 16: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
-	13, // 17: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
-	0,  // 18: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	4,  // 19: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	19, // 20: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	19, // 21: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	19, // 22: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	9,  // 23: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	12, // 24: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	15, // 25: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	18, // [18:26] is the sub-list for method output_type
-	10, // [10:18] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	20, // 10: memberpass.v1.Conflict.detected_at:type_name -> google.protobuf.Timestamp
+	18, // 11: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
+	1,  // 12: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
+	3,  // 13: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
+	5,  // 14: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
+	6,  // 15: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
+	7,  // 16: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
+	8,  // 17: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
+	10, // 18: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
+	13, // 19: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
+	16, // 20: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
+	17, // 21: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
+	0,  // 22: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	4,  // 23: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	23, // 24: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	23, // 25: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	23, // 26: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	9,  // 27: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	12, // 28: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	15, // 29: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	11, // 30: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	19, // 31: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	22, // [22:32] is the sub-list for method output_type
+	12, // [12:22] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_admin_proto_init() }
@@ -1182,7 +1547,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,8 @@ const (
 	AdminService_IssueMemberCode_FullMethodName = "/memberpass.v1.AdminService/IssueMemberCode"
 	AdminService_GetBrandStats_FullMethodName   = "/memberpass.v1.AdminService/GetBrandStats"
 	AdminService_ListEvents_FullMethodName      = "/memberpass.v1.AdminService/ListEvents"
+	AdminService_RevokeDevice_FullMethodName    = "/memberpass.v1.AdminService/RevokeDevice"
+	AdminService_ListConflicts_FullMethodName   = "/memberpass.v1.AdminService/ListConflicts"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -46,6 +48,12 @@ type AdminServiceClient interface {
 	IssueMemberCode(ctx context.Context, in *IssueMemberCodeRequest, opts ...grpc.CallOption) (*IssueMemberCodeResponse, error)
 	GetBrandStats(ctx context.Context, in *GetBrandStatsRequest, opts ...grpc.CallOption) (*BrandStats, error)
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
+	// RevokeDevice stops a device's credentials at once; its calls are then
+	// refused with PERMISSION_DENIED. Events it already pushed stay.
+	RevokeDevice(ctx context.Context, in *RevokeDeviceRequest, opts ...grpc.CallOption) (*DeviceStats, error)
+	// ListConflicts lists what the cloud found wrong when events arrived
+	// (e.g. one member code used at two stores), with how it was resolved.
+	ListConflicts(ctx context.Context, in *ListConflictsRequest, opts ...grpc.CallOption) (*ListConflictsResponse, error)
 }
 
 type adminServiceClient struct {
@@ -136,6 +144,26 @@ func (c *adminServiceClient) ListEvents(ctx context.Context, in *ListEventsReque
 	return out, nil
 }
 
+func (c *adminServiceClient) RevokeDevice(ctx context.Context, in *RevokeDeviceRequest, opts ...grpc.CallOption) (*DeviceStats, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeviceStats)
+	err := c.cc.Invoke(ctx, AdminService_RevokeDevice_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListConflicts(ctx context.Context, in *ListConflictsRequest, opts ...grpc.CallOption) (*ListConflictsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListConflictsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListConflicts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -153,6 +181,12 @@ type AdminServiceServer interface {
 	IssueMemberCode(context.Context, *IssueMemberCodeRequest) (*IssueMemberCodeResponse, error)
 	GetBrandStats(context.Context, *GetBrandStatsRequest) (*BrandStats, error)
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
+	// RevokeDevice stops a device's credentials at once; its calls are then
+	// refused with PERMISSION_DENIED. Events it already pushed stay.
+	RevokeDevice(context.Context, *RevokeDeviceRequest) (*DeviceStats, error)
+	// ListConflicts lists what the cloud found wrong when events arrived
+	// (e.g. one member code used at two stores), with how it was resolved.
+	ListConflicts(context.Context, *ListConflictsRequest) (*ListConflictsResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -186,6 +220,12 @@ func (UnimplementedAdminServiceServer) GetBrandStats(context.Context, *GetBrandS
 }
 func (UnimplementedAdminServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
+}
+func (UnimplementedAdminServiceServer) RevokeDevice(context.Context, *RevokeDeviceRequest) (*DeviceStats, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeDevice not implemented")
+}
+func (UnimplementedAdminServiceServer) ListConflicts(context.Context, *ListConflictsRequest) (*ListConflictsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListConflicts not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -352,6 +392,42 @@ func _AdminService_ListEvents_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RevokeDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeDeviceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RevokeDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RevokeDevice_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RevokeDevice(ctx, req.(*RevokeDeviceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListConflicts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConflictsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListConflicts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListConflicts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListConflicts(ctx, req.(*ListConflictsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -390,6 +466,14 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListEvents",
 			Handler:    _AdminService_ListEvents_Handler,
+		},
+		{
+			MethodName: "RevokeDevice",
+			Handler:    _AdminService_RevokeDevice_Handler,
+		},
+		{
+			MethodName: "ListConflicts",
+			Handler:    _AdminService_ListConflicts_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
