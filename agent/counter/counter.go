@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/memberpass/memberpass/agent"
@@ -45,6 +46,7 @@ var (
 	RefuseReplayed    = Refusal{Code: "code_replayed", Zh: "此会员码已使用过，请会员刷新后再扫。", En: "This member code was already used. Ask the member to refresh it."}
 	RefuseUnknownCard = Refusal{Code: "card_unknown", Zh: "此卡未登记，可为顾客办理入会。", En: "This card is not registered. Offer to enrol the customer."}
 	RefuseNotRecorded = Refusal{Code: "not_recorded", Zh: "记录失败，请重试；如仍失败请联系店长。", En: "Could not record the visit. Try again; if it keeps failing, call the manager."}
+	RefuseDiskFull    = Refusal{Code: "disk_full", Zh: "收银机磁盘已满，无法记录；请店长清理空间或联系支持。已记录的数据安全。", En: "This till's disk is full: the visit was not recorded. Ask the manager to free space or call support. What was recorded is safe."}
 	RefuseBadFrame    = Refusal{Code: "bad_frame", Zh: "扫描数据不完整，请重新扫描。", En: "The scan was garbled. Scan again."}
 )
 
@@ -159,8 +161,11 @@ func (c *Counter) handle(ctx context.Context, text string, now time.Time) Result
 		return res
 	}
 	if err != nil {
-		c.log.Error("visit not recorded", "member", m.ID, "err", err)
 		res.Refusal = &RefuseNotRecorded
+		if errors.Is(err, syscall.ENOSPC) {
+			res.Refusal = &RefuseDiskFull
+		}
+		c.log.Error("visit not recorded", "reason", res.Refusal.Code, "member", m.ID, "err", err)
 		return res
 	}
 	res.Member, res.Event = &m, &ev
