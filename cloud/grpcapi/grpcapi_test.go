@@ -279,8 +279,8 @@ func TestMemberCodeReplayedAcrossStores(t *testing.T) {
 		t.Fatalf("conflicts: %v, want 1", cs.GetConflicts())
 	}
 	c := cs.GetConflicts()[0]
-	if c.GetKind() != "member_code_replayed" || c.GetEventId() != second.GetId() || c.GetOtherEventId() != first.GetId() ||
-		c.GetStoreId() != "shop-2" || c.GetOtherStoreId() != "shop-1" || c.GetResolution() == "" {
+	if c.GetKind() != "code_replayed" || c.GetEventId() != second.GetId() || c.GetStoreId() != "shop-2" ||
+		!strings.Contains(c.GetDetail(), first.GetId()) || !strings.Contains(c.GetDetail(), "store shop-1") || c.GetResolution() == "" {
 		t.Fatalf("conflict %v", c)
 	}
 	m, err := f.admin.GetMember(ctx, &pb.GetMemberRequest{BrandId: "brand-a", MemberId: member})

@@ -2,15 +2,12 @@ package loyalty
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"strconv"
-	"time"
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/records"
-	"github.com/memberpass/memberpass/proto/membercode"
 )
 
 // PushEvents applies a device's events exactly once, in seq order, in one
@@ -31,7 +28,7 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 		if err != nil {
 			return err
 		}
-		brand, err := records.Brand(tx, d.BrandID)
+		b, err := records.Brand(tx, dev.BrandID)
 		if err != nil {
 			return err
 		}
@@ -57,7 +54,7 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 				res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 			default:
 				ev.DeviceID = d.ID
-				res.Outcome, res.Reason, err = s.apply(tx, brand, d, ev, now)
+				res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
 				if err != nil {
 					return fmt.Errorf("apply event %s: %w", ev.ID, err)
 				}
@@ -86,108 +83,6 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 	return acked, results, nil
 }
 
-// apply turns one new event into state. A returned error aborts the whole
-// push (storage trouble); a rejection is an outcome, not an error.
-func (s *Service) apply(tx cloud.Tx, brand cloud.Brand, d cloud.Device, ev cloud.Event, now time.Time) (cloud.Outcome, string, error) {
-	if ev.StoreID != d.StoreID {
-		return cloud.Rejected, fmt.Sprintf("event says store %q but device belongs to store %q", ev.StoreID, d.StoreID), nil
-	}
-	switch ev.Kind {
-	case cloud.EventVisit:
-		m, err := records.Member(tx, d.BrandID, ev.MemberID)
-		if cloud.IsNotFound(err) {
-			return cloud.Rejected, fmt.Sprintf("member %q does not exist", ev.MemberID), nil
-		} else if err != nil {
-			return "", "", err
-		}
-		if ev.Visit != nil && ev.Visit.CodeRef != "" {
-			if reason, err := s.useCode(tx, brand, d, ev, now); err != nil || reason != "" {
-				return cloud.Rejected, reason, err
-			}
-		}
-		m.Visits++
-		if ev.OccurredAt.After(m.LastVisitAt) {
-			m.LastVisitAt = ev.OccurredAt
-		}
-		if err := records.PutMember(tx, m); err != nil {
-			return "", "", err
-		}
-		if _, err := records.AppendChange(tx, d.BrandID, cloud.ChangeMember, m.ID); err != nil {
-			return "", "", err
-		}
-		return cloud.Applied, "", nil
-	default:
-		return cloud.Rejected, fmt.Sprintf("event kind %q is not known to this service", ev.Kind), nil
-	}
-}
-
-// useCode records that the event's member code was used. A code used
-// before by another event is a conflict: the first event to reach the
-// cloud stands, this one is rejected, and HQ finds the conflict listed.
-func (s *Service) useCode(tx cloud.Tx, brand cloud.Brand, d cloud.Device, ev cloud.Event, now time.Time) (string, error) {
-	ref := ev.Visit.CodeRef
-	claims, err := membercode.ParseRef(ref)
-	if err != nil {
-		return err.Error(), nil
-	}
-	if claims.KeyID != membercode.IDOf(brand.MemberCodeKey.Public().(ed25519.PublicKey)) {
-		return fmt.Sprintf("member code %s was not signed with brand %s's key", ref, brand.ID), nil
-	}
-	if strconv.FormatUint(claims.MemberID, 10) != ev.MemberID {
-		return fmt.Sprintf("member code %s is for member %d, the event says member %s", ref, claims.MemberID, ev.MemberID), nil
-	}
-	prior, err := records.CodeUse(tx, d.BrandID, ref)
-	switch {
-	case err == nil:
-		c, err := records.AppendConflict(tx, d.BrandID, cloud.EventConflict{
-			Kind: cloud.ConflictCodeReplayed, MemberID: ev.MemberID,
-			EventID: ev.ID, StoreID: ev.StoreID, DeviceID: d.ID,
-			OtherEventID: prior.EventID, OtherStoreID: prior.StoreID, OtherDeviceID: prior.DeviceID,
-			DetectedAt: now,
-			Resolution: "the event that reached the cloud first stands; this one is kept as rejected and counts for nothing",
-		})
-		if err != nil {
-			return "", err
-		}
-		s.log.Warn("member code used twice", "brand", d.BrandID, "conflict", c.Seq, "member", ev.MemberID,
-			"store", ev.StoreID, "other_store", prior.StoreID, "event", ev.ID, "other_event", prior.EventID)
-		return fmt.Sprintf("conflict %d: member code already used at store %s (device %s, event %s)", c.Seq, prior.StoreID, prior.DeviceID, prior.EventID), nil
-	case !cloud.IsNotFound(err):
-		return "", err
-	}
-	return "", records.PutCodeUse(tx, d.BrandID, cloud.CodeUse{
-		Ref: ref, EventID: ev.ID, StoreID: ev.StoreID, DeviceID: d.ID, MemberID: ev.MemberID,
-		ExpiresAt: claims.IssuedAt.Add(membercode.MaxTTL + s.CodeUseRetention),
-	})
-}
-
-// ListConflicts pages through a brand's conflicts, oldest first.
-func (s *Service) ListConflicts(ctx context.Context, brandID, pageToken string, limit int) ([]cloud.EventConflict, string, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	var after uint64
-	if pageToken != "" {
-		var err error
-		if after, err = strconv.ParseUint(pageToken, 10, 64); err != nil {
-			return nil, "", cloud.Errorf(cloud.Invalid, "page token %q is not one this service made", pageToken)
-		}
-	}
-	var out []cloud.EventConflict
-	err := s.store.View(ctx, func(tx cloud.Tx) error {
-		if _, err := records.Brand(tx, brandID); err != nil {
-			return err
-		}
-		var err error
-		out, err = records.Conflicts(tx, brandID, after, limit)
-		return err
-	})
-	if err != nil || len(out) < limit {
-		return out, "", err
-	}
-	return out, strconv.FormatUint(out[len(out)-1].Seq, 10), nil
-}
-
 // RevokeDevice stops a device's credentials.
 func (s *Service) RevokeDevice(ctx context.Context, brandID, deviceID string) (cloud.Device, error) {
 	var d cloud.Device
@@ -208,9 +103,12 @@ func (s *Service) RevokeDevice(ctx context.Context, brandID, deviceID string) (c
 
 // ReplicaChange is one pulled change with the record's current state.
 type ReplicaChange struct {
-	Seq    uint64
-	Member *cloud.Member
-	Card   *cloud.Card
+	Seq       uint64
+	Member    *cloud.Member
+	Card      *cloud.Card
+	Coupon    *CouponView
+	Programme *cloud.Programme
+	Voucher   *cloud.Voucher
 }
 
 // PullChanges returns a brand's changes after cursor for a device's replica.
@@ -245,6 +143,28 @@ func (s *Service) PullChanges(ctx context.Context, dev cloud.Device, cursor uint
 					return fmt.Errorf("change %d: %w", ch.Seq, err)
 				}
 				rc.Card = &c
+			case cloud.ChangeCoupon:
+				c, err := records.Coupon(tx, dev.BrandID, ch.Key)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				v, err := couponView(tx, c)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Coupon = &v
+			case cloud.ChangeProgramme:
+				b, err := records.Brand(tx, dev.BrandID)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Programme = &b.Programme
+			case cloud.ChangeVoucher:
+				v, err := records.Voucher(tx, dev.BrandID, ch.Key)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Voucher = &v
 			default:
 				s.log.Warn("unknown change kind skipped", slog.String("kind", string(ch.Kind)), slog.Uint64("seq", ch.Seq))
 			}

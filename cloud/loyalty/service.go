@@ -86,14 +86,18 @@ func (s *Service) CreateBrand(ctx context.Context, id, name, currency string) (c
 	if err != nil {
 		return cloud.Brand{}, err
 	}
-	b := cloud.Brand{ID: id, Name: name, Currency: currency, MemberCodeKey: priv, CreatedAt: s.Now()}
+	b := cloud.Brand{ID: id, Name: name, Currency: currency, MemberCodeKey: priv, Programme: cloud.DefaultProgramme(), CreatedAt: s.Now()}
 	err = s.store.Update(ctx, func(tx cloud.Tx) error {
 		if _, err := records.Brand(tx, id); err == nil {
 			return cloud.Errorf(cloud.Conflict, "brand %q already exists", id)
 		} else if !cloud.IsNotFound(err) {
 			return err
 		}
-		return records.PutBrand(tx, b)
+		if err := records.PutBrand(tx, b); err != nil {
+			return err
+		}
+		_, err := records.AppendChange(tx, id, cloud.ChangeProgramme, "")
+		return err
 	})
 	if err != nil {
 		return cloud.Brand{}, err

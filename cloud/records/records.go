@@ -15,19 +15,19 @@ import (
 
 // Kinds of record.
 const (
-	KindBrand    = "brand"
-	KindStore    = "store"
-	KindDevice   = "device"
-	KindPairing  = "pairing" // in the empty brand
-	KindMember   = "member"
-	KindPhone    = "phone" // phone -> member id
-	KindCard     = "card"
-	KindEvent    = "event"    // event id -> stored event
-	KindEventLog = "eventlog" // receive seq -> event id
-	KindChange   = "change"   // change seq -> change
-	KindCodeUse  = "codeuse"  // member code ref -> code use
-	KindCodeExp  = "codeexp"  // expiry (unix s) + ref -> nothing, to prune code uses
-	KindConflict = "conflict" // conflict seq -> conflict
+	KindBrand      = "brand"
+	KindStore      = "store"
+	KindDevice     = "device"
+	KindPairing    = "pairing" // in the empty brand
+	KindBrandIndex = "brands"  // in the empty brand: brand id -> nothing
+	KindMember     = "member"
+	KindPhone      = "phone" // phone -> member id
+	KindCard       = "card"
+	KindEvent      = "event"    // event id -> stored event
+	KindEventLog   = "eventlog" // receive seq -> event id
+	KindChange     = "change"   // change seq -> change
+	KindCodeUse    = "codeuse"  // member code ref -> code use
+	KindCodeExp    = "codeexp"  // expiry (unix s) + ref -> nothing, to prune code uses
 )
 
 // Seq encodes a sequence number as a key that sorts in numeric order.
@@ -95,8 +95,23 @@ func Brand(tx cloud.Tx, id string) (cloud.Brand, error) {
 	return Get[cloud.Brand](tx, id, KindBrand, nil, fmt.Sprintf("brand %q", id))
 }
 
-// PutBrand writes a brand.
-func PutBrand(tx cloud.Tx, b cloud.Brand) error { return Put(tx, b.ID, KindBrand, nil, b) }
+// PutBrand writes a brand and lists it in the global brand index.
+func PutBrand(tx cloud.Tx, b cloud.Brand) error {
+	if err := tx.Put("", KindBrandIndex, []byte(b.ID), nil); err != nil {
+		return err
+	}
+	return Put(tx, b.ID, KindBrand, nil, b)
+}
+
+// BrandIDs lists every brand.
+func BrandIDs(tx cloud.Tx) ([]string, error) {
+	var ids []string
+	err := tx.Scan("", KindBrandIndex, nil, func(k, _ []byte) (bool, error) {
+		ids = append(ids, string(k))
+		return true, nil
+	})
+	return ids, err
+}
 
 // Store reads a store.
 func Store(tx cloud.Tx, brand, id string) (cloud.Store, error) {
@@ -317,20 +332,4 @@ func PruneCodeUses(tx cloud.Tx, brand string, now time.Time, limit int) (int, er
 		}
 	}
 	return len(keys), nil
-}
-
-// AppendConflict records a conflict and returns it with its seq.
-func AppendConflict(tx cloud.Tx, brand string, c cloud.EventConflict) (cloud.EventConflict, error) {
-	seq, err := tx.NextSeq(brand, KindConflict)
-	if err != nil {
-		return c, err
-	}
-	c.Seq = seq
-	return c, Put(tx, brand, KindConflict, Seq(seq), c)
-}
-
-// Conflicts lists up to limit conflicts with seq > after, oldest first.
-func Conflicts(tx cloud.Tx, brand string, after uint64, limit int) ([]cloud.EventConflict, error) {
-	out, _, err := List[cloud.EventConflict](tx, brand, KindConflict, Seq(after+1), limit)
-	return out, err
 }
