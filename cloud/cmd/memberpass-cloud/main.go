@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -157,32 +158,33 @@ func run(args []string, stderr io.Writer) error {
 	}
 	defer store.Close()
 
-	lis, err := net.Listen("tcp", c.listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.listen, err)
-	}
-	public := c.publicAddr
-	if public == "" {
-		public = lis.Addr().String()
-	}
-	svc := loyalty.New(store, log)
-	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public}
-	var opts []grpc.ServerOption
+	// The TLS identity is ready before the port opens: whoever connects
+	// first already meets the final certificate.
+	var (
+		opts   []grpc.ServerOption
+		bundle tlscert.Bundle
+	)
 	security := "plaintext (--insecure)"
 	if c.insecure {
 		log.Warn("serving WITHOUT TLS: device secrets and the HQ token cross the network in the clear; use only on loopback or in tests")
 	} else {
-		bundle, mode, err := tlsBundle(c, public)
-		if err != nil {
+		var mode string
+		if bundle, mode, err = tlsBundle(c, cmp.Or(c.publicAddr, c.listen)); err != nil {
 			return err
 		}
-		cfg.CAPEM, cfg.CAFingerprint = bundle.CAPEM, bundle.CAFingerprint
 		opts = append(opts, grpc.Creds(credentials.NewTLS(bundle.ServerConfig())))
 		security = "tls " + mode
 		if bundle.CAFingerprint != "" {
 			log.Info("agents pin this cloud's CA from their pairing ticket", "ca_sha256", bundle.CAFingerprint)
 		}
 	}
+	lis, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.listen, err)
+	}
+	public := cmp.Or(c.publicAddr, lis.Addr().String())
+	svc := loyalty.New(store, log)
+	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
