@@ -75,7 +75,9 @@ func TestStaleReplicaIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	down := &fakeCloud{
-		push: func(*pb.PushEventsRequest) (*pb.PushEventsResponse, error) { return nil, status.Error(codes.Unavailable, "down") },
+		push: func(*pb.PushEventsRequest) (*pb.PushEventsResponse, error) {
+			return nil, status.Error(codes.Unavailable, "down")
+		},
 		pull: func(*pb.PullChangesRequest) (*pb.PullChangesResponse, error) {
 			return nil, status.Error(codes.Unavailable, "down")
 		},
