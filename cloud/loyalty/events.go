@@ -198,19 +198,13 @@ func (s *Service) Stats(ctx context.Context, brandID string) (cloud.BrandStats, 
 // ListEvents pages through a brand's events in the order received. The
 // page token is the position of the last event of the previous page.
 func (s *Service) ListEvents(ctx context.Context, brandID, pageToken string, limit int) ([]cloud.StoredEvent, string, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	var after uint64
-	if pageToken != "" {
-		var err error
-		if after, err = strconv.ParseUint(pageToken, 10, 64); err != nil {
-			return nil, "", cloud.Errorf(cloud.Invalid, "page token %q is not one this service made", pageToken)
-		}
+	after, limit, err := paging(pageToken, limit)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []cloud.StoredEvent
 	var last uint64
-	err := s.store.View(ctx, func(tx cloud.Tx) error {
+	err = s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
 		out, last, err = records.Events(tx, brandID, after, limit)
 		return err
