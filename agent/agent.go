@@ -34,6 +34,73 @@ type Member struct {
 	// Visits is the cloud's count as of the last pull.
 	Visits  uint64
 	Deleted bool
+	// Balances as of the last pull; the counter adds its own pending events.
+	TierID         string `json:",omitempty"`
+	Points         int64  `json:",omitempty"`
+	StoredValueFen int64  `json:",omitempty"`
+}
+
+// Coupon is a member's coupon in the replica.
+type Coupon struct {
+	Code         string
+	MemberID     string
+	Name         string
+	Kind         string // amount_off, percent_off, free_item
+	AmountOffFen int64
+	PercentOffBP int32
+	MinSpendFen  int64
+	ValidFrom    time.Time
+	ExpiresAt    time.Time
+	StoreIDs     []string
+	// State as the cloud last said: issued, redeemed, expired, void.
+	State string
+}
+
+// OfflinePolicy is the brand's bound on what a counter approves on its own
+// replica (which is every approval: the counter never waits for the cloud).
+type OfflinePolicy struct {
+	MaxStoredValuePerMemberDayFen int64
+	MaxPointsBurnPerMemberDay     int64
+	// Older than this, the replica is stale: stored value, points and
+	// coupons are refused until it syncs.
+	MaxReplicaAge time.Duration
+}
+
+// Tier is what the counter needs of a tier.
+type Tier struct {
+	ID         string
+	Name       string
+	DiscountBP int32
+}
+
+// Programme is what the counter needs of the brand's rules.
+type Programme struct {
+	Tiers         []Tier
+	PointValueFen int64
+	Offline       OfflinePolicy
+}
+
+// Purchase is a bill settled at the counter, with what was redeemed.
+type Purchase struct {
+	BillFen           int64
+	TierDiscountFen   int64
+	CouponCodes       []string `json:",omitempty"`
+	CouponDiscountFen int64
+	PointsBurned      int64
+	PointsDiscountFen int64
+	StoredValueFen    int64
+	PaidOtherFen      int64
+	TierID            string `json:",omitempty"`
+}
+
+// NetFen is the bill after discounts: what was paid.
+func (p Purchase) NetFen() int64 {
+	return p.BillFen - p.TierDiscountFen - p.CouponDiscountFen - p.PointsDiscountFen
+}
+
+// TopUp adds stored value at the counter.
+type TopUp struct {
+	AmountFen int64
 }
 
 // EventKind says what happened.
@@ -41,7 +108,9 @@ type EventKind string
 
 // Event kinds.
 const (
-	EventVisit EventKind = "visit"
+	EventVisit    EventKind = "visit"
+	EventPurchase EventKind = "purchase"
+	EventTopUp    EventKind = "top_up"
 )
 
 // Identification says how a member was recognised.
@@ -64,7 +133,9 @@ type Event struct {
 	MemberID   string
 	StaffID    string
 	Kind       EventKind
-	Visit      *Visit
+	Visit      *Visit    `json:",omitempty"`
+	Purchase   *Purchase `json:",omitempty"`
+	TopUp      *TopUp    `json:",omitempty"`
 }
 
 // Visit is a member identified at the counter.
@@ -89,9 +160,11 @@ type CardBinding struct {
 
 // Change is one entry pulled from the cloud's change log.
 type Change struct {
-	Seq    uint64
-	Member *Member
-	Card   *CardBinding
+	Seq       uint64
+	Member    *Member
+	Card      *CardBinding
+	Coupon    *Coupon
+	Programme *Programme
 }
 
 // ErrCodeReplayed is returned when a visit's member code was already used
@@ -110,4 +183,26 @@ type SyncState struct {
 	// Rebuilding is set while a replica rebuild from scratch is under way;
 	// the old replica serves the counter until the new one is complete.
 	Rebuilding bool `json:",omitempty"`
+}
+
+// Ledger is what the counter knows of a member when deciding a
+// redemption: the replica as of the last pull, plus this device's own
+// events the replica does not reflect yet, plus what this device approved
+// for the member today.
+type Ledger struct {
+	Member    Member
+	Coupons   []Coupon
+	Programme Programme
+	// PendingStoredValueFen and PendingPoints are the net change of this
+	// device's events not yet reflected in the replica (spends negative,
+	// top-ups positive).
+	PendingStoredValueFen int64
+	PendingPoints         int64
+	// UsedCoupons are coupon codes redeemed by events not yet reflected.
+	UsedCoupons map[string]bool
+	// TodayStoredValueFen and TodayPoints are what this device approved for
+	// the member since the start of the day.
+	TodayStoredValueFen int64
+	TodayPoints         int64
+	ReplicaSyncedAt     time.Time
 }

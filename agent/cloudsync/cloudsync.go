@@ -410,7 +410,16 @@ func eventToProto(e agent.Event) *pb.Event {
 		Id: e.ID, Seq: e.Seq, OccurredAt: timestamppb.New(e.OccurredAt),
 		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID,
 	}
-	if e.Visit != nil {
+	switch {
+	case e.Purchase != nil:
+		p := e.Purchase
+		out.Body = &pb.Event_Purchase{Purchase: &pb.Purchase{
+			BillFen: p.BillFen, TierDiscountFen: p.TierDiscountFen, CouponCodes: p.CouponCodes, CouponDiscountFen: p.CouponDiscountFen,
+			PointsBurned: p.PointsBurned, PointsDiscountFen: p.PointsDiscountFen, StoredValueFen: p.StoredValueFen, PaidOtherFen: p.PaidOtherFen, TierId: p.TierID,
+		}}
+	case e.TopUp != nil:
+		out.Body = &pb.Event_TopUp{TopUp: &pb.TopUp{AmountFen: e.TopUp.AmountFen}}
+	case e.Visit != nil:
 		out.Body = &pb.Event_Visit{Visit: &pb.Visit{IdentifiedBy: identificationToProto(e.Visit.IdentifiedBy), IdentifierHint: e.Visit.IdentifierHint, CodeRef: e.Visit.CodeRef}}
 	}
 	return out
@@ -446,14 +455,71 @@ func changeFromProto(c *pb.Change) (agent.Change, error) {
 		if len(m.GetName()) > maxTextLen || len(m.GetPhoneMasked()) > maxTextLen {
 			return out, fmt.Errorf("member %s: name or phone longer than %d bytes", m.GetId(), maxTextLen)
 		}
-		out.Member = &agent.Member{ID: m.GetId(), PhoneMasked: m.GetPhoneMasked(), Name: m.GetName(), Visits: m.GetVisits(), Deleted: m.GetDeleted()}
+		out.Member = &agent.Member{ID: m.GetId(), PhoneMasked: m.GetPhoneMasked(), Name: m.GetName(), Visits: m.GetVisits(), Deleted: m.GetDeleted(),
+			TierID: m.GetTierId(), Points: m.GetPoints(), StoredValueFen: m.GetStoredValueFen()}
 	case *pb.Change_Card:
 		if n := b.Card.GetCardNumber(); n == "" || len(n) > maxIDLen || b.Card.GetMemberId() == "" || len(b.Card.GetMemberId()) > maxIDLen {
 			return out, fmt.Errorf("card binding %.20q -> %.20q is malformed", n, b.Card.GetMemberId())
 		}
 		out.Card = &agent.CardBinding{Number: b.Card.GetCardNumber(), MemberID: b.Card.GetMemberId(), Revoked: b.Card.GetRevoked()}
+	case *pb.Change_Coupon:
+		c := b.Coupon
+		if c.GetCode() == "" || len(c.GetCode()) > maxIDLen || len(c.GetMemberId()) > maxIDLen || len(c.GetName()) > maxTextLen {
+			return out, fmt.Errorf("coupon %.20q is malformed", c.GetCode())
+		}
+		out.Coupon = &agent.Coupon{
+			Code: c.GetCode(), MemberID: c.GetMemberId(), Name: c.GetName(), Kind: couponKind(c.GetKind()),
+			AmountOffFen: c.GetAmountOffFen(), PercentOffBP: c.GetPercentOffBp(), MinSpendFen: c.GetMinSpendFen(),
+			ValidFrom: timeOf(c.GetValidFrom()), ExpiresAt: timeOf(c.GetExpiresAt()), StoreIDs: c.GetStoreIds(), State: couponState(c.GetState()),
+		}
+	case *pb.Change_Programme:
+		p := b.Programme
+		out.Programme = &agent.Programme{PointValueFen: p.GetPointValueFen(), Offline: agent.OfflinePolicy{
+			MaxStoredValuePerMemberDayFen: p.GetOffline().GetMaxStoredValuePerMemberDayFen(),
+			MaxPointsBurnPerMemberDay:     p.GetOffline().GetMaxPointsBurnPerMemberDay(),
+			MaxReplicaAge:                 time.Duration(p.GetOffline().GetMaxReplicaAgeSeconds()) * time.Second,
+		}}
+		for _, t := range p.GetTiers() {
+			out.Programme.Tiers = append(out.Programme.Tiers, agent.Tier{ID: t.GetId(), Name: t.GetName(), DiscountBP: t.GetDiscountBp()})
+		}
 	}
 	// An unknown body is a change kind newer than this agent: skipped, the
 	// cursor still moves past it.
 	return out, nil
+}
+
+func timeOf(ts interface {
+	IsValid() bool
+	AsTime() time.Time
+}) time.Time {
+	if ts == nil || !ts.IsValid() {
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
+func couponKind(k pb.CouponKind) string {
+	switch k {
+	case pb.CouponKind_COUPON_KIND_AMOUNT_OFF:
+		return "amount_off"
+	case pb.CouponKind_COUPON_KIND_PERCENT_OFF:
+		return "percent_off"
+	case pb.CouponKind_COUPON_KIND_FREE_ITEM:
+		return "free_item"
+	}
+	return "unknown"
+}
+
+func couponState(s pb.CouponState) string {
+	switch s {
+	case pb.CouponState_COUPON_STATE_ISSUED:
+		return "issued"
+	case pb.CouponState_COUPON_STATE_REDEEMED:
+		return "redeemed"
+	case pb.CouponState_COUPON_STATE_EXPIRED:
+		return "expired"
+	case pb.CouponState_COUPON_STATE_VOID:
+		return "void"
+	}
+	return "unknown"
 }

@@ -74,16 +74,20 @@ type Counter struct {
 	// OnResult, if set, is told every result (the kiosk listens here).
 	OnResult func(Result)
 
+	// Location is the shop's time zone: "per day" limits follow its days.
+	Location *time.Location
+
 	mu       sync.Mutex
 	lastText string
 	lastAt   time.Time
+	buy      sync.Mutex // purchases are decided one at a time
 }
 
 // New makes a counter for a paired identity.
 func New(store Store, id agent.Identity, verifier *membercode.Verifier, log *slog.Logger) *Counter {
 	return &Counter{
 		store: store, identity: id, verifier: verifier, log: log,
-		Now: func() time.Time { return time.Now().UTC() }, Debounce: 2 * time.Second,
+		Now: func() time.Time { return time.Now().UTC() }, Debounce: 2 * time.Second, Location: time.Local,
 	}
 }
 

@@ -26,18 +26,23 @@ var (
 	bMembers = []byte("members")
 	bCards   = []byte("cards")
 	bEvents  = []byte("events")
+	bCoupons = []byte("coupons") // code -> coupon
 	// bCodeRefs: member code ref -> until when it may be replayed (RFC 3339).
 	bCodeRefs = []byte("coderefs")
 	// bRebuild holds a replica being rebuilt from scratch: its own members
 	// and cards buckets, swapped in when the pull completes.
 	bRebuild = []byte("rebuild")
 
-	kIdentity = []byte("identity")
-	kAcked    = []byte("acked_seq")
-	kLastSeq  = []byte("last_seq")
-	kCursor   = []byte("cursor")
-	kSyncedAt = []byte("replica_synced_at")
-	kFormat   = []byte("format")
+	kIdentity  = []byte("identity")
+	kAcked     = []byte("acked_seq")
+	kLastSeq   = []byte("last_seq")
+	kCursor    = []byte("cursor")
+	kSyncedAt  = []byte("replica_synced_at")
+	kFormat    = []byte("format")
+	kProgramme = []byte("programme")
+	// kReflected: every event up to this seq is reflected in the replica
+	// (acknowledged before the last complete pull).
+	kReflected = []byte("reflected_seq")
 	// kRebuildCursor is the rebuild's own position in the change log.
 	kRebuildCursor = []byte("rebuild_cursor")
 )
@@ -88,7 +93,7 @@ func Open(path string) (*DB, error) {
 		} else if f := meta.Get(kFormat); string(f) != formatTag {
 			return fmt.Errorf("file format %q, want %q", f, formatTag)
 		}
-		for _, b := range [][]byte{bMeta, bMembers, bCards, bEvents, bCodeRefs} {
+		for _, b := range [][]byte{bMeta, bMembers, bCards, bEvents, bCodeRefs, bCoupons} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -309,15 +314,14 @@ func (d *DB) State() (agent.SyncState, error) {
 func (d *DB) ApplyChanges(changes []agent.Change, cursor uint64, caughtUp bool, now time.Time) error {
 	return d.db.Update(func(tx *bolt.Tx) error {
 		members, cards, meta := tx.Bucket(bMembers), tx.Bucket(bCards), tx.Bucket(bMeta)
-		if err := applyTo(members, cards, changes); err != nil {
+		if err := applyTo(members, cards, tx.Bucket(bCoupons), meta, changes); err != nil {
 			return err
 		}
 		if err := meta.Put(kCursor, u64(cursor)); err != nil {
 			return err
 		}
 		if caughtUp {
-			t, _ := now.UTC().MarshalText()
-			return meta.Put(kSyncedAt, t)
+			return caughtUpAt(meta, now)
 		}
 		return nil
 	})
@@ -337,11 +341,12 @@ func (d *DB) StartRebuild() (uint64, error) {
 		if err != nil {
 			return err
 		}
-		if _, err := rb.CreateBucket(bMembers); err != nil {
-			return err
+		for _, name := range [][]byte{bMembers, bCards, bCoupons} {
+			if _, err := rb.CreateBucket(name); err != nil {
+				return err
+			}
 		}
-		_, err = rb.CreateBucket(bCards)
-		return err
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start replica rebuild: %w", err)
@@ -357,7 +362,7 @@ func (d *DB) ApplyRebuild(changes []agent.Change, cursor uint64, done bool, now 
 		if rb == nil {
 			return errors.New("no replica rebuild under way")
 		}
-		if err := applyTo(rb.Bucket(bMembers), rb.Bucket(bCards), changes); err != nil {
+		if err := applyTo(rb.Bucket(bMembers), rb.Bucket(bCards), rb.Bucket(bCoupons), tx.Bucket(bMeta), changes); err != nil {
 			return err
 		}
 		if err := rb.Put(kRebuildCursor, u64(cursor)); err != nil {
@@ -368,7 +373,7 @@ func (d *DB) ApplyRebuild(changes []agent.Change, cursor uint64, done bool, now 
 		}
 		// Copied rather than moved: bbolt's MoveBucket loses writes made to
 		// a small (inline) bucket earlier in the same transaction.
-		for _, name := range [][]byte{bMembers, bCards} {
+		for _, name := range [][]byte{bMembers, bCards, bCoupons} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}
@@ -387,9 +392,18 @@ func (d *DB) ApplyRebuild(changes []agent.Change, cursor uint64, done bool, now 
 		if err := meta.Put(kCursor, u64(cursor)); err != nil {
 			return err
 		}
-		t, _ := now.UTC().MarshalText()
-		return meta.Put(kSyncedAt, t)
+		return caughtUpAt(meta, now)
 	})
+}
+
+// caughtUpAt marks the replica current: every event acknowledged before
+// this pull is now reflected in it.
+func caughtUpAt(meta *bolt.Bucket, now time.Time) error {
+	t, _ := now.UTC().MarshalText()
+	if err := meta.Put(kSyncedAt, t); err != nil {
+		return err
+	}
+	return meta.Put(kReflected, u64(getU64(meta, kAcked)))
 }
 
 // PruneCodeRefs forgets member codes that can no longer be replayed.
@@ -415,9 +429,25 @@ func (d *DB) PruneCodeRefs(now time.Time) (int, error) {
 	return n, nil
 }
 
-func applyTo(members, cards *bolt.Bucket, changes []agent.Change) error {
+func applyTo(members, cards, coupons, meta *bolt.Bucket, changes []agent.Change) error {
 	for _, ch := range changes {
 		switch {
+		case ch.Coupon != nil:
+			raw, err := json.Marshal(ch.Coupon)
+			if err != nil {
+				return err
+			}
+			if err := coupons.Put([]byte(ch.Coupon.Code), raw); err != nil {
+				return err
+			}
+		case ch.Programme != nil:
+			raw, err := json.Marshal(ch.Programme)
+			if err != nil {
+				return err
+			}
+			if err := meta.Put(kProgramme, raw); err != nil {
+				return err
+			}
 		case ch.Member != nil && ch.Member.Deleted:
 			if err := members.Delete([]byte(ch.Member.ID)); err != nil {
 				return err
@@ -491,4 +521,86 @@ func (d *DB) Events(from, to uint64) ([]agent.Event, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Ledger returns what the counter knows of a member for a redemption
+// decision (see agent.Ledger), in one consistent read.
+func (d *DB) Ledger(memberID string, dayStart time.Time) (agent.Ledger, error) {
+	l := agent.Ledger{UsedCoupons: map[string]bool{}}
+	err := d.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		raw := tx.Bucket(bMembers).Get([]byte(memberID))
+		if raw == nil {
+			return ErrUnknown
+		}
+		if err := json.Unmarshal(raw, &l.Member); err != nil {
+			return fmt.Errorf("decode member %s: %w", memberID, err)
+		}
+		if raw := meta.Get(kProgramme); raw != nil {
+			if err := json.Unmarshal(raw, &l.Programme); err != nil {
+				return fmt.Errorf("decode programme: %w", err)
+			}
+		}
+		if raw := meta.Get(kSyncedAt); raw != nil {
+			if err := l.ReplicaSyncedAt.UnmarshalText(raw); err != nil {
+				return err
+			}
+		}
+		err := tx.Bucket(bCoupons).ForEach(func(_, v []byte) error {
+			var c agent.Coupon
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decode coupon: %w", err)
+			}
+			if c.MemberID == memberID {
+				l.Coupons = append(l.Coupons, c)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// Newest first, back to whichever is older: the start of the day or
+		// the first event the replica does not reflect.
+		reflected := getU64(meta, kReflected)
+		c := tx.Bucket(bEvents).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var ev agent.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode event %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			pending, today := ev.Seq > reflected, !ev.OccurredAt.Before(dayStart)
+			if !pending && !today {
+				break
+			}
+			if ev.MemberID != memberID {
+				continue
+			}
+			var sv, points int64
+			var codes []string
+			switch {
+			case ev.Purchase != nil:
+				sv, points, codes = ev.Purchase.StoredValueFen, ev.Purchase.PointsBurned, ev.Purchase.CouponCodes
+			case ev.TopUp != nil:
+				if pending {
+					l.PendingStoredValueFen += ev.TopUp.AmountFen
+				}
+				continue
+			default:
+				continue
+			}
+			if pending {
+				l.PendingStoredValueFen -= sv
+				l.PendingPoints -= points
+				for _, code := range codes {
+					l.UsedCoupons[code] = true
+				}
+			}
+			if today {
+				l.TodayStoredValueFen += sv
+				l.TodayPoints += points
+			}
+		}
+		return nil
+	})
+	return l, err
 }
