@@ -1,5 +1,5 @@
 // Package kiosk serves the agent's local HTTP endpoints on the POS box:
-// the counter's status as JSON and a health check.
+// the counter's status as JSON, a health check, and Prometheus metrics.
 package kiosk
 
 import (
@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/memberpass/memberpass/agent"
 	"github.com/memberpass/memberpass/agent/cloudsync"
@@ -32,6 +35,9 @@ type Sources struct {
 	TopUp    func(ctx context.Context, memberID string, amountFen int64) counter.PurchaseResult
 	// Ledger shows a member as the counter sees them: replica + pending.
 	Ledger func(memberID string) (agent.Ledger, error)
+	// Metrics, if set, is served on /metrics (a registry of the agent's
+	// own, never the global default).
+	Metrics prometheus.Gatherer
 }
 
 // Server is the kiosk's HTTP handler.
@@ -56,6 +62,9 @@ func New(src Sources, log *slog.Logger) *Server {
 	s.mux.HandleFunc("POST /api/purchase", s.purchase)
 	s.mux.HandleFunc("POST /api/topup", s.topUp)
 	s.mux.HandleFunc("GET /api/member/{id}", s.member)
+	if src.Metrics != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(src.Metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	}
 	return s
 }
 
