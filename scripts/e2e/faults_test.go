@@ -398,7 +398,7 @@ func TestCrashLoop(t *testing.T) {
 	for i := range iterations {
 		a := r.agent()
 		// Kill after a random number of recorded scans (0: right after
-		// start, maybe mid-pull), sometimes while the cloud is down.
+		// start, maybe mid-pull), sometimes with the cloud cut off.
 		n := rnd.IntN(40)
 		if err := harness.WaitFor(30*time.Second, fmt.Sprintf("iteration %d: %d scans recorded", i, n), func() (bool, error) {
 			return len(a.Log.Lines("scan recorded")) >= n, nil
