@@ -183,6 +183,9 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", c.listen, err)
 	}
 	public := cmp.Or(c.publicAddr, lis.Addr().String())
+	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
+		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
+	}
 	svc := loyalty.New(store, log)
 	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint}
 	srv, health := grpcapi.NewServer(cfg, opts...)
