@@ -60,3 +60,21 @@ func TestQRCode(t *testing.T) {
 		t.Fatalf("terminal QR: %v %q", err, text)
 	}
 }
+
+// FuzzParse: any text is a ticket or a clear error, and a ticket survives
+// a round trip.
+func FuzzParse(f *testing.F) {
+	f.Add("ABCD-EFGH-JKLM")
+	f.Add("memberpass://pair?cloud=a:1&code=X&ca=sha256:" + strings.Repeat("ab", 32))
+	f.Add("memberpass://pair?code=%zz")
+	f.Fuzz(func(t *testing.T, s string) {
+		tk, err := Parse(s)
+		if err != nil {
+			return
+		}
+		again, err := Parse(tk.String())
+		if err != nil || again != tk {
+			t.Fatalf("round trip of %q: %+v -> %+v, %v", s, tk, again, err)
+		}
+	})
+}
