@@ -3,7 +3,10 @@
 // counter. It imports no database, transport or serial port.
 package agent
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Identity is what the agent got when it paired with the cloud.
 type Identity struct {
@@ -16,6 +19,11 @@ type Identity struct {
 	// MemberCodeKeys are the brand's Ed25519 public keys for member codes.
 	MemberCodeKeys [][]byte
 	PairedAt       time.Time
+	// Cloud is the address the device paired through.
+	Cloud string `json:",omitempty"`
+	// CloudCAPEM is the cloud's CA certificate got at pairing; the agent
+	// trusts it alone for TLS to the cloud. Empty: the system's roots.
+	CloudCAPEM []byte `json:",omitempty"`
 }
 
 // Member is a replica entry: enough to greet a member at the counter.
@@ -26,15 +34,161 @@ type Member struct {
 	// Visits is the cloud's count as of the last pull.
 	Visits  uint64
 	Deleted bool
-	// TierID, Points and StoredValueFen are the cloud's balances as of the
-	// last pull; the counter adds this agent's pending events on top.
-	TierID         string
-	Points         int64
-	StoredValueFen int64
-	// Birthday is MM-DD, or empty.
-	Birthday   string
-	MergedInto string
-	Tags       []string
+	// Balances as of the last pull; the counter adds its own pending events.
+	TierID         string `json:",omitempty"`
+	Points         int64  `json:",omitempty"`
+	StoredValueFen int64  `json:",omitempty"`
+	// Birthday is MM-DD, or empty: the counter's birthday-month offer.
+	Birthday   string   `json:",omitempty"`
+	MergedInto string   `json:",omitempty"`
+	Tags       []string `json:",omitempty"`
+}
+
+// CouponKind is what a coupon takes off.
+type CouponKind = string
+
+// Coupon kinds.
+const (
+	CouponAmountOff  CouponKind = "amount_off"
+	CouponPercentOff CouponKind = "percent_off"
+	CouponFreeItem   CouponKind = "free_item"
+)
+
+// CouponState is where a coupon is in its life.
+type CouponState = string
+
+// Coupon states.
+const (
+	CouponIssued   CouponState = "issued"
+	CouponRedeemed CouponState = "redeemed"
+	CouponExpired  CouponState = "expired"
+	CouponVoid     CouponState = "void"
+)
+
+// Coupon is a member's coupon in the replica.
+type Coupon struct {
+	Code         string
+	MemberID     string
+	TemplateID   string `json:",omitempty"`
+	Name         string
+	Kind         CouponKind // amount_off, percent_off, free_item
+	AmountOffFen int64
+	PercentOffBP int32
+	FreeItem     string `json:",omitempty"`
+	MinSpendFen  int64
+	ValidFrom    time.Time
+	ExpiresAt    time.Time
+	StoreIDs     []string
+	// State as the cloud last said: issued, redeemed, expired, void.
+	State CouponState
+}
+
+// Voucher is a group-buy platform voucher in the replica.
+type Voucher struct {
+	Code         string
+	Platform     string
+	CampaignID   string
+	Title        string
+	FaceValueFen int64
+	Redeemed     bool
+	ExpiresAt    time.Time
+}
+
+// OfflinePolicy is the brand's bound on what a counter approves on its own
+// replica (which is every approval: the counter never waits for the cloud).
+type OfflinePolicy struct {
+	MaxStoredValuePerMemberDayFen int64
+	MaxPointsBurnPerMemberDay     int64
+	// Older than this, the replica is stale: stored value, points and
+	// coupons are refused until it syncs.
+	MaxReplicaAge time.Duration
+}
+
+// Tier is what the counter needs of a tier.
+type Tier struct {
+	ID         string
+	Name       string
+	NameEn     string `json:",omitempty"`
+	Rank       int32
+	DiscountBP int32
+	// PointsMultiplierPct multiplies earned points (150 = 1.5x).
+	PointsMultiplierPct int32 `json:",omitempty"`
+}
+
+// TopUpRule grants BonusFen for a top-up of at least MinAmountFen.
+type TopUpRule struct {
+	MinAmountFen int64
+	BonusFen     int64
+}
+
+// Programme is what the counter needs of the brand's rules.
+type Programme struct {
+	Tiers         []Tier
+	PointsPerYuan int32 `json:",omitempty"`
+	PointValueFen int64
+	TopUpRules    []TopUpRule `json:",omitempty"`
+	Offline       OfflinePolicy
+}
+
+// Tier returns the tier with id, if the programme has it.
+func (p Programme) Tier(id string) (Tier, bool) {
+	for _, t := range p.Tiers {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Tier{}, false
+}
+
+// TopUpBonus is the bonus the best rule grants for a top-up of amount.
+func (p Programme) TopUpBonus(amountFen int64) int64 {
+	var best TopUpRule
+	for _, r := range p.TopUpRules {
+		if amountFen >= r.MinAmountFen && r.MinAmountFen >= best.MinAmountFen {
+			best = r
+		}
+	}
+	return best.BonusFen
+}
+
+// Purchase is a bill settled at the counter, with what was redeemed.
+type Purchase struct {
+	BillFen           int64
+	TierDiscountFen   int64
+	CouponCodes       []string `json:",omitempty"`
+	CouponDiscountFen int64
+	PointsBurned      int64
+	PointsDiscountFen int64
+	StoredValueFen    int64
+	PaidOtherFen      int64
+	TierID            string `json:",omitempty"`
+}
+
+// NetFen is the bill after discounts: what was paid.
+func (p Purchase) NetFen() int64 {
+	return p.BillFen - p.TierDiscountFen - p.CouponDiscountFen - p.PointsDiscountFen
+}
+
+// TopUp adds stored value at the counter.
+type TopUp struct {
+	AmountFen int64
+	// BonusFen is the bonus the counter showed; the cloud's rule decides.
+	BonusFen int64 `json:",omitempty"`
+}
+
+// VoucherRedemption is a group-buy voucher used at the counter.
+type VoucherRedemption struct {
+	Code string
+}
+
+// Enrolment makes a walk-in a member at the counter. The cloud gives the
+// member id; LocalRef ties the counter's view to it until then.
+type Enrolment struct {
+	Phone       string
+	Name        string
+	VoucherCode string `json:",omitempty"`
+	LocalRef    string
+	Consent     bool
 }
 
 // EventKind says what happened.
@@ -69,161 +223,28 @@ type Event struct {
 	MemberID   string
 	StaffID    string
 	Kind       EventKind
-	Visit      *Visit
-	Purchase   *Purchase
-	TopUp      *TopUp
-	Voucher    *VoucherRedemption
-	Enrolment  *Enrolment
+	Visit      *Visit             `json:",omitempty"`
+	Purchase   *Purchase          `json:",omitempty"`
+	TopUp      *TopUp             `json:",omitempty"`
+	Voucher    *VoucherRedemption `json:",omitempty"`
+	Enrolment  *Enrolment         `json:",omitempty"`
 	// IdempotencyKey, when set, is the counter transaction this event
 	// settles: recording the same key again returns the first event.
 	// It stays on the device.
 	IdempotencyKey string `json:",omitempty"`
 }
 
-// Purchase is a bill settled at the counter with what was redeemed, in fen.
-type Purchase struct {
-	BillFen           int64
-	TierID            string
-	TierDiscountFen   int64
-	CouponCodes       []string
-	CouponDiscountFen int64
-	PointsBurned      int64
-	PointsDiscountFen int64
-	StoredValueFen    int64
-	PaidOtherFen      int64
-}
-
-// TopUp adds stored value; BonusFen is what the counter showed.
-type TopUp struct {
-	AmountFen int64
-	BonusFen  int64
-}
-
-// VoucherRedemption is a group-buy voucher used at the counter.
-type VoucherRedemption struct {
-	Code string
-}
-
-// Enrolment makes a walk-in a member at the counter. The cloud gives the
-// member id; LocalRef ties the counter's view to it until then.
-type Enrolment struct {
-	Phone       string
-	Name        string
-	VoucherCode string
-	LocalRef    string
-	Consent     bool
-}
-
-// CouponKind is what a coupon takes off.
-type CouponKind string
-
-// Coupon kinds.
-const (
-	CouponAmountOff  CouponKind = "amount_off"
-	CouponPercentOff CouponKind = "percent_off"
-	CouponFreeItem   CouponKind = "free_item"
-)
-
-// CouponState is where a coupon is in its life.
-type CouponState string
-
-// Coupon states.
-const (
-	CouponIssued   CouponState = "issued"
-	CouponRedeemed CouponState = "redeemed"
-	CouponExpired  CouponState = "expired"
-	CouponVoid     CouponState = "void"
-)
-
-// Coupon is a member's coupon in the replica.
-type Coupon struct {
-	Code         string
-	MemberID     string
-	TemplateID   string
-	Name         string
-	Kind         CouponKind
-	AmountOffFen int64
-	// PercentOffBP is basis points off (1000 = 10% off).
-	PercentOffBP int32
-	FreeItem     string
-	MinSpendFen  int64
-	ValidFrom    time.Time
-	ExpiresAt    time.Time
-	// StoreIDs empty: every store.
-	StoreIDs []string
-	State    CouponState
-}
-
-// Voucher is a group-buy platform voucher in the replica.
-type Voucher struct {
-	Code         string
-	Platform     string
-	CampaignID   string
-	Title        string
-	FaceValueFen int64
-	Redeemed     bool
-	ExpiresAt    time.Time
-}
-
-// Tier is a level of the programme.
-type Tier struct {
-	ID     string
-	Name   string
-	NameEn string
-	Rank   int32
-	// DiscountBP is basis points off the bill (500 = 5%).
-	DiscountBP          int32
-	PointsMultiplierPct int32
-}
-
-// TopUpRule grants BonusFen for a top-up of at least MinAmountFen.
-type TopUpRule struct {
-	MinAmountFen int64
-	BonusFen     int64
-}
-
-// OfflinePolicy bounds what the counter approves without the cloud.
-type OfflinePolicy struct {
-	MaxStoredValuePerMemberDayFen int64
-	MaxPointsBurnPerMemberDay     int64
-	// MaxReplicaAge: older, stored value, points and coupons need the cloud.
-	MaxReplicaAge time.Duration
-}
-
-// Programme is the brand's rules as the counter needs them.
-type Programme struct {
-	Tiers         []Tier
-	PointsPerYuan int32
-	PointValueFen int64
-	TopUpRules    []TopUpRule
-	Offline       OfflinePolicy
-}
-
-// Tier returns the tier with id, if the programme has it.
-func (p Programme) Tier(id string) (Tier, bool) {
-	for _, t := range p.Tiers {
-		if t.ID == id {
-			return t, true
-		}
-	}
-	return Tier{}, false
-}
-
-// TopUpBonus is the bonus the best rule grants for a top-up of amount.
-func (p Programme) TopUpBonus(amountFen int64) int64 {
-	var best TopUpRule
-	for _, r := range p.TopUpRules {
-		if amountFen >= r.MinAmountFen && r.MinAmountFen >= best.MinAmountFen {
-			best = r
-		}
-	}
-	return best.BonusFen
-}
-
 // Visit is a member identified at the counter.
 type Visit struct {
 	IdentifiedBy   Identification
 	IdentifierHint string
+	// CodeRef names the member code shown (membercode.Claims.Ref); the
+	// store refuses to record a second visit with the same code, and the
+	// cloud catches one code used at two stores.
+	CodeRef string `json:",omitempty"`
+	// CodeExpiresAt is until when the code could be replayed (its expiry
+	// plus the allowed clock skew): the store remembers it that long.
+	CodeExpiresAt time.Time `json:",omitzero"`
 }
 
 // CardBinding ties a card number to a member in the replica.
@@ -239,9 +260,13 @@ type Change struct {
 	Member    *Member
 	Card      *CardBinding
 	Coupon    *Coupon
-	Voucher   *Voucher
 	Programme *Programme
+	Voucher   *Voucher
 }
+
+// ErrCodeReplayed is returned when a visit's member code was already used
+// for a recorded visit.
+var ErrCodeReplayed = errors.New("member code already used for a recorded visit")
 
 // SyncState says how the agent stands with the cloud.
 type SyncState struct {
@@ -252,4 +277,29 @@ type SyncState struct {
 	// ReplicaSyncedAt is when the replica last caught up with the cloud.
 	ReplicaSyncedAt time.Time
 	Cursor          uint64
+	// Rebuilding is set while a replica rebuild from scratch is under way;
+	// the old replica serves the counter until the new one is complete.
+	Rebuilding bool `json:",omitempty"`
+}
+
+// Ledger is what the counter knows of a member when deciding a
+// redemption: the replica as of the last pull, plus this device's own
+// events the replica does not reflect yet, plus what this device approved
+// for the member today.
+type Ledger struct {
+	Member    Member
+	Coupons   []Coupon
+	Programme Programme
+	// PendingStoredValueFen and PendingPoints are the net change of this
+	// device's events not yet reflected in the replica (spends negative,
+	// top-ups positive).
+	PendingStoredValueFen int64
+	PendingPoints         int64
+	// UsedCoupons are coupon codes redeemed by events not yet reflected.
+	UsedCoupons map[string]bool
+	// TodayStoredValueFen and TodayPoints are what this device approved for
+	// the member since the start of the day.
+	TodayStoredValueFen int64
+	TodayPoints         int64
+	ReplicaSyncedAt     time.Time
 }

@@ -134,6 +134,9 @@ type Event struct {
 type Visit struct {
 	IdentifiedBy   Identification
 	IdentifierHint string
+	// CodeRef names the member code shown (membercode.Claims.Ref), so one
+	// code used twice is caught even across stores.
+	CodeRef string `json:",omitempty"`
 }
 
 // Outcome is what the cloud did with a pushed event.
@@ -181,6 +184,16 @@ type Change struct {
 	Seq  uint64
 	Kind ChangeKind
 	Key  string
+}
+
+// CodeUse records that a member code was used, for replay detection.
+type CodeUse struct {
+	Ref       string
+	EventID   string
+	StoreID   string
+	DeviceID  string
+	MemberID  string
+	ExpiresAt time.Time
 }
 
 // BrandStats summarises a brand for HQ.

@@ -15,6 +15,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -31,6 +32,23 @@ type Store interface {
 	Ack(seq uint64) error
 	State() (agent.SyncState, error)
 	ApplyChanges(changes []agent.Change, cursor uint64, caughtUp bool, now time.Time) error
+	StartRebuild() (uint64, error)
+	ApplyRebuild(changes []agent.Change, cursor uint64, done bool, now time.Time) error
+}
+
+// MaxResponseBytes caps what the agent accepts in one answer from the
+// cloud. A full pull page (1,000 changes) is well under 1 MiB; anything
+// much larger is a broken or hostile cloud, refused before it is decoded.
+const MaxResponseBytes = 4 << 20
+
+// DialOptions are the options every connection to the cloud uses.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResponseBytes)),
+		// The cloud permits pings every 10 s; 30 s keeps well clear of a
+		// too_many_pings GOAWAY.
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+	}
 }
 
 // Credentials attach a device's identity to every call.
@@ -57,7 +75,7 @@ func Pair(ctx context.Context, conn grpc.ClientConnInterface, code, deviceName s
 	return agent.Identity{
 		BrandID: resp.GetBrandId(), BrandName: resp.GetBrandName(), StoreID: resp.GetStoreId(), StoreName: resp.GetStoreName(),
 		DeviceID: resp.GetDeviceId(), Secret: resp.GetDeviceSecret(), MemberCodeKeys: resp.GetMemberCodeKeys(),
-		PairedAt: time.Now().UTC(),
+		PairedAt: time.Now().UTC(), CloudCAPEM: resp.GetCloudCaPem(),
 	}, nil
 }
 
@@ -67,6 +85,11 @@ type Status struct {
 	LastSync  time.Time `json:"last_sync,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
 	Failures  int       `json:"consecutive_failures"`
+	// Refused is set while the cloud refuses this device's credentials
+	// (revoked or unknown): retrying will not help, HQ must act.
+	Refused bool `json:"refused,omitempty"`
+	// ReplicaStale is set while the replica is older than StaleAfter.
+	ReplicaStale bool `json:"replica_stale,omitempty"`
 }
 
 // Syncer runs the sync loop.
@@ -84,10 +107,14 @@ type Syncer struct {
 	MinBackoff, MaxBackoff time.Duration
 	// CallTimeout bounds each call to the cloud.
 	CallTimeout time.Duration
+	// StaleAfter is the replica age past which the agent warns that it
+	// decides on old data (0: never).
+	StaleAfter time.Duration
 
-	wake   chan struct{}
-	mu     sync.Mutex
-	status Status
+	wake    chan struct{}
+	rebuild chan struct{}
+	mu      sync.Mutex
+	status  Status
 }
 
 // New makes a syncer.
@@ -95,9 +122,19 @@ func New(store Store, conn grpc.ClientConnInterface, log *slog.Logger) *Syncer {
 	return &Syncer{
 		store: store, client: pb.NewSyncServiceClient(conn), log: log,
 		BatchSize: 500, Interval: 5 * time.Second, MinBackoff: 200 * time.Millisecond, MaxBackoff: 30 * time.Second,
-		CallTimeout: 10 * time.Second,
-		wake:        make(chan struct{}, 1),
+		CallTimeout: 10 * time.Second, StaleAfter: 15 * time.Minute,
+		wake: make(chan struct{}, 1), rebuild: make(chan struct{}, 1),
 	}
+}
+
+// RequestRebuild asks for the replica to be rebuilt from scratch at the
+// next sync; the current replica serves until the new one is complete.
+func (s *Syncer) RequestRebuild() {
+	select {
+	case s.rebuild <- struct{}{}:
+	default:
+	}
+	s.Wake()
 }
 
 // Wake asks for a sync now; it never blocks.
@@ -119,26 +156,46 @@ func (s *Syncer) Status() Status {
 func (s *Syncer) Run(ctx context.Context) {
 	backoff := s.MinBackoff
 	for {
+		select {
+		case <-s.rebuild:
+			if err := s.markRebuild(); err != nil {
+				s.log.Error("replica rebuild not started", "err", err)
+			}
+		default:
+		}
 		err := s.SyncOnce(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		wait := s.Interval
+		refused := Permanent(err)
 		s.mu.Lock()
+		wasRefused := s.status.Refused
 		if err != nil {
 			s.status.Online = false
 			s.status.LastError = err.Error()
 			s.status.Failures++
+			s.status.Refused = refused
+			if refused {
+				backoff = s.MaxBackoff
+			}
 			wait = backoff/2 + rand.N(backoff/2+1) // jitter: stores must not retry in step
 			backoff = min(2*backoff, s.MaxBackoff)
 		} else {
-			s.status = Status{Online: true, LastSync: time.Now().UTC()}
+			s.status = Status{Online: true, LastSync: time.Now().UTC(), ReplicaStale: s.status.ReplicaStale}
 			backoff = s.MinBackoff
 		}
 		failures := s.status.Failures
 		s.mu.Unlock()
-		if err != nil {
-			s.log.Warn("sync failed; the counter keeps working offline", "err", err, "retry_in", wait, "failures", failures)
+		age := s.checkStale()
+		switch {
+		case refused && !wasRefused:
+			s.log.Error("the cloud refuses this device's credentials (revoked by HQ, or paired to another cloud); the counter keeps recording offline and the outbox is kept; ask HQ for a new pairing code",
+				"err", err, "replica_age", age.Round(time.Second))
+		case err != nil && !refused:
+			s.log.Warn("sync failed; the counter keeps working offline", "err", err, "retry_in", wait, "failures", failures, "replica_age", age.Round(time.Second))
+		case err == nil && wasRefused:
+			s.log.Info("the cloud accepts this device again")
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -161,12 +218,77 @@ func (s *Syncer) Run(ctx context.Context) {
 	}
 }
 
-// SyncOnce pushes every pending event, then pulls every change.
+// SyncOnce pushes every pending event, then pulls every change (or goes
+// on with a replica rebuild).
 func (s *Syncer) SyncOnce(ctx context.Context) error {
 	if err := s.Push(ctx); err != nil {
 		return err
 	}
+	st, err := s.store.State()
+	if err != nil {
+		return fmt.Errorf("read replica state: %w", err)
+	}
+	if st.Rebuilding {
+		return s.Rebuild(ctx)
+	}
 	return s.Pull(ctx)
+}
+
+// markRebuild starts a rebuild in the store; SyncOnce carries it on, across
+// failures and restarts, until it completes.
+func (s *Syncer) markRebuild() error {
+	if _, err := s.store.StartRebuild(); err != nil {
+		return err
+	}
+	s.log.Warn("replica rebuild from scratch started; the current replica serves the counter until it completes")
+	return nil
+}
+
+// Rebuild pulls the brand's whole change log into a fresh replica and
+// swaps it in when complete.
+func (s *Syncer) Rebuild(ctx context.Context) error {
+	cursor, err := s.store.StartRebuild()
+	if err != nil {
+		return err
+	}
+	pages := 0
+	for {
+		resp, err := s.pullPage(ctx, cursor)
+		if err != nil {
+			return fmt.Errorf("rebuild replica: %w", err)
+		}
+		if err := s.store.ApplyRebuild(resp.changes, resp.next, !resp.more, time.Now().UTC()); err != nil {
+			return fmt.Errorf("rebuild replica: apply %d changes: %w", len(resp.changes), err)
+		}
+		cursor = resp.next
+		pages++
+		if !resp.more {
+			s.log.Info("replica rebuilt from scratch", "cursor", cursor, "pages", pages)
+			return nil
+		}
+	}
+}
+
+// checkStale logs when the replica becomes older than StaleAfter and when
+// it is fresh again; it returns the replica's age (-1 before any sync).
+func (s *Syncer) checkStale() time.Duration {
+	st, err := s.store.State()
+	if err != nil || st.ReplicaSyncedAt.IsZero() {
+		return -1
+	}
+	age := time.Since(st.ReplicaSyncedAt)
+	stale := s.StaleAfter > 0 && age > s.StaleAfter
+	s.mu.Lock()
+	was := s.status.ReplicaStale
+	s.status.ReplicaStale = stale
+	s.mu.Unlock()
+	switch {
+	case stale && !was:
+		s.log.Warn("replica is stale: members, cards and balances shown may be out of date", "replica_age", age.Round(time.Second), "stale_after", s.StaleAfter)
+	case !stale && was:
+		s.log.Info("replica is fresh again", "replica_age", age.Round(time.Second))
+	}
+	return age
 }
 
 // Push sends the outbox in batches until it is empty.
@@ -198,6 +320,11 @@ func (s *Syncer) Push(ctx context.Context) error {
 		if acked < events[0].Seq {
 			return fmt.Errorf("cloud acknowledged seq %d, below the first pending %d: it is missing earlier events", acked, events[0].Seq)
 		}
+		if last := events[len(events)-1].Seq; acked > last {
+			// Beyond what was sent: a confused cloud (or a restored backup
+			// of another device). Never move the outbox on its word.
+			return fmt.Errorf("cloud acknowledged seq %d, beyond the last event sent (%d): refusing the answer, the outbox is kept", acked, last)
+		}
 		if err := s.store.Ack(acked); err != nil {
 			return fmt.Errorf("store acknowledgement: %w", err)
 		}
@@ -213,28 +340,55 @@ func (s *Syncer) Pull(ctx context.Context) error {
 	}
 	cursor := st.Cursor
 	for {
-		cctx, cancel := context.WithTimeout(ctx, s.CallTimeout)
-		resp, err := s.client.PullChanges(cctx, &pb.PullChangesRequest{Cursor: cursor, Limit: 1000})
-		cancel()
+		page, err := s.pullPage(ctx, cursor)
 		if err != nil {
-			return fmt.Errorf("pull changes after %d: %w", cursor, err)
+			return err
 		}
-		changes := make([]agent.Change, 0, len(resp.GetChanges()))
-		for _, c := range resp.GetChanges() {
-			changes = append(changes, changeFromProto(c))
+		if err := s.store.ApplyChanges(page.changes, page.next, !page.more, time.Now().UTC()); err != nil {
+			return fmt.Errorf("apply %d changes: %w", len(page.changes), err)
 		}
-		next := resp.GetNextCursor()
-		if next < cursor {
-			return fmt.Errorf("cloud answered cursor %d, behind ours %d", next, cursor)
-		}
-		if err := s.store.ApplyChanges(changes, next, !resp.GetMore(), time.Now().UTC()); err != nil {
-			return fmt.Errorf("apply %d changes: %w", len(changes), err)
-		}
-		cursor = next
-		if !resp.GetMore() {
+		cursor = page.next
+		if !page.more {
 			return nil
 		}
 	}
+}
+
+type pulled struct {
+	changes []agent.Change
+	next    uint64
+	more    bool
+}
+
+// pullPage fetches and checks one page of changes after cursor. A page
+// that does not make sense is refused whole: the replica is not touched.
+func (s *Syncer) pullPage(ctx context.Context, cursor uint64) (pulled, error) {
+	cctx, cancel := context.WithTimeout(ctx, s.CallTimeout)
+	resp, err := s.client.PullChanges(cctx, &pb.PullChangesRequest{Cursor: cursor, Limit: 1000})
+	cancel()
+	if err != nil {
+		return pulled{}, fmt.Errorf("pull changes after %d: %w", cursor, err)
+	}
+	p := pulled{changes: make([]agent.Change, 0, len(resp.GetChanges())), next: resp.GetNextCursor(), more: resp.GetMore()}
+	if p.next < cursor {
+		return pulled{}, fmt.Errorf("cloud answered cursor %d, behind ours %d: refusing the page", p.next, cursor)
+	}
+	if p.more && len(resp.GetChanges()) == 0 {
+		return pulled{}, fmt.Errorf("cloud says more changes wait after %d but sent none: refusing the page", cursor)
+	}
+	prev := cursor
+	for _, c := range resp.GetChanges() {
+		ch, err := changeFromProto(c)
+		if err != nil {
+			return pulled{}, fmt.Errorf("change %d from the cloud: %w: refusing the page", c.GetSeq(), err)
+		}
+		if ch.Seq <= prev || ch.Seq > p.next {
+			return pulled{}, fmt.Errorf("change seq %d out of order (after %d, page ends at %d): refusing the page", ch.Seq, prev, p.next)
+		}
+		prev = ch.Seq
+		p.changes = append(p.changes, ch)
+	}
+	return p, nil
 }
 
 // Permanent reports whether a sync error will not go away by retrying
@@ -256,8 +410,17 @@ func eventToProto(e agent.Event) *pb.Event {
 		Id: e.ID, Seq: e.Seq, OccurredAt: timestamppb.New(e.OccurredAt),
 		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID,
 	}
-	if e.Visit != nil {
-		out.Body = &pb.Event_Visit{Visit: &pb.Visit{IdentifiedBy: identificationToProto(e.Visit.IdentifiedBy), IdentifierHint: e.Visit.IdentifierHint}}
+	switch {
+	case e.Purchase != nil:
+		p := e.Purchase
+		out.Body = &pb.Event_Purchase{Purchase: &pb.Purchase{
+			BillFen: p.BillFen, TierDiscountFen: p.TierDiscountFen, CouponCodes: p.CouponCodes, CouponDiscountFen: p.CouponDiscountFen,
+			PointsBurned: p.PointsBurned, PointsDiscountFen: p.PointsDiscountFen, StoredValueFen: p.StoredValueFen, PaidOtherFen: p.PaidOtherFen, TierId: p.TierID,
+		}}
+	case e.TopUp != nil:
+		out.Body = &pb.Event_TopUp{TopUp: &pb.TopUp{AmountFen: e.TopUp.AmountFen}}
+	case e.Visit != nil:
+		out.Body = &pb.Event_Visit{Visit: &pb.Visit{IdentifiedBy: identificationToProto(e.Visit.IdentifiedBy), IdentifierHint: e.Visit.IdentifierHint, CodeRef: e.Visit.CodeRef}}
 	}
 	offerEventToProto(e, out)
 	return out
@@ -275,20 +438,38 @@ func identificationToProto(i agent.Identification) pb.Identification {
 	return pb.Identification_IDENTIFICATION_UNSPECIFIED
 }
 
-func changeFromProto(c *pb.Change) agent.Change {
+// Bounds on what a replica entry may hold; anything beyond is a broken
+// cloud, not a member.
+const (
+	maxIDLen   = 64
+	maxTextLen = 256
+)
+
+func changeFromProto(c *pb.Change) (agent.Change, error) {
 	out := agent.Change{Seq: c.GetSeq()}
 	switch b := c.GetBody().(type) {
 	case *pb.Change_Member:
 		m := b.Member
-		out.Member = &agent.Member{
-			ID: m.GetId(), PhoneMasked: m.GetPhoneMasked(), Name: m.GetName(), Visits: m.GetVisits(), Deleted: m.GetDeleted(),
-			TierID: m.GetTierId(), Points: m.GetPoints(), StoredValueFen: m.GetStoredValueFen(), Birthday: m.GetBirthday(),
-			MergedInto: m.GetMergedInto(), Tags: m.GetTags(),
+		if m.GetId() == "" || len(m.GetId()) > maxIDLen {
+			return out, fmt.Errorf("member id %.20q is empty or longer than %d", m.GetId(), maxIDLen)
 		}
+		if len(m.GetName()) > maxTextLen || len(m.GetPhoneMasked()) > maxTextLen {
+			return out, fmt.Errorf("member %s: name or phone longer than %d bytes", m.GetId(), maxTextLen)
+		}
+		out.Member = &agent.Member{ID: m.GetId(), PhoneMasked: m.GetPhoneMasked(), Name: m.GetName(), Visits: m.GetVisits(), Deleted: m.GetDeleted(),
+			TierID: m.GetTierId(), Points: m.GetPoints(), StoredValueFen: m.GetStoredValueFen(), Birthday: m.GetBirthday(),
+			MergedInto: m.GetMergedInto(), Tags: m.GetTags()}
 	case *pb.Change_Card:
+		if n := b.Card.GetCardNumber(); n == "" || len(n) > maxIDLen || b.Card.GetMemberId() == "" || len(b.Card.GetMemberId()) > maxIDLen {
+			return out, fmt.Errorf("card binding %.20q -> %.20q is malformed", n, b.Card.GetMemberId())
+		}
 		out.Card = &agent.CardBinding{Number: b.Card.GetCardNumber(), MemberID: b.Card.GetMemberId(), Revoked: b.Card.GetRevoked()}
 	default:
-		offerChangeFromProto(c, &out)
+		if err := offerChangeFromProto(c, &out); err != nil {
+			return out, err
+		}
 	}
-	return out
+	// An unknown body is a change kind newer than this agent: skipped, the
+	// cursor still moves past it.
+	return out, nil
 }

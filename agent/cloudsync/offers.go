@@ -1,6 +1,7 @@
 package cloudsync
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/memberpass/memberpass/agent"
@@ -30,25 +31,32 @@ func offerEventToProto(e agent.Event, out *pb.Event) {
 	}
 }
 
-// offerChangeFromProto reads coupon, voucher and programme changes.
-func offerChangeFromProto(c *pb.Change, out *agent.Change) {
+// offerChangeFromProto reads coupon, voucher and programme changes; a
+// malformed one is an error (a broken cloud, not an offer).
+func offerChangeFromProto(c *pb.Change, out *agent.Change) error {
 	switch b := c.GetBody().(type) {
 	case *pb.Change_Coupon:
 		cp := b.Coupon
+		if cp.GetCode() == "" || len(cp.GetCode()) > maxIDLen || len(cp.GetMemberId()) > maxIDLen || len(cp.GetName()) > maxTextLen {
+			return fmt.Errorf("coupon %.20q is malformed", cp.GetCode())
+		}
 		out.Coupon = &agent.Coupon{
 			Code: cp.GetCode(), MemberID: cp.GetMemberId(), TemplateID: cp.GetTemplateId(), Name: cp.GetName(),
 			Kind: couponKind(cp.GetKind()), AmountOffFen: cp.GetAmountOffFen(), PercentOffBP: cp.GetPercentOffBp(),
 			FreeItem: cp.GetFreeItem(), MinSpendFen: cp.GetMinSpendFen(),
-			ValidFrom: timeOf(cp.GetValidFrom().IsValid(), cp.GetValidFrom().AsTime()),
-			ExpiresAt: timeOf(cp.GetExpiresAt().IsValid(), cp.GetExpiresAt().AsTime()),
+			ValidFrom: timeOf(cp.GetValidFrom()),
+			ExpiresAt: timeOf(cp.GetExpiresAt()),
 			StoreIDs:  cp.GetStoreIds(), State: couponState(cp.GetState()),
 		}
 	case *pb.Change_Voucher:
 		v := b.Voucher
+		if v.GetCode() == "" || len(v.GetCode()) > maxIDLen || len(v.GetTitle()) > maxTextLen {
+			return fmt.Errorf("voucher %.20q is malformed", v.GetCode())
+		}
 		out.Voucher = &agent.Voucher{
 			Code: v.GetCode(), Platform: v.GetPlatform(), CampaignID: v.GetCampaignId(), Title: v.GetTitle(),
 			FaceValueFen: v.GetFaceValueFen(), Redeemed: v.GetRedeemed(),
-			ExpiresAt: timeOf(v.GetExpiresAt().IsValid(), v.GetExpiresAt().AsTime()),
+			ExpiresAt: timeOf(v.GetExpiresAt()),
 		}
 	case *pb.Change_Programme:
 		p := b.Programme
@@ -71,13 +79,17 @@ func offerChangeFromProto(c *pb.Change, out *agent.Change) {
 		}
 		out.Programme = prog
 	}
+	return nil
 }
 
-func timeOf(valid bool, t time.Time) time.Time {
-	if !valid {
+func timeOf(ts interface {
+	IsValid() bool
+	AsTime() time.Time
+}) time.Time {
+	if ts == nil || !ts.IsValid() {
 		return time.Time{}
 	}
-	return t.UTC()
+	return ts.AsTime().UTC()
 }
 
 func couponKind(k pb.CouponKind) agent.CouponKind {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/memberpass/memberpass/agent"
@@ -51,6 +52,8 @@ var (
 	RefuseMalformed   = Refusal{Code: "code_malformed", Zh: "会员码读取不完整，请重新扫描。", En: "The member code was not read completely. Scan it again."}
 	RefuseReplayed    = Refusal{Code: "code_replayed", Zh: "此会员码已使用过，请会员刷新后再扫。", En: "This member code was already used. Ask the member to refresh it."}
 	RefuseUnknownCard = Refusal{Code: "card_unknown", Zh: "此卡未登记，可为顾客办理入会。", En: "This card is not registered. Offer to enrol the customer."}
+	RefuseNotRecorded = Refusal{Code: "not_recorded", Zh: "记录失败，请重试；如仍失败请联系店长。", En: "Could not record the visit. Try again; if it keeps failing, call the manager."}
+	RefuseDiskFull    = Refusal{Code: "disk_full", Zh: "收银机磁盘已满，无法记录；请店长清理空间或联系支持。已记录的数据安全。", En: "This till's disk is full: the visit was not recorded. Ask the manager to free space or call support. What was recorded is safe."}
 	RefuseBadFrame    = Refusal{Code: "bad_frame", Zh: "扫描数据不完整，请重新扫描。", En: "The scan was garbled. Scan again."}
 	RefuseBadCardRead = Refusal{Code: "card_read_failed", Zh: "读卡校验失败，请重新刷卡或贴卡。", En: "The card was not read correctly. Swipe or tap it again."}
 )
@@ -110,18 +113,20 @@ type Counter struct {
 	// Rules tell vouchers, coupons and products from members.
 	Rules scan.Rules
 
+	// Location is the shop's time zone: "per day" limits follow its days.
+	Location *time.Location
+
 	mu       sync.Mutex
 	lastText string
 	lastAt   time.Time
-	usedRefs map[string]time.Time // member codes already accepted, until they expire
+	buy      sync.Mutex // purchases are decided one at a time
 }
 
 // New makes a counter for a paired identity.
 func New(store Store, id agent.Identity, verifier *membercode.Verifier, log *slog.Logger) *Counter {
 	return &Counter{
 		store: store, identity: id, verifier: verifier, log: log,
-		Now: func() time.Time { return time.Now().UTC() }, Debounce: 2 * time.Second,
-		usedRefs: map[string]time.Time{},
+		Now: func() time.Time { return time.Now().UTC() }, Debounce: 2 * time.Second, Location: time.Local,
 	}
 }
 
@@ -166,9 +171,9 @@ func (c *Counter) handle(ctx context.Context, f frame.Frame, now time.Time) Resu
 		return res
 	}
 	var (
-		m   agent.Member
-		by  agent.Identification
-		ref string
+		m     agent.Member
+		by    agent.Identification
+		visit agent.Visit
 	)
 	switch s.Kind {
 	case scan.MemberCode:
@@ -178,12 +183,10 @@ func (c *Counter) handle(ctx context.Context, f frame.Frame, now time.Time) Resu
 			c.log.Warn("member code refused", "reason", res.Refusal.Code, "err", err)
 			return res
 		}
-		ref = claims.Ref()
-		if c.used(ref, now) {
-			res.Refusal = &RefuseReplayed
-			c.log.Warn("member code refused", "reason", res.Refusal.Code, "member", claims.MemberID)
-			return res
-		}
+		// The store refuses a code already used, durably, in the same
+		// commit as the visit: a restart does not reopen a replay.
+		visit.CodeRef = claims.Ref()
+		visit.CodeExpiresAt = claims.ExpiresAt().Add(c.verifier.Skew)
 		id := strconv.FormatUint(claims.MemberID, 10)
 		m, err = c.store.Member(id)
 		if err != nil {
@@ -192,11 +195,6 @@ func (c *Counter) handle(ctx context.Context, f frame.Frame, now time.Time) Resu
 			m = agent.Member{ID: id}
 		}
 		by = agent.ByMemberCode
-		defer func() {
-			if res.Event != nil {
-				c.markUsed(ref, claims.ExpiresAt().Add(c.verifier.Skew))
-			}
-		}()
 	case scan.Card:
 		var err error
 		m, err = c.store.MemberByCard(s.Value)
@@ -225,13 +223,22 @@ func (c *Counter) handle(ctx context.Context, f frame.Frame, now time.Time) Resu
 		c.log.Warn("scan refused", "reason", res.Refusal.Code, "length", len(s.Value))
 		return res
 	}
+	visit.IdentifiedBy, visit.IdentifierHint = by, scan.Hint(s.Value)
 	ev, err := c.store.Record(ctx, agent.Event{
 		OccurredAt: now, StoreID: c.identity.StoreID, MemberID: m.ID, Kind: agent.EventVisit,
-		Visit: &agent.Visit{IdentifiedBy: by, IdentifierHint: scan.Hint(s.Value)},
+		Visit: &visit,
 	})
+	if errors.Is(err, agent.ErrCodeReplayed) {
+		res.Refusal = &RefuseReplayed
+		c.log.Warn("member code refused", "reason", res.Refusal.Code, "member", m.ID)
+		return res
+	}
 	if err != nil {
-		c.log.Error("visit not recorded", "member", m.ID, "err", err)
-		res.Refusal = &Refusal{Code: "not_recorded", Zh: "记录失败，请重试；如仍失败请联系店长。", En: "Could not record the visit. Try again; if it keeps failing, call the manager."}
+		res.Refusal = &RefuseNotRecorded
+		if errors.Is(err, syscall.ENOSPC) {
+			res.Refusal = &RefuseDiskFull
+		}
+		c.log.Error("visit not recorded", "reason", res.Refusal.Code, "member", m.ID, "err", err)
 		return res
 	}
 	res.Member, res.Event = &m, &ev
@@ -278,24 +285,6 @@ func (c *Counter) repeat(text string, now time.Time) bool {
 	}
 	c.lastText, c.lastAt = text, now
 	return false
-}
-
-func (c *Counter) used(ref string, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for r, until := range c.usedRefs {
-		if now.After(until) {
-			delete(c.usedRefs, r)
-		}
-	}
-	_, ok := c.usedRefs[ref]
-	return ok
-}
-
-func (c *Counter) markUsed(ref string, until time.Time) {
-	c.mu.Lock()
-	c.usedRefs[ref] = until
-	c.mu.Unlock()
 }
 
 // String describes a result for logs and the demo.

@@ -68,8 +68,8 @@ type ScanView struct {
 	JoinQR string `json:"join_qr,omitempty"`
 }
 
-// maxBody bounds a request body: the forms are tiny.
-const maxBody = 16 << 10
+// maxFormBody bounds a request body: the forms are tiny.
+const maxFormBody = 16 << 10
 
 func (s *Server) routes() {
 	static, _ := fs.Sub(webFS, "web")
@@ -89,11 +89,11 @@ func (s *Server) routes() {
 	if s.src.Checkout == nil {
 		return
 	}
-	s.mux.HandleFunc("GET /api/members/{id}", s.member)
+	s.mux.HandleFunc("GET /api/members/{id}", s.memberAccount)
 	s.mux.HandleFunc("POST /api/quote", s.quote)
 	s.mux.HandleFunc("POST /api/checkout", s.checkout)
 	s.mux.HandleFunc("GET /api/transactions/{txn}", s.transaction)
-	s.mux.HandleFunc("POST /api/topup", s.topUp)
+	s.mux.HandleFunc("POST /api/topups", s.counterTopUp)
 	s.mux.HandleFunc("POST /api/enrol", s.enrol)
 	s.mux.HandleFunc("POST /api/vouchers/redeem", s.redeemVoucher)
 	s.mux.HandleFunc("GET /api/today", s.today)
@@ -243,7 +243,7 @@ func (s *Server) joinQR(w http.ResponseWriter, r *http.Request) {
 	w.Write(png)
 }
 
-func (s *Server) member(w http.ResponseWriter, r *http.Request) {
+func (s *Server) memberAccount(w http.ResponseWriter, r *http.Request) {
 	a, err := s.src.Checkout.Account(r.PathValue("id"))
 	if err != nil {
 		s.fail(w, "read member", err)
@@ -288,7 +288,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 			Zh: "请求被拒绝：请在收银机本机的收银页面操作。", En: "Refused: use the counter page on this till (" + why + ")."}})
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		writeJSON(w, http.StatusBadRequest, problem{&checkout.Refusal{Code: "bad_request",
@@ -364,7 +364,7 @@ func (s *Server) transaction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, checkout.Receipt{Event: ev, Again: true})
 }
 
-func (s *Server) topUp(w http.ResponseWriter, r *http.Request) {
+func (s *Server) counterTopUp(w http.ResponseWriter, r *http.Request) {
 	var req checkout.TopUpRequest
 	if !decode(w, r, &req) {
 		return

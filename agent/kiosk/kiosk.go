@@ -6,7 +6,9 @@
 package kiosk
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -28,6 +30,15 @@ type Sources struct {
 	State    func() (agent.SyncState, error)
 	Sync     func() cloudsync.Status
 	Devices  func() []serialport.Status
+	// Rebuild asks for the replica to be rebuilt from scratch.
+	Rebuild func()
+	// StaleAfter is the replica age the kiosk calls stale.
+	StaleAfter time.Duration
+	// Purchase and TopUp record what the cashier confirms.
+	Purchase func(context.Context, counter.PurchaseRequest) counter.PurchaseResult
+	TopUp    func(ctx context.Context, memberID string, amountFen int64) counter.PurchaseResult
+	// Ledger shows a member as the counter sees them: replica + pending.
+	Ledger func(memberID string) (agent.Ledger, error)
 	// Metrics, if set, is served on /metrics (a registry of the agent's
 	// own, never the global default).
 	Metrics prometheus.Gatherer
@@ -62,6 +73,10 @@ func New(src Sources, log *slog.Logger) *Server {
 	s := &Server{src: src, log: log, mux: http.NewServeMux(), subs: map[chan []byte]struct{}{}, closed: make(chan struct{})}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /api/status", s.status)
+	s.mux.HandleFunc("POST /api/replica/rebuild", s.rebuild)
+	s.mux.HandleFunc("POST /api/purchase", s.purchase)
+	s.mux.HandleFunc("POST /api/topup", s.topUp)
+	s.mux.HandleFunc("GET /api/member/{id}", s.member)
 	if src.Metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(src.Metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
 	}
@@ -91,8 +106,84 @@ type StatusReport struct {
 	Sync    cloudsync.Status    `json:"sync"`
 	Devices []serialport.Status `json:"devices"`
 	// ReplicaAgeSeconds is how old the replica is; -1 before the first sync.
-	ReplicaAgeSeconds float64          `json:"replica_age_seconds"`
-	Recent            []counter.Result `json:"recent"`
+	ReplicaAgeSeconds float64 `json:"replica_age_seconds"`
+	// ReplicaStale says the replica is older than the configured limit (or
+	// was never synced): decisions rest on old data.
+	ReplicaStale bool `json:"replica_stale"`
+	// Notice says, in Chinese and English, what the manager should know.
+	Notice *counter.Refusal `json:"notice,omitempty"`
+	Recent []counter.Result `json:"recent"`
+}
+
+var noticeRefused = counter.Refusal{Code: "device_refused",
+	Zh: "总部已停用本设备的凭证，收银照常记录但无法同步；请联系总部获取新的配对码。",
+	En: "HQ has revoked this device's credentials. Visits are still recorded but cannot sync; ask HQ for a new pairing code."}
+
+// maxBody bounds a request from the kiosk page.
+const maxBody = 16 << 10
+
+func (s *Server) purchase(w http.ResponseWriter, r *http.Request) {
+	var req counter.PurchaseRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&req); err != nil || s.src.Purchase == nil {
+		http.Error(w, "purchase: want JSON {member_id, bill_fen, coupon_codes, points_burn, stored_value_fen}", http.StatusBadRequest)
+		return
+	}
+	writeResult(w, s.src.Purchase(r.Context(), req))
+}
+
+func (s *Server) topUp(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		MemberID  string `json:"member_id"`
+		AmountFen int64  `json:"amount_fen"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&req); err != nil || s.src.TopUp == nil {
+		http.Error(w, "top-up: want JSON {member_id, amount_fen}", http.StatusBadRequest)
+		return
+	}
+	writeResult(w, s.src.TopUp(r.Context(), req.MemberID, req.AmountFen))
+}
+
+func writeResult(w http.ResponseWriter, res counter.PurchaseResult) {
+	w.Header().Set("Content-Type", "application/json")
+	if res.Refusal != nil {
+		w.WriteHeader(http.StatusConflict)
+	}
+	json.NewEncoder(w).Encode(res)
+}
+
+func (s *Server) member(w http.ResponseWriter, r *http.Request) {
+	if s.src.Ledger == nil {
+		http.Error(w, "member view is not available", http.StatusNotImplemented)
+		return
+	}
+	l, err := s.src.Ledger(r.PathValue("id"))
+	if err != nil {
+		http.Error(w, "member: "+err.Error(), http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"member": l.Member, "coupons": l.Coupons,
+		// What the counter offers: the replica plus its own pending events.
+		"stored_value_fen": l.Member.StoredValueFen + l.PendingStoredValueFen,
+		"points":           l.Member.Points + l.PendingPoints,
+		"used_coupons":     l.UsedCoupons,
+		"today":            map[string]int64{"stored_value_fen": l.TodayStoredValueFen, "points": l.TodayPoints},
+		"policy":           l.Programme.Offline,
+	})
+}
+
+func (s *Server) rebuild(w http.ResponseWriter, _ *http.Request) {
+	if s.src.Rebuild == nil {
+		http.Error(w, "replica rebuild is not available", http.StatusNotImplemented)
+		return
+	}
+	s.src.Rebuild()
+	s.log.Warn("replica rebuild requested from the kiosk")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	json.NewEncoder(w).Encode(map[string]string{
+		"zh": "已开始重建会员数据；完成前沿用现有数据。", "en": "Replica rebuild started; the current data serves until it completes."})
 }
 
 func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
@@ -108,6 +199,16 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	}
 	if !st.ReplicaSyncedAt.IsZero() {
 		rep.ReplicaAgeSeconds = time.Since(st.ReplicaSyncedAt).Seconds()
+	}
+	age := time.Duration(rep.ReplicaAgeSeconds * float64(time.Second))
+	rep.ReplicaStale = st.ReplicaSyncedAt.IsZero() || s.src.StaleAfter > 0 && age > s.src.StaleAfter
+	switch {
+	case rep.Sync.Refused:
+		rep.Notice = &noticeRefused
+	case rep.ReplicaStale:
+		rep.Notice = &counter.Refusal{Code: "replica_stale",
+			Zh: fmt.Sprintf("会员数据已 %s 未与总部同步，显示可能不是最新；收银照常，网络恢复后自动同步。", age.Round(time.Minute)),
+			En: fmt.Sprintf("Member data has not synced with HQ for %s and may be out of date. The counter keeps working; it syncs when the network is back.", age.Round(time.Minute))}
 	}
 	s.mu.Lock()
 	rep.Recent = append([]counter.Result(nil), s.recent...)

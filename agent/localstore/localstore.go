@@ -26,20 +26,28 @@ var (
 	bMembers = []byte("members")
 	bCards   = []byte("cards")
 	bEvents  = []byte("events")
-	// Coupons by code, an index of them by member ("member\x00code"),
-	// vouchers by code, and counter transactions (idempotency key -> seq).
-	bCoupons         = []byte("coupons")
-	bCouponsByMember = []byte("coupons_by_member")
-	bVouchers        = []byte("vouchers")
-	bTxns            = []byte("txns")
+	bCoupons = []byte("coupons") // code -> coupon
+	// bCodeRefs: member code ref -> until when it may be replayed (RFC 3339).
+	bCodeRefs = []byte("coderefs")
+	// bRebuild holds a replica being rebuilt from scratch: its own members
+	// and cards buckets, swapped in when the pull completes.
+	bRebuild = []byte("rebuild")
 
-	kIdentity = []byte("identity")
-	kAcked    = []byte("acked_seq")
-	kLastSeq  = []byte("last_seq")
-	kCursor   = []byte("cursor")
-	kSyncedAt = []byte("replica_synced_at")
-	kFormat   = []byte("format")
-	kProgram  = []byte("programme")
+	kIdentity  = []byte("identity")
+	kAcked     = []byte("acked_seq")
+	kLastSeq   = []byte("last_seq")
+	kCursor    = []byte("cursor")
+	kSyncedAt  = []byte("replica_synced_at")
+	kFormat    = []byte("format")
+	kProgramme = []byte("programme")
+	// kReflected: every event up to this seq is reflected in the replica
+	// (acknowledged before the last complete pull).
+	kReflected = []byte("reflected_seq")
+	// kRebuildCursor is the rebuild's own position in the change log.
+	kRebuildCursor = []byte("rebuild_cursor")
+	// Vouchers by code, and counter transactions (idempotency key -> seq).
+	bVouchers = []byte("vouchers")
+	bTxns     = []byte("txns")
 )
 
 // formatTag marks a file as this agent's database.
@@ -75,6 +83,10 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open agent database %s: %w", path, err)
 	}
+	if err := check(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("agent database %s is corrupt (%w); it was left untouched: move it aside, keep it for support, and see firmware-notes/operations.md", path, err)
+	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bMeta)
 		if meta == nil {
@@ -84,7 +96,7 @@ func Open(path string) (*DB, error) {
 		} else if f := meta.Get(kFormat); string(f) != formatTag {
 			return fmt.Errorf("file format %q, want %q", f, formatTag)
 		}
-		for _, b := range [][]byte{bMeta, bMembers, bCards, bEvents, bCoupons, bCouponsByMember, bVouchers, bTxns} {
+		for _, b := range [][]byte{bMeta, bMembers, bCards, bEvents, bCodeRefs, bCoupons, bVouchers, bTxns} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -98,6 +110,26 @@ func Open(path string) (*DB, error) {
 	d := &DB{db: db, writes: make(chan *writeReq, maxGroup), done: make(chan struct{})}
 	go d.writer()
 	return d, nil
+}
+
+// check walks every page of the file before the agent trusts it: bbolt
+// panics on a corrupt page it meets later, in the middle of a scan. A
+// panic here is caught and reported as corruption.
+func check(db *bolt.DB) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for e := range tx.Check() {
+			if len(errs) < 3 {
+				errs = append(errs, e)
+			}
+		}
+		return errors.Join(errs...)
+	})
 }
 
 func bucketNames(tx *bolt.Tx) []string {
@@ -158,11 +190,13 @@ func (d *DB) writer() {
 			}
 		}
 		events := make([]agent.Event, len(group))
+		refused := make([]error, len(group))
 		err := d.db.Update(func(tx *bolt.Tx) error {
-			meta, evb, txns := tx.Bucket(bMeta), tx.Bucket(bEvents), tx.Bucket(bTxns)
+			meta, evb, refs, txns := tx.Bucket(bMeta), tx.Bucket(bEvents), tx.Bucket(bCodeRefs), tx.Bucket(bTxns)
 			seq := getU64(meta, kLastSeq)
 			for i, r := range group {
 				ev := r.ev
+				refused[i] = nil
 				if ev.IdempotencyKey != "" {
 					// A transaction settled before (a reload, a double
 					// click) returns its first event instead of a second.
@@ -173,6 +207,17 @@ func (d *DB) writer() {
 						continue
 					}
 					if err := txns.Put([]byte(ev.IdempotencyKey), u64(seq+1)); err != nil {
+						return err
+					}
+				}
+				if ev.Visit != nil && ev.Visit.CodeRef != "" {
+					ref := []byte(ev.Visit.CodeRef)
+					if refs.Get(ref) != nil {
+						refused[i] = agent.ErrCodeReplayed
+						continue
+					}
+					until, _ := ev.Visit.CodeExpiresAt.UTC().MarshalText()
+					if err := refs.Put(ref, until); err != nil {
 						return err
 					}
 				}
@@ -195,9 +240,12 @@ func (d *DB) writer() {
 			return meta.Put(kLastSeq, u64(seq))
 		})
 		for i, r := range group {
-			if err != nil {
+			switch {
+			case err != nil:
 				r.out <- writeRes{err: fmt.Errorf("record event: %w", err)}
-			} else {
+			case refused[i] != nil:
+				r.out <- writeRes{err: refused[i]}
+			default:
 				r.out <- writeRes{ev: events[i]}
 			}
 		}
@@ -268,6 +316,7 @@ func (d *DB) State() (agent.SyncState, error) {
 		meta := tx.Bucket(bMeta)
 		s.AckedSeq, s.LastSeq, s.Cursor = getU64(meta, kAcked), getU64(meta, kLastSeq), getU64(meta, kCursor)
 		s.Pending = s.LastSeq - s.AckedSeq
+		s.Rebuilding = tx.Bucket(bRebuild) != nil
 		if raw := meta.Get(kSyncedAt); raw != nil {
 			return s.ReplicaSyncedAt.UnmarshalText(raw)
 		}
@@ -281,42 +330,168 @@ func (d *DB) State() (agent.SyncState, error) {
 func (d *DB) ApplyChanges(changes []agent.Change, cursor uint64, caughtUp bool, now time.Time) error {
 	return d.db.Update(func(tx *bolt.Tx) error {
 		members, cards, meta := tx.Bucket(bMembers), tx.Bucket(bCards), tx.Bucket(bMeta)
+		if err := applyTo(members, cards, tx.Bucket(bCoupons), meta, changes); err != nil {
+			return err
+		}
 		for _, ch := range changes {
 			if err := applyOffer(tx, ch); err != nil {
 				return err
-			}
-			switch {
-			case ch.Member != nil && ch.Member.Deleted:
-				if err := members.Delete([]byte(ch.Member.ID)); err != nil {
-					return err
-				}
-			case ch.Member != nil:
-				raw, err := json.Marshal(ch.Member)
-				if err != nil {
-					return err
-				}
-				if err := members.Put([]byte(ch.Member.ID), raw); err != nil {
-					return err
-				}
-			case ch.Card != nil && ch.Card.Revoked:
-				if err := cards.Delete([]byte(ch.Card.Number)); err != nil {
-					return err
-				}
-			case ch.Card != nil:
-				if err := cards.Put([]byte(ch.Card.Number), []byte(ch.Card.MemberID)); err != nil {
-					return err
-				}
 			}
 		}
 		if err := meta.Put(kCursor, u64(cursor)); err != nil {
 			return err
 		}
 		if caughtUp {
-			t, _ := now.UTC().MarshalText()
-			return meta.Put(kSyncedAt, t)
+			return caughtUpAt(meta, now)
 		}
 		return nil
 	})
+}
+
+// StartRebuild begins rebuilding the replica from scratch, into buckets of
+// its own: the current replica keeps serving the counter meanwhile. It
+// returns the rebuild's cursor (0, or where an interrupted rebuild got to).
+func (d *DB) StartRebuild() (uint64, error) {
+	var cursor uint64
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		if rb := tx.Bucket(bRebuild); rb != nil {
+			cursor = getU64(rb, kRebuildCursor)
+			return nil
+		}
+		rb, err := tx.CreateBucket(bRebuild)
+		if err != nil {
+			return err
+		}
+		for _, name := range [][]byte{bMembers, bCards, bCoupons} {
+			if _, err := rb.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("start replica rebuild: %w", err)
+	}
+	return cursor, nil
+}
+
+// ApplyRebuild writes a page of the rebuild's pull. With done, the rebuilt
+// replica replaces the old one, in the same transaction.
+func (d *DB) ApplyRebuild(changes []agent.Change, cursor uint64, done bool, now time.Time) error {
+	return d.db.Update(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bRebuild)
+		if rb == nil {
+			return errors.New("no replica rebuild under way")
+		}
+		if err := applyTo(rb.Bucket(bMembers), rb.Bucket(bCards), rb.Bucket(bCoupons), tx.Bucket(bMeta), changes); err != nil {
+			return err
+		}
+		if err := rb.Put(kRebuildCursor, u64(cursor)); err != nil {
+			return err
+		}
+		if !done {
+			return nil
+		}
+		// Copied rather than moved: bbolt's MoveBucket loses writes made to
+		// a small (inline) bucket earlier in the same transaction.
+		for _, name := range [][]byte{bMembers, bCards, bCoupons} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+			dst, err := tx.CreateBucket(name)
+			if err != nil {
+				return err
+			}
+			if err := rb.Bucket(name).ForEach(func(k, v []byte) error { return dst.Put(k, v) }); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteBucket(bRebuild); err != nil {
+			return err
+		}
+		meta := tx.Bucket(bMeta)
+		if err := meta.Put(kCursor, u64(cursor)); err != nil {
+			return err
+		}
+		return caughtUpAt(meta, now)
+	})
+}
+
+// caughtUpAt marks the replica current: every event acknowledged before
+// this pull is now reflected in it.
+func caughtUpAt(meta *bolt.Bucket, now time.Time) error {
+	t, _ := now.UTC().MarshalText()
+	if err := meta.Put(kSyncedAt, t); err != nil {
+		return err
+	}
+	return meta.Put(kReflected, u64(getU64(meta, kAcked)))
+}
+
+// PruneCodeRefs forgets member codes that can no longer be replayed.
+func (d *DB) PruneCodeRefs(now time.Time) (int, error) {
+	n := 0
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bCodeRefs).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var until time.Time
+			if until.UnmarshalText(v) == nil && now.Before(until) {
+				continue
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("forget expired member codes: %w", err)
+	}
+	return n, nil
+}
+
+func applyTo(members, cards, coupons, meta *bolt.Bucket, changes []agent.Change) error {
+	for _, ch := range changes {
+		switch {
+		case ch.Coupon != nil:
+			raw, err := json.Marshal(ch.Coupon)
+			if err != nil {
+				return err
+			}
+			if err := coupons.Put([]byte(ch.Coupon.Code), raw); err != nil {
+				return err
+			}
+		case ch.Programme != nil:
+			raw, err := json.Marshal(ch.Programme)
+			if err != nil {
+				return err
+			}
+			if err := meta.Put(kProgramme, raw); err != nil {
+				return err
+			}
+		case ch.Member != nil && ch.Member.Deleted:
+			if err := members.Delete([]byte(ch.Member.ID)); err != nil {
+				return err
+			}
+		case ch.Member != nil:
+			raw, err := json.Marshal(ch.Member)
+			if err != nil {
+				return err
+			}
+			if err := members.Put([]byte(ch.Member.ID), raw); err != nil {
+				return err
+			}
+		case ch.Card != nil && ch.Card.Revoked:
+			if err := cards.Delete([]byte(ch.Card.Number)); err != nil {
+				return err
+			}
+		case ch.Card != nil:
+			if err := cards.Put([]byte(ch.Card.Number), []byte(ch.Card.MemberID)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ErrUnknown is returned when the replica has no such member or card.
@@ -367,4 +542,86 @@ func (d *DB) Events(from, to uint64) ([]agent.Event, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Ledger returns what the counter knows of a member for a redemption
+// decision (see agent.Ledger), in one consistent read.
+func (d *DB) Ledger(memberID string, dayStart time.Time) (agent.Ledger, error) {
+	l := agent.Ledger{UsedCoupons: map[string]bool{}}
+	err := d.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		raw := tx.Bucket(bMembers).Get([]byte(memberID))
+		if raw == nil {
+			return ErrUnknown
+		}
+		if err := json.Unmarshal(raw, &l.Member); err != nil {
+			return fmt.Errorf("decode member %s: %w", memberID, err)
+		}
+		if raw := meta.Get(kProgramme); raw != nil {
+			if err := json.Unmarshal(raw, &l.Programme); err != nil {
+				return fmt.Errorf("decode programme: %w", err)
+			}
+		}
+		if raw := meta.Get(kSyncedAt); raw != nil {
+			if err := l.ReplicaSyncedAt.UnmarshalText(raw); err != nil {
+				return err
+			}
+		}
+		err := tx.Bucket(bCoupons).ForEach(func(_, v []byte) error {
+			var c agent.Coupon
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decode coupon: %w", err)
+			}
+			if c.MemberID == memberID {
+				l.Coupons = append(l.Coupons, c)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// Newest first, back to whichever is older: the start of the day or
+		// the first event the replica does not reflect.
+		reflected := getU64(meta, kReflected)
+		c := tx.Bucket(bEvents).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var ev agent.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode event %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			pending, today := ev.Seq > reflected, !ev.OccurredAt.Before(dayStart)
+			if !pending && !today {
+				break
+			}
+			if ev.MemberID != memberID {
+				continue
+			}
+			var sv, points int64
+			var codes []string
+			switch {
+			case ev.Purchase != nil:
+				sv, points, codes = ev.Purchase.StoredValueFen, ev.Purchase.PointsBurned, ev.Purchase.CouponCodes
+			case ev.TopUp != nil:
+				if pending {
+					l.PendingStoredValueFen += ev.TopUp.AmountFen
+				}
+				continue
+			default:
+				continue
+			}
+			if pending {
+				l.PendingStoredValueFen -= sv
+				l.PendingPoints -= points
+				for _, code := range codes {
+					l.UsedCoupons[code] = true
+				}
+			}
+			if today {
+				l.TodayStoredValueFen += sv
+				l.TodayPoints += points
+			}
+		}
+		return nil
+	})
+	return l, err
 }

@@ -10,55 +10,24 @@ import (
 	"github.com/memberpass/memberpass/agent"
 )
 
-// applyOffer writes a pulled coupon, voucher or programme into the replica.
+// applyOffer writes a pulled group-buy voucher into the replica (coupons
+// and the programme go through applyTo, rebuilds included).
 func applyOffer(tx *bolt.Tx, ch agent.Change) error {
-	switch {
-	case ch.Coupon != nil:
-		c := ch.Coupon
-		raw, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		coupons, byMember := tx.Bucket(bCoupons), tx.Bucket(bCouponsByMember)
-		if old := coupons.Get([]byte(c.Code)); old != nil {
-			var prev agent.Coupon
-			if json.Unmarshal(old, &prev) == nil && prev.MemberID != c.MemberID {
-				if err := byMember.Delete(memberKey(prev.MemberID, prev.Code)); err != nil {
-					return err
-				}
-			}
-		}
-		if err := coupons.Put([]byte(c.Code), raw); err != nil {
-			return err
-		}
-		if c.MemberID != "" {
-			return byMember.Put(memberKey(c.MemberID, c.Code), nil)
-		}
-	case ch.Voucher != nil:
-		raw, err := json.Marshal(ch.Voucher)
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(bVouchers).Put([]byte(ch.Voucher.Code), raw)
-	case ch.Programme != nil:
-		raw, err := json.Marshal(ch.Programme)
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(bMeta).Put(kProgram, raw)
+	if ch.Voucher == nil {
+		return nil
 	}
-	return nil
-}
-
-func memberKey(memberID, code string) []byte {
-	return append(append([]byte(memberID), 0), code...)
+	raw, err := json.Marshal(ch.Voucher)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bVouchers).Put([]byte(ch.Voucher.Code), raw)
 }
 
 // Programme returns the brand's programme; ok is false until the cloud
 // has sent one.
 func (d *DB) Programme() (p agent.Programme, ok bool, err error) {
 	err = d.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bMeta).Get(kProgram)
+		raw := tx.Bucket(bMeta).Get(kProgramme)
 		if raw == nil {
 			return nil
 		}
@@ -84,25 +53,22 @@ func (d *DB) Coupon(code string) (agent.Coupon, error) {
 	return c, err
 }
 
-// CouponsOf returns a member's coupons in the replica, in code order.
+// CouponsOf returns a member's coupons in the replica, in code order. A
+// store holds few coupons, so a scan is cheap and needs no index to keep
+// in step through replica rebuilds.
 func (d *DB) CouponsOf(memberID string) ([]agent.Coupon, error) {
 	var out []agent.Coupon
 	err := d.db.View(func(tx *bolt.Tx) error {
-		prefix := memberKey(memberID, "")
-		coupons := tx.Bucket(bCoupons)
-		c := tx.Bucket(bCouponsByMember).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
-			raw := coupons.Get(k[len(prefix):])
-			if raw == nil {
-				continue
+		return tx.Bucket(bCoupons).ForEach(func(k, v []byte) error {
+			var c agent.Coupon
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decode coupon %s: %w", k, err)
 			}
-			var cp agent.Coupon
-			if err := json.Unmarshal(raw, &cp); err != nil {
-				return fmt.Errorf("decode coupon %s: %w", k[len(prefix):], err)
+			if c.MemberID == memberID {
+				out = append(out, c)
 			}
-			out = append(out, cp)
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/memberpass/memberpass/agent"
 )
 
-func open(t *testing.T) *DB {
+func openTemp(t *testing.T) *DB {
 	t.Helper()
 	db, err := Open(filepath.Join(t.TempDir(), "agent.db"))
 	if err != nil {
@@ -24,7 +24,7 @@ func open(t *testing.T) *DB {
 // A counter transaction recorded many times at once (double clicks, a
 // reload, retries) is one event.
 func TestRecordIdempotent(t *testing.T) {
-	db := open(t)
+	db := openTemp(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	seqs := make([]uint64, 20)
@@ -62,7 +62,7 @@ func TestRecordIdempotent(t *testing.T) {
 }
 
 func TestOffersReplica(t *testing.T) {
-	db := open(t)
+	db := openTemp(t)
 	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	changes := []agent.Change{
 		{Seq: 1, Programme: &agent.Programme{PointValueFen: 1, Tiers: []agent.Tier{{ID: "gold", DiscountBP: 500}}}},

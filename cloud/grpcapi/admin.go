@@ -8,12 +8,15 @@ import (
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
+	"github.com/memberpass/memberpass/proto/pairing"
 )
 
 type adminServer struct {
 	pb.UnimplementedAdminServiceServer
-	svc           *loyalty.Service
-	memberPageURL string
+	svc *loyalty.Service
+	// publicAddr and caFingerprint go into pairing tickets.
+	publicAddr, caFingerprint string
+	memberPageURL             string
 }
 
 func (s *adminServer) CreateBrand(ctx context.Context, req *pb.CreateBrandRequest) (*pb.Brand, error) {
@@ -29,9 +32,15 @@ func (s *adminServer) CreateStore(ctx context.Context, req *pb.CreateStoreReques
 	if err != nil {
 		return nil, err
 	}
+	ticket := pairing.Ticket{Code: p.Code, Cloud: s.publicAddr, CASHA256: s.caFingerprint}
+	png, err := ticket.QRPNG(320)
+	if err != nil {
+		return nil, err
+	}
 	return &pb.CreateStoreResponse{
 		Store:       &pb.Store{BrandId: st.BrandID, Id: st.ID, Name: st.Name},
 		PairingCode: p.Code, PairingExpiresAt: timestamppb.New(p.ExpiresAt),
+		PairingUri: ticket.String(), PairingQrPng: png,
 	}, nil
 }
 
@@ -78,10 +87,7 @@ func (s *adminServer) GetBrandStats(ctx context.Context, req *pb.GetBrandStatsRe
 	}
 	out := &pb.BrandStats{Members: st.Members, Events: st.Events, Visits: st.Visits, RejectedEvents: st.Rejected}
 	for _, d := range st.Devices {
-		out.Devices = append(out.Devices, &pb.DeviceStats{
-			DeviceId: d.ID, StoreId: d.StoreID, Name: d.Name, AckedSeq: d.AckedSeq,
-			LastSeenAt: tsOrNil(d.LastSeenAt, timestamppb.New(d.LastSeenAt)),
-		})
+		out.Devices = append(out.Devices, deviceToProto(d))
 	}
 	return out, nil
 }
@@ -236,4 +242,19 @@ func (s *adminServer) RunMaintenance(ctx context.Context, req *pb.RunMaintenance
 		return nil, err
 	}
 	return &pb.MaintenanceReport{TiersChanged: int32(r.TiersChanged), PointsExpired: r.PointsExpired, CouponsExpired: int32(r.CouponsExpired)}, nil
+}
+
+func (s *adminServer) RevokeDevice(ctx context.Context, req *pb.RevokeDeviceRequest) (*pb.DeviceStats, error) {
+	d, err := s.svc.RevokeDevice(ctx, req.GetBrandId(), req.GetDeviceId())
+	if err != nil {
+		return nil, err
+	}
+	return deviceToProto(d), nil
+}
+
+func deviceToProto(d cloud.Device) *pb.DeviceStats {
+	return &pb.DeviceStats{
+		DeviceId: d.ID, StoreId: d.StoreID, Name: d.Name, AckedSeq: d.AckedSeq,
+		LastSeenAt: tsOrNil(d.LastSeenAt, timestamppb.New(d.LastSeenAt)), Revoked: d.Revoked,
+	}
 }

@@ -35,7 +35,10 @@ func eventFromProto(e *pb.Event) (cloud.Event, error) {
 	switch b := e.GetBody().(type) {
 	case *pb.Event_Visit:
 		ev.Kind = cloud.EventVisit
-		ev.Visit = &cloud.Visit{IdentifiedBy: identificationFromProto(b.Visit.GetIdentifiedBy()), IdentifierHint: b.Visit.GetIdentifierHint()}
+		if len(b.Visit.GetCodeRef()) > maxIDLen || len(b.Visit.GetIdentifierHint()) > maxIDLen {
+			return cloud.Event{}, fmt.Errorf("visit code_ref or identifier_hint is longer than %d characters", maxIDLen)
+		}
+		ev.Visit = &cloud.Visit{IdentifiedBy: identificationFromProto(b.Visit.GetIdentifiedBy()), IdentifierHint: b.Visit.GetIdentifierHint(), CodeRef: b.Visit.GetCodeRef()}
 	case *pb.Event_Purchase:
 		p := b.Purchase
 		if len(p.GetCouponCodes()) > 20 || len(p.GetItems()) > 500 {
@@ -78,7 +81,7 @@ func eventToProto(e cloud.Event) *pb.Event {
 	}
 	switch {
 	case e.Visit != nil:
-		out.Body = &pb.Event_Visit{Visit: &pb.Visit{IdentifiedBy: identificationToProto(e.Visit.IdentifiedBy), IdentifierHint: e.Visit.IdentifierHint}}
+		out.Body = &pb.Event_Visit{Visit: &pb.Visit{IdentifiedBy: identificationToProto(e.Visit.IdentifiedBy), IdentifierHint: e.Visit.IdentifierHint, CodeRef: e.Visit.CodeRef}}
 	case e.Purchase != nil:
 		p := e.Purchase
 		pp := &pb.Purchase{

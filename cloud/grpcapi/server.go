@@ -37,6 +37,13 @@ type Config struct {
 	Log     *slog.Logger
 	// AdminToken authorises HQ calls.
 	AdminToken string
+	// PublicAddr is the address agents dial, written into pairing tickets.
+	PublicAddr string
+	// CAPEM is the CA certificate of the cloud's TLS certificate, handed to
+	// agents at pairing; CAFingerprint (hex SHA-256 of it) goes into
+	// pairing tickets. Both empty without a private CA.
+	CAPEM         []byte
+	CAFingerprint string
 	// MemberPageURL is the public address of the member pages, to give
 	// full card links; empty gives paths only.
 	MemberPageURL string
@@ -54,8 +61,8 @@ func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Ser
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
 	}, opts...)
 	srv := grpc.NewServer(opts...)
-	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service})
-	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, memberPageURL: cfg.MemberPageURL})
+	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM})
+	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

@@ -15,6 +15,8 @@ import (
 type syncServer struct {
 	pb.UnimplementedSyncServiceServer
 	svc *loyalty.Service
+	// caPEM is handed to agents at pairing, so they trust the cloud's CA.
+	caPEM []byte
 }
 
 func (s *syncServer) Pair(ctx context.Context, req *pb.PairRequest) (*pb.PairResponse, error) {
@@ -27,6 +29,7 @@ func (s *syncServer) Pair(ctx context.Context, req *pb.PairRequest) (*pb.PairRes
 		DeviceSecret:   p.Secret,
 		MemberCodeKeys: [][]byte{p.Brand.MemberCodeKey.Public().(ed25519.PublicKey)},
 		BrandName:      p.Brand.Name, StoreName: p.Store.Name,
+		CloudCaPem: s.caPEM,
 	}, nil
 }
 

@@ -71,7 +71,7 @@ func (s *Service) apply(tx cloud.Tx, b cloud.Brand, d cloud.Device, ev cloud.Eve
 	var rej *rejection
 	switch ev.Kind {
 	case cloud.EventVisit:
-		rej, err = a.visit()
+		rej, err = a.visit(s)
 	case cloud.EventPurchase:
 		rej, err = a.purchase()
 	case cloud.EventTopUp:
@@ -130,9 +130,12 @@ func (a *applyCtx) save(m cloud.Member) error {
 	return records.PutMember(a.tx, m)
 }
 
-func (a *applyCtx) visit() (*rejection, error) {
+func (a *applyCtx) visit(s *Service) (*rejection, error) {
 	m, rej, err := a.member()
 	if rej != nil || err != nil {
+		return rej, err
+	}
+	if rej, err := a.useCode(s, m.ID); rej != nil || err != nil {
 		return rej, err
 	}
 	m.Visits++

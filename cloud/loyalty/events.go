@@ -33,6 +33,9 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 			return err
 		}
 		now := s.Now()
+		if _, err := records.PruneCodeUses(tx, d.BrandID, now, 100); err != nil {
+			return fmt.Errorf("forget old member code uses: %w", err)
+		}
 		for _, ev := range events {
 			if ev.Seq > d.AckedSeq+1 {
 				break // a gap: the device resends from acked+1
@@ -78,6 +81,24 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 	}
 	s.log.Debug("events pushed", "brand", dev.BrandID, "device", dev.ID, "events", len(events), "acked", acked)
 	return acked, results, nil
+}
+
+// RevokeDevice stops a device's credentials.
+func (s *Service) RevokeDevice(ctx context.Context, brandID, deviceID string) (cloud.Device, error) {
+	var d cloud.Device
+	err := s.store.Update(ctx, func(tx cloud.Tx) error {
+		var err error
+		if d, err = records.Device(tx, brandID, deviceID); err != nil {
+			return err
+		}
+		d.Revoked = true
+		return records.PutDevice(tx, d)
+	})
+	if err != nil {
+		return cloud.Device{}, err
+	}
+	s.log.Warn("device revoked", "brand", brandID, "device", deviceID, "store", d.StoreID)
+	return d, nil
 }
 
 // ReplicaChange is one pulled change with the record's current state.

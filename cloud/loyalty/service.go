@@ -27,16 +27,21 @@ type Service struct {
 	PairingTTL time.Duration
 	// MemberCodeTTL is how long a member code is valid.
 	MemberCodeTTL time.Duration
+	// CodeUseRetention is how long past its validity the cloud remembers
+	// that a member code was used: longer than a store stays offline, so a
+	// code replayed at two stores is caught when the later one syncs.
+	CodeUseRetention time.Duration
 }
 
 // New makes a service on a storage.
 func New(store cloud.Storage, log *slog.Logger) *Service {
 	return &Service{
-		store:         store,
-		log:           log,
-		Now:           func() time.Time { return time.Now().UTC() },
-		PairingTTL:    72 * time.Hour,
-		MemberCodeTTL: 60 * time.Second,
+		store:            store,
+		log:              log,
+		Now:              func() time.Time { return time.Now().UTC() },
+		PairingTTL:       72 * time.Hour,
+		MemberCodeTTL:    60 * time.Second,
+		CodeUseRetention: 7 * 24 * time.Hour,
 	}
 }
 

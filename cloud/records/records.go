@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/memberpass/memberpass/cloud"
 )
@@ -25,6 +26,8 @@ const (
 	KindEvent      = "event"    // event id -> stored event
 	KindEventLog   = "eventlog" // receive seq -> event id
 	KindChange     = "change"   // change seq -> change
+	KindCodeUse    = "codeuse"  // member code ref -> code use
+	KindCodeExp    = "codeexp"  // expiry (unix s) + ref -> nothing, to prune code uses
 )
 
 // Seq encodes a sequence number as a key that sorts in numeric order.
@@ -287,4 +290,46 @@ func AppendChange(tx cloud.Tx, brand string, kind cloud.ChangeKind, key string) 
 func Changes(tx cloud.Tx, brand string, after uint64, limit int) ([]cloud.Change, error) {
 	out, _, err := List[cloud.Change](tx, brand, KindChange, Seq(after+1), limit)
 	return out, err
+}
+
+// CodeUse reads the record of a used member code.
+func CodeUse(tx cloud.Tx, brand, ref string) (cloud.CodeUse, error) {
+	return Get[cloud.CodeUse](tx, brand, KindCodeUse, []byte(ref), fmt.Sprintf("member code use %q", ref))
+}
+
+// PutCodeUse records a used member code, indexed by when it may be forgotten.
+func PutCodeUse(tx cloud.Tx, brand string, u cloud.CodeUse) error {
+	if err := Put(tx, brand, KindCodeUse, []byte(u.Ref), u); err != nil {
+		return err
+	}
+	return tx.Put(brand, KindCodeExp, codeExpKey(u.ExpiresAt.Unix(), u.Ref), nil)
+}
+
+func codeExpKey(unix int64, ref string) []byte {
+	return append(Seq(uint64(max(unix, 0))), ref...)
+}
+
+// PruneCodeUses forgets up to limit code uses that may be forgotten before
+// now; it returns how many it forgot.
+func PruneCodeUses(tx cloud.Tx, brand string, now time.Time, limit int) (int, error) {
+	var keys [][]byte
+	err := tx.Scan(brand, KindCodeExp, nil, func(k, _ []byte) (bool, error) {
+		if len(keys) == limit || len(k) < 8 || int64(binary.BigEndian.Uint64(k[:8])) >= now.Unix() {
+			return false, nil
+		}
+		keys = append(keys, append([]byte(nil), k...))
+		return true, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(brand, KindCodeUse, k[8:]); err != nil {
+			return 0, err
+		}
+		if err := tx.Delete(brand, KindCodeExp, k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }

@@ -21,6 +21,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -169,5 +170,34 @@ func (v *Verifier) Verify(code string, now time.Time) (Claims, error) {
 	if !now.Add(-v.Skew).Before(c.ExpiresAt()) {
 		return c, ErrExpired
 	}
+	return c, nil
+}
+
+// ParseRef reads a reference made by Claims.Ref. The TTL is not part of a
+// reference.
+func ParseRef(ref string) (Claims, error) {
+	parts := strings.Split(ref, "/")
+	if len(parts) != 4 || len(parts[0]) != 8 {
+		return Claims{}, fmt.Errorf("member code reference %q: want key/member/issued/nonce", ref)
+	}
+	var c Claims
+	key, err := hex.DecodeString(parts[0])
+	if err != nil {
+		return Claims{}, fmt.Errorf("member code reference %q: key: %w", ref, err)
+	}
+	copy(c.KeyID[:], key)
+	if c.MemberID, err = strconv.ParseUint(parts[1], 10, 64); err != nil {
+		return Claims{}, fmt.Errorf("member code reference %q: member: %w", ref, err)
+	}
+	issued, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return Claims{}, fmt.Errorf("member code reference %q: issued: %w", ref, err)
+	}
+	c.IssuedAt = time.Unix(issued, 0).UTC()
+	nonce, err := strconv.ParseUint(parts[3], 16, 32)
+	if err != nil {
+		return Claims{}, fmt.Errorf("member code reference %q: nonce: %w", ref, err)
+	}
+	c.Nonce = uint32(nonce)
 	return c, nil
 }

@@ -99,3 +99,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRef: a reference from the wire is parsed or refused, never
+// trusted half-way; a parsed one names the same code again.
+func FuzzParseRef(f *testing.F) {
+	f.Add("0a1b2c3d/42/1763812800/beef")
+	f.Add("zz/1/2/3")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, ref string) {
+		c, err := ParseRef(ref)
+		if err != nil {
+			return
+		}
+		if again, err := ParseRef(c.Ref()); err != nil || again != c {
+			t.Fatalf("ref %q -> %+v -> %q -> %+v, %v", ref, c, c.Ref(), again, err)
+		}
+	})
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
+	"github.com/memberpass/memberpass/proto/pairing"
 	"github.com/memberpass/memberpass/scripts/harness"
 	"github.com/memberpass/memberpass/scripts/serialsim"
 )
@@ -66,7 +67,7 @@ func run(keep, verbose bool) error {
 	cloudAddr, _ := harness.FreeAddr()
 	kioskAddr, _ := harness.FreeAddr()
 	const token = "demo-hq-token"
-	cloudOpts := harness.CloudOptions{DataDir: filepath.Join(dir, "cloud"), Addr: cloudAddr, Token: token, Tee: tee}
+	cloudOpts := harness.CloudOptions{DataDir: filepath.Join(dir, "cloud"), Addr: cloudAddr, Token: token, TLS: true, Tee: tee}
 	cloud, err := harness.StartCloud(bins, cloudOpts)
 	if err != nil {
 		return err
@@ -74,7 +75,11 @@ func run(keep, verbose bool) error {
 	defer func() { cloud.Stop(10 * time.Second) }()
 	fmt.Printf("cloud listening on %s (bbolt in %s)\n", cloudAddr, cloudOpts.DataDir)
 
-	admin, err := harness.DialAdmin(cloudAddr, token)
+	caPEM, err := os.ReadFile(filepath.Join(cloudOpts.DataDir, "tls", "ca.pem"))
+	if err != nil {
+		return err
+	}
+	admin, err := harness.DialAdminTLS(cloudAddr, token, caPEM)
 	if err != nil {
 		return err
 	}
@@ -89,7 +94,12 @@ func run(keep, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("brand %s, store %s, pairing code %s\n", d.brand, store.GetStore().GetId(), store.GetPairingCode())
+	fmt.Printf("brand %s, store %s, pairing code %s\npairing ticket (pins the cloud's TLS CA) %s\n", d.brand, store.GetStore().GetId(), store.GetPairingCode(), store.GetPairingUri())
+	if t, err := pairing.Parse(store.GetPairingUri()); err == nil {
+		if qr, err := t.QRText(); err == nil {
+			fmt.Print(qr)
+		}
+	}
 	people := []struct{ phone, name, card string }{
 		{"13800138001", "王芳", "6100000001"},
 		{"13800138002", "李雷", "6100000002"},
@@ -122,7 +132,7 @@ func run(keep, verbose bool) error {
 	msr.SetBaud(9600)
 	d.msr = msr
 	agentOpts := harness.AgentOptions{
-		DataDir: filepath.Join(dir, "agent"), Cloud: cloudAddr, PairingCode: store.GetPairingCode(),
+		DataDir: filepath.Join(dir, "agent"), Cloud: cloudAddr, PairingCode: store.GetPairingUri(), TLS: true,
 		Scanner: pty.Path, Kiosk: kioskAddr, Extra: []string{"--sync-interval", "300ms", "--card-prefix", "61", "--voucher-prefix", "DY=douyin",
 			"--device", "kind=magstripe,name=msr,path=" + msr.Path}, Tee: tee,
 	}

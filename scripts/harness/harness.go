@@ -5,6 +5,8 @@ package harness
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +22,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/memberpass/memberpass/agent/kiosk"
@@ -196,6 +199,22 @@ func (tokenCreds) RequireTransportSecurity() bool { return false }
 // DialAdmin connects to a cloud's admin API.
 func DialAdmin(addr, token string) (*Admin, error) {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(tokenCreds(token)))
+	if err != nil {
+		return nil, err
+	}
+	return &Admin{AdminServiceClient: pb.NewAdminServiceClient(conn), conn: conn}, nil
+}
+
+// DialAdminTLS connects to a cloud's admin API over TLS, trusting the CA
+// certificate in caPEM.
+func DialAdminTLS(addr, token string, caPEM []byte) (*Admin, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, errors.New("no CA certificate in the PEM given")
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	creds := credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12})
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds), grpc.WithPerRPCCredentials(tokenCreds(token)))
 	if err != nil {
 		return nil, err
 	}

@@ -13,13 +13,22 @@ type CloudOptions struct {
 	DataDir string
 	Addr    string
 	Token   string
-	Extra   []string
-	Tee     io.Writer
+	// TLS serves with the cloud's self-signed CA (in DataDir/tls) instead
+	// of plaintext.
+	TLS   bool
+	Extra []string
+	Tee   io.Writer
 }
 
 // StartCloud runs a cloud and waits until it accepts connections.
 func StartCloud(b Binaries, o CloudOptions) (*Process, error) {
-	args := append([]string{"--listen", o.Addr, "--data-dir", o.DataDir, "--admin-token", o.Token, "--log-format", "json"}, o.Extra...)
+	args := []string{"--listen", o.Addr, "--data-dir", o.DataDir, "--admin-token", o.Token, "--log-format", "json"}
+	if o.TLS {
+		args = append(args, "--tls-self-signed")
+	} else {
+		args = append(args, "--insecure")
+	}
+	args = append(args, o.Extra...)
 	p, err := Start("cloud", b.Cloud, args, o.Tee)
 	if err != nil {
 		return nil, err
@@ -49,8 +58,11 @@ type AgentOptions struct {
 	PairingCode string
 	Scanner     string
 	Kiosk       string
-	Extra       []string
-	Tee         io.Writer
+	// TLS talks to the cloud over TLS (trusting what pairing set up)
+	// instead of plaintext.
+	TLS   bool
+	Extra []string
+	Tee   io.Writer
 }
 
 // StartAgent runs an agent and waits until its kiosk answers.
@@ -61,6 +73,9 @@ func StartAgent(b Binaries, o AgentOptions) (*Process, error) {
 	}
 	if o.Scanner != "" {
 		args = append(args, "--scanner", o.Scanner)
+	}
+	if !o.TLS {
+		args = append(args, "--insecure")
 	}
 	args = append(args, o.Extra...)
 	p, err := Start("agent", b.Agent, args, o.Tee)

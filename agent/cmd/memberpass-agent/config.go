@@ -14,26 +14,33 @@ import (
 )
 
 type config struct {
-	dataDir     string
-	cloud       string
-	pairingCode string
-	deviceName  string
-	scanner     string
-	scannerBaud int
-	maxFrame    int
-	devices     device.List
-	vouchers    string
-	cardPrefix  string
-	kiosk       string
-	syncEvery   time.Duration
-	clockSkew   time.Duration
-	debounce    time.Duration
-	staff       string
-	joinURL     string
-	timezone    string
-	logLevel    string
-	logFormat   string
-	showVersion bool
+	dataDir        string
+	cloud          string
+	cloudGiven     bool
+	cloudCA        string
+	insecure       bool
+	cloudTimeout   time.Duration
+	maxBackoff     time.Duration
+	staleAfter     time.Duration
+	rebuildReplica bool
+	pairingCode    string
+	deviceName     string
+	scanner        string
+	scannerBaud    int
+	maxFrame       int
+	devices        device.List
+	vouchers       string
+	cardPrefix     string
+	kiosk          string
+	syncEvery      time.Duration
+	clockSkew      time.Duration
+	debounce       time.Duration
+	staff          string
+	joinURL        string
+	timezone       string
+	logLevel       string
+	logFormat      string
+	showVersion    bool
 }
 
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -43,7 +50,13 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.SetOutput(out)
 	fs.StringVar(&c.dataDir, "data-dir", "data/agent", "directory for the agent's bbolt database (identity, replica, event log)")
 	fs.StringVar(&c.cloud, "cloud", "127.0.0.1:7070", "address of the cloud's gRPC API")
-	fs.StringVar(&c.pairingCode, "pairing-code", "", "one-time code from HQ; needed only on the first start, to pair this device with its store")
+	fs.StringVar(&c.pairingCode, "pairing-code", "", "one-time code or memberpass://pair?... ticket from HQ; needed only on the first start, to pair this device with its store (the ticket also names the cloud and pins its TLS CA)")
+	fs.StringVar(&c.cloudCA, "cloud-ca", "", "PEM file of the CA to trust for the cloud's TLS certificate, instead of the one got at pairing (e.g. after HQ rotated it)")
+	fs.BoolVar(&c.insecure, "insecure", false, "talk to the cloud in plaintext, without TLS (loopback and tests only: the device secret travels in the clear)")
+	fs.DurationVar(&c.cloudTimeout, "cloud-timeout", 10*time.Second, "longest wait for one call to the cloud")
+	fs.DurationVar(&c.maxBackoff, "sync-max-backoff", 30*time.Second, "longest wait between sync attempts while the cloud fails")
+	fs.DurationVar(&c.staleAfter, "replica-stale-after", 15*time.Minute, "warn (log and kiosk) when the replica has not caught up with the cloud for this long")
+	fs.BoolVar(&c.rebuildReplica, "rebuild-replica", false, "rebuild the replica from scratch at start (the old one serves until the new one is complete)")
 	fs.StringVar(&c.deviceName, "device-name", host, "a name for this device in HQ's lists")
 	fs.StringVar(&c.scanner, "scanner", "", "serial device of the barcode/QR scanner, e.g. /dev/serial/by-id/usb-...; empty: none")
 	fs.IntVar(&c.scannerBaud, "scanner-baud", 9600, "scanner baud rate (8 data bits, no parity, 1 stop bit)")
@@ -71,6 +84,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	}
 	if err := envOverrides(fs); err != nil {
 		return c, err
+	}
+	fs.Visit(func(f *flag.Flag) { c.cloudGiven = c.cloudGiven || f.Name == "cloud" })
+	if _, ok := os.LookupEnv("MEMBERPASS_CLOUD"); ok {
+		c.cloudGiven = true
 	}
 	return c, nil
 }

@@ -24,18 +24,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/keepalive"
 
 	"github.com/memberpass/memberpass/agent"
 	"github.com/memberpass/memberpass/agent/checkout"
 	"github.com/memberpass/memberpass/agent/cloudsync"
+	"github.com/memberpass/memberpass/agent/cloudtrust"
 	"github.com/memberpass/memberpass/agent/counter"
 	"github.com/memberpass/memberpass/agent/frame"
 	"github.com/memberpass/memberpass/agent/kiosk"
 	"github.com/memberpass/memberpass/agent/localstore"
 	"github.com/memberpass/memberpass/agent/serialport"
 	"github.com/memberpass/memberpass/proto/membercode"
+	"github.com/memberpass/memberpass/proto/pairing"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -83,16 +85,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 	defer db.Close()
 
-	conn, err := grpc.NewClient(c.cloud,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-	)
-	if err != nil {
-		return fmt.Errorf("cloud address %q: %w", c.cloud, err)
-	}
-	defer conn.Close()
-
-	id, err := identity(ctx, db, conn, c, log)
+	id, err := identity(ctx, db, c, log)
 	if err != nil {
 		return err
 	}
@@ -104,19 +97,43 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("brand keys from pairing: %w", err)
 	}
+	if n, err := db.PruneCodeRefs(time.Now().UTC()); err != nil {
+		log.Warn("could not forget expired member codes", "err", err)
+	} else if n > 0 {
+		log.Debug("expired member codes forgotten", "count", n)
+	}
 
 	// The sync client sends the device's credentials on every call.
-	syncConn, err := grpc.NewClient(c.cloud,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(cloudsync.Credentials{BrandID: id.BrandID, DeviceID: id.DeviceID, Secret: id.Secret, Insecure: true}),
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-	)
+	cloudAddr := c.cloud
+	if !c.cloudGiven && id.Cloud != "" {
+		cloudAddr = id.Cloud
+	}
+	caPEM := id.CloudCAPEM
+	if c.cloudCA != "" {
+		if caPEM, err = os.ReadFile(c.cloudCA); err != nil {
+			return fmt.Errorf("cloud CA: %w", err)
+		}
+	}
+	transport, err := transportCreds(c, cloudAddr, caPEM, "", log)
 	if err != nil {
 		return err
+	}
+	syncConn, err := grpc.NewClient(cloudAddr, append(cloudsync.DialOptions(),
+		grpc.WithTransportCredentials(transport),
+		grpc.WithPerRPCCredentials(cloudsync.Credentials{BrandID: id.BrandID, DeviceID: id.DeviceID, Secret: id.Secret, Insecure: c.insecure}),
+	)...)
+	if err != nil {
+		return fmt.Errorf("cloud address %q: %w", cloudAddr, err)
 	}
 	defer syncConn.Close()
 	syncer := cloudsync.New(db, syncConn, log)
 	syncer.Interval = c.syncEvery
+	syncer.CallTimeout = c.cloudTimeout
+	syncer.MaxBackoff = max(c.maxBackoff, syncer.MinBackoff)
+	syncer.StaleAfter = c.staleAfter
+	if c.rebuildReplica {
+		syncer.RequestRebuild()
+	}
 
 	staff, err := kiosk.ParseStaff(c.staff)
 	if err != nil {
@@ -140,11 +157,32 @@ func run(args []string, stderr io.Writer) error {
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(kiosk.NewDeviceCollector(deviceStatus), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var ctr *counter.Counter // made below; the kiosk's handlers run only once serving starts
 	ks := kiosk.New(kiosk.Sources{
 		Identity: id, State: db.State, Sync: syncer.Status, Devices: deviceStatus, Metrics: metrics,
+		Rebuild: syncer.RequestRebuild, StaleAfter: c.staleAfter,
 		Checkout: till, Staff: staff, JoinURL: c.joinURL,
+		Purchase: func(ctx context.Context, req counter.PurchaseRequest) counter.PurchaseResult {
+			res := ctr.Purchase(ctx, db, req)
+			if res.Event != nil {
+				syncer.Wake()
+			}
+			return res
+		},
+		TopUp: func(ctx context.Context, member string, amount int64) counter.PurchaseResult {
+			res := ctr.TopUp(ctx, member, amount)
+			if res.Event != nil {
+				syncer.Wake()
+			}
+			return res
+		},
+		Ledger: func(member string) (agent.Ledger, error) {
+			now := time.Now()
+			y, m, d := now.Date()
+			return db.Ledger(member, time.Date(y, m, d, 0, 0, 0, 0, time.Local))
+		},
 	}, log)
-	ctr := counter.New(db, id, verifier, log)
+	ctr = counter.New(db, id, verifier, log)
 	ctr.Debounce = c.debounce
 	ctr.Rules = rules
 	ctr.OnResult = func(r counter.Result) {
@@ -168,7 +206,7 @@ func run(args []string, stderr io.Writer) error {
 	httpSrv := &http.Server{Handler: ks, ReadHeaderTimeout: 5 * time.Second}
 	httpSrv.RegisterOnShutdown(ks.Close)
 	log.Info("agent serving", "brand", id.BrandID, "store", id.StoreID, "device", id.DeviceID,
-		"kiosk", "http://"+lis.Addr().String(), "cloud", c.cloud, "devices", deviceList.String(), "version", version)
+		"kiosk", "http://"+lis.Addr().String(), "cloud", cloudAddr, "tls", !c.insecure, "devices", deviceList.String(), "version", version)
 
 	// Devices stop first, so no scan starts during shutdown; a record in
 	// flight finishes, because the database closes last.
@@ -207,7 +245,7 @@ func run(args []string, stderr io.Writer) error {
 }
 
 // identity returns the stored identity, pairing first if there is none.
-func identity(ctx context.Context, db *localstore.DB, conn *grpc.ClientConn, c config, log *slog.Logger) (agent.Identity, error) {
+func identity(ctx context.Context, db *localstore.DB, c config, log *slog.Logger) (agent.Identity, error) {
 	id, ok, err := db.Identity()
 	if err != nil {
 		return agent.Identity{}, err
@@ -216,17 +254,75 @@ func identity(ctx context.Context, db *localstore.DB, conn *grpc.ClientConn, c c
 		return id, nil
 	}
 	if c.pairingCode == "" {
-		return agent.Identity{}, errors.New("this device is not paired yet: start it once with --pairing-code from HQ (memberpass-hq store create)")
+		return agent.Identity{}, errors.New("this device is not paired yet: start it once with --pairing-code and the code or memberpass://pair ticket HQ got when it created the store")
 	}
-	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	id, err = cloudsync.Pair(pctx, conn, c.pairingCode, c.deviceName)
+	ticket, err := pairing.Parse(c.pairingCode)
 	if err != nil {
 		return agent.Identity{}, err
+	}
+	addr := c.cloud
+	if !c.cloudGiven && ticket.Cloud != "" {
+		addr = ticket.Cloud
+	}
+	var caPEM []byte
+	if c.cloudCA != "" {
+		if caPEM, err = os.ReadFile(c.cloudCA); err != nil {
+			return agent.Identity{}, fmt.Errorf("cloud CA: %w", err)
+		}
+	}
+	transport, err := transportCreds(c, addr, caPEM, ticket.CASHA256, log)
+	if err != nil {
+		return agent.Identity{}, err
+	}
+	conn, err := grpc.NewClient(addr, append(cloudsync.DialOptions(), grpc.WithTransportCredentials(transport))...)
+	if err != nil {
+		return agent.Identity{}, fmt.Errorf("cloud address %q: %w", addr, err)
+	}
+	defer conn.Close()
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	id, err = cloudsync.Pair(pctx, conn, ticket.Code, c.deviceName)
+	if err != nil {
+		return agent.Identity{}, err
+	}
+	id.Cloud = addr
+	if len(id.CloudCAPEM) > 0 && !c.insecure {
+		// The CA handed over must be the one the ticket pinned; from now on
+		// it alone is trusted.
+		if _, err := cloudtrust.Config(addr, id.CloudCAPEM, ticket.CASHA256); err != nil {
+			return agent.Identity{}, fmt.Errorf("pairing answer: %w", err)
+		}
 	}
 	if err := db.SaveIdentity(id); err != nil {
 		return agent.Identity{}, fmt.Errorf("save identity: %w", err)
 	}
-	log.Info("paired with the cloud", "brand", id.BrandID, "store", id.StoreID, "device", id.DeviceID)
+	log.Info("paired with the cloud", "brand", id.BrandID, "store", id.StoreID, "device", id.DeviceID, "cloud", addr,
+		"cloud_ca_pinned", ticket.CASHA256 != "")
 	return id, nil
+}
+
+// transportCreds says how the agent secures its connection to the cloud.
+func transportCreds(c config, addr string, caPEM []byte, pin string, log *slog.Logger) (credentials.TransportCredentials, error) {
+	if c.insecure {
+		if host, _, err := net.SplitHostPort(addr); err != nil || !isLoopback(host) {
+			log.Warn("talking to the cloud WITHOUT TLS on a non-loopback address: the device secret crosses the network in the clear", "cloud", addr)
+		}
+		return insecure.NewCredentials(), nil
+	}
+	cfg, err := cloudtrust.Config(addr, caPEM, pin)
+	if err != nil {
+		return nil, err
+	}
+	if len(caPEM) == 0 && pin == "" {
+		log.Info("trusting the cloud's TLS certificate through the system's roots (no CA from pairing, no --cloud-ca)", "cloud", addr)
+	}
+	return credentials.NewTLS(cfg), nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -281,7 +281,7 @@ async function submitTopUp() {
   if (fen === null || fen <= 0) { tp.err = { zh: I18N.zh.badMoney, en: I18N.en.badMoney }; render(); return; }
   tp.err = null;
   localStorage.setItem("mp.topup", JSON.stringify(tp));
-  const r = await api("POST", "/api/topup", { txn_id: tp.id, member_id: S.txn.memberId, staff_id: staffID(), amount_fen: fen });
+  const r = await api("POST", "/api/topups", { txn_id: tp.id, member_id: S.txn.memberId, staff_id: staffID(), amount_fen: fen });
   if (r.ok) {
     const e = r.data.event.TopUp;
     S.topup = { id: newTxnID(), amount: "", done: { amount: e.AmountFen, bonus: e.BonusFen } };

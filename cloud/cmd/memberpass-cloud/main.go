@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,33 +17,44 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
+	"github.com/memberpass/memberpass/cloud/tlscert"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 type config struct {
-	listen      string
-	dataDir     string
-	storage     string
-	postgresURL string
-	adminToken  string
-	httpListen  string
-	publicURL   string
-	codeTTL     time.Duration
-	logLevel    string
-	logFormat   string
-	showVer     bool
-	maintain    time.Duration
+	listen        string
+	publicAddr    string
+	tlsCert       string
+	tlsKey        string
+	tlsCA         string
+	tlsSelfSigned bool
+	tlsHosts      string
+	insecure      bool
+	dataDir       string
+	storage       string
+	postgresURL   string
+	adminToken    string
+	httpListen    string
+	publicURL     string
+	codeTTL       time.Duration
+	logLevel      string
+	logFormat     string
+	showVer       bool
+	maintain      time.Duration
 }
 
 func main() {
@@ -57,6 +69,13 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("memberpass-cloud", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:7070", "address for the gRPC API (sync for agents, admin for HQ)")
+	fs.StringVar(&c.publicAddr, "public-addr", "", "address agents dial to reach this cloud, written into pairing tickets; empty: the listen address")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM certificate chain for the gRPC API (with --tls-key)")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
+	fs.StringVar(&c.tlsCA, "tls-ca", "", "PEM certificate of the CA that signed --tls-cert, handed to agents at pairing and pinned in pairing tickets; empty: agents use the system's roots")
+	fs.BoolVar(&c.tlsSelfSigned, "tls-self-signed", false, "make (once) a private CA and a server certificate in <data-dir>/tls and serve TLS with them; the default when no --tls-cert is given")
+	fs.StringVar(&c.tlsHosts, "tls-hosts", "", "comma-separated names and addresses for the self-signed server certificate; empty: localhost, 127.0.0.1 and the host of --public-addr")
+	fs.BoolVar(&c.insecure, "insecure", false, "serve plaintext gRPC without TLS (loopback and tests only: device secrets and the HQ token travel in the clear)")
 	fs.StringVar(&c.dataDir, "data-dir", "data/cloud", "directory for the embedded bbolt database and the generated HQ token")
 	fs.StringVar(&c.storage, "storage", "bbolt", "where the cloud keeps its state: bbolt (a file in --data-dir) or postgres (--postgres-url)")
 	fs.StringVar(&c.postgresURL, "postgres-url", "", "PostgreSQL connection string for --storage postgres, e.g. postgres://memberpass@db:5432/memberpass")
@@ -156,12 +175,38 @@ func run(args []string, stderr io.Writer) error {
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen
 	}
-	srv, health := grpcapi.NewServer(grpcapi.Config{Service: svc, Log: log, AdminToken: token, MemberPageURL: publicURL})
+	// The TLS identity is ready before the port opens: whoever connects
+	// first already meets the final certificate.
+	var (
+		opts   []grpc.ServerOption
+		bundle tlscert.Bundle
+	)
+	security := "plaintext (--insecure)"
+	if c.insecure {
+		log.Warn("serving WITHOUT TLS: device secrets and the HQ token cross the network in the clear; use only on loopback or in tests")
+	} else {
+		var mode string
+		if bundle, mode, err = tlsBundle(c, cmp.Or(c.publicAddr, c.listen)); err != nil {
+			return err
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(bundle.ServerConfig())))
+		security = "tls " + mode
+		if bundle.CAFingerprint != "" {
+			log.Info("agents pin this cloud's CA from their pairing ticket", "ca_sha256", bundle.CAFingerprint)
+		}
+	}
 	lis, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.listen, err)
 	}
-	log.Info("cloud serving", "addr", lis.Addr().String(), "data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
+	public := cmp.Or(c.publicAddr, lis.Addr().String())
+	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
+		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
+	}
+	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	srv, health := grpcapi.NewServer(cfg, opts...)
+	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
+		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(lis) }()
@@ -200,6 +245,28 @@ func run(args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// tlsBundle loads the configured certificate, or the self-signed one.
+func tlsBundle(c config, public string) (tlscert.Bundle, string, error) {
+	if c.tlsCert != "" || c.tlsKey != "" {
+		if c.tlsSelfSigned {
+			return tlscert.Bundle{}, "", errors.New("--tls-self-signed and --tls-cert exclude each other")
+		}
+		if c.tlsCert == "" || c.tlsKey == "" {
+			return tlscert.Bundle{}, "", errors.New("--tls-cert and --tls-key go together")
+		}
+		b, err := tlscert.Load(c.tlsCert, c.tlsKey, c.tlsCA)
+		return b, "certificate " + c.tlsCert, err
+	}
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if c.tlsHosts != "" {
+		hosts = strings.Split(c.tlsHosts, ",")
+	} else if h, _, err := net.SplitHostPort(public); err == nil && h != "" && !slices.Contains(hosts, h) {
+		hosts = append(hosts, h)
+	}
+	b, err := tlscert.SelfSigned(filepath.Join(c.dataDir, "tls"), hosts, time.Now())
+	return b, "self-signed CA in " + filepath.Join(c.dataDir, "tls"), err
 }
 
 // adminToken returns the configured HQ token, or the one kept in the data

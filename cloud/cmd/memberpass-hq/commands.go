@@ -12,12 +12,13 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
+	"github.com/memberpass/memberpass/proto/pairing"
 )
 
 func commands() []command {
 	return []command{
 		{"brand create", "--id --name [--currency CNY]", brandCreate},
-		{"store create", "--brand --id [--name]: prints the pairing code", storeCreate},
+		{"store create", "--brand --id [--name --qr-png file]: prints the pairing code, ticket and its QR code", storeCreate},
 		{"programme get", "--brand: prints the rules as JSON", programmeGet},
 		{"programme set", "--brand --file rules.json", programmeSet},
 		{"member create", "--brand --phone [--name --birthday --card --tags a,b --consent]", memberCreate},
@@ -30,6 +31,7 @@ func commands() []command {
 		{"voucher import", "--brand --file vouchers.csv [--dry-run]", voucherImport},
 		{"conflicts", "--brand: what stores did offline that the books could not take", conflicts},
 		{"stats", "--brand", stats},
+		{"device revoke", "--brand --id: the device's credentials stop working at once", deviceRevoke},
 		{"maintenance", "--brand: review tiers, expire points and coupons now", maintenance},
 	}
 }
@@ -73,6 +75,7 @@ func brandCreate(ctx context.Context, c *client, args []string) error {
 func storeCreate(ctx context.Context, c *client, args []string) error {
 	fs := flags("store create")
 	brand, id, name := fs.String("brand", "", "brand id"), fs.String("id", "", "store id"), fs.String("name", "", "store name")
+	qrPNG := fs.String("qr-png", "", "also write the pairing ticket's QR code to this PNG file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,9 +86,19 @@ func storeCreate(ctx context.Context, c *client, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *qrPNG != "" {
+		if err := os.WriteFile(*qrPNG, r.GetPairingQrPng(), 0o600); err != nil {
+			return fmt.Errorf("write pairing QR code: %w", err)
+		}
+	}
 	c.print(r, func() {
-		fmt.Fprintf(c.out, "store %s created\npairing code %s (valid until %s)\nstart the store's agent once with --pairing-code %s\n",
-			r.GetStore().GetId(), r.GetPairingCode(), r.GetPairingExpiresAt().AsTime().Format(time.RFC3339), r.GetPairingCode())
+		fmt.Fprintf(c.out, "store %s created\npairing code %s (valid until %s)\nstart the store's agent once with --pairing-code '%s'\n",
+			r.GetStore().GetId(), r.GetPairingCode(), r.GetPairingExpiresAt().AsTime().Format(time.RFC3339), r.GetPairingUri())
+		if t, err := pairing.Parse(r.GetPairingUri()); err == nil {
+			if qr, err := t.QRText(); err == nil {
+				fmt.Fprintf(c.out, "or scan this pairing ticket:\n%s", qr)
+			}
+		}
 	})
 	return nil
 }
@@ -398,6 +411,25 @@ func maintenance(ctx context.Context, c *client, args []string) error {
 	}
 	c.print(r, func() {
 		fmt.Fprintf(c.out, "tiers changed %d, points expired %d, coupons expired %d\n", r.GetTiersChanged(), r.GetPointsExpired(), r.GetCouponsExpired())
+	})
+	return nil
+}
+
+func deviceRevoke(ctx context.Context, c *client, args []string) error {
+	fs := flags("device revoke")
+	brand, id := fs.String("brand", "", "brand id"), fs.String("id", "", "device id (see stats)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "brand", "id"); err != nil {
+		return err
+	}
+	d, err := c.admin.RevokeDevice(ctx, &pb.RevokeDeviceRequest{BrandId: *brand, DeviceId: *id})
+	if err != nil {
+		return err
+	}
+	c.print(d, func() {
+		fmt.Fprintf(c.out, "device %s of store %s revoked: its calls are refused from now on; it keeps recording offline until re-paired\n", d.GetDeviceId(), d.GetStoreId())
 	})
 	return nil
 }

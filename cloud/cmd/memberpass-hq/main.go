@@ -7,15 +7,19 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -59,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	token := fs.String("token", os.Getenv("MEMBERPASS_ADMIN_TOKEN"), "HQ token (env MEMBERPASS_ADMIN_TOKEN; the cloud writes it to <data-dir>/admin.token)")
 	asJSON := fs.Bool("json", false, "print results as JSON")
 	timeout := fs.Duration("timeout", 30*time.Second, "time limit for the call")
+	caFile := fs.String("ca", os.Getenv("MEMBERPASS_CA"), "PEM file of the CA that signed the cloud's TLS certificate (env MEMBERPASS_CA; a self-signed cloud keeps it in <data-dir>/tls/ca.pem); empty: the system's roots")
+	plaintext := fs.Bool("insecure", false, "talk to the cloud without TLS (a cloud started with --insecure, on loopback)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: memberpass-hq [flags] <command> [flags]\n\nCommands:\n")
 		for _, c := range commands() {
@@ -93,7 +99,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *token == "" {
 		return errors.New("no HQ token: pass --token or set MEMBERPASS_ADMIN_TOKEN")
 	}
-	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(tokenCreds(*token)))
+	transport, err := transportCreds(*addr, *caFile, *plaintext)
+	if err != nil {
+		return err
+	}
+	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(transport), grpc.WithPerRPCCredentials(tokenCreds(*token)))
 	if err != nil {
 		return fmt.Errorf("cloud address %q: %w", *addr, err)
 	}
@@ -101,6 +111,30 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	return cmd.run(ctx, &client{admin: pb.NewAdminServiceClient(conn), out: stdout, json: *asJSON}, rest)
+}
+
+// transportCreds secures the connection: TLS verified against the given CA
+// or the system's roots, or plaintext when asked for.
+func transportCreds(addr, caFile string, plaintext bool) (credentials.TransportCredentials, error) {
+	if plaintext {
+		return insecure.NewCredentials(), nil
+	}
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("cloud CA: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("cloud CA %s holds no PEM certificate", caFile)
+		}
+	}
+	return credentials.NewTLS(cfg), nil
 }
 
 func envOr(name, def string) string {

@@ -70,7 +70,7 @@ func TestHQWorkflow(t *testing.T) {
 	}
 	for _, s := range steps {
 		var out, errOut bytes.Buffer
-		err := run(append([]string{"--cloud", addr, "--token", "tok"}, s.args...), &out, &errOut)
+		err := run(append([]string{"--cloud", addr, "--token", "tok", "--insecure"}, s.args...), &out, &errOut)
 		switch {
 		case s.wantErr != "" && (err == nil || !strings.Contains(err.Error(), s.wantErr)):
 			t.Errorf("%v: error %v, want %q", s.args, err, s.wantErr)
@@ -81,7 +81,7 @@ func TestHQWorkflow(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if err := run([]string{"--cloud", addr, "--token", "wrong", "stats", "--brand", "cha"}, &out, &out); err == nil || !strings.Contains(err.Error(), "HQ token") {
+	if err := run([]string{"--cloud", addr, "--token", "wrong", "--insecure", "stats", "--brand", "cha"}, &out, &out); err == nil || !strings.Contains(err.Error(), "HQ token") {
 		t.Fatalf("wrong token: %v", err)
 	}
 }

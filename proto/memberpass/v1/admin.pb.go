@@ -1717,8 +1717,13 @@ type CreateStoreResponse struct {
 	// One-time code an agent pairs with; valid until pairing_expires_at.
 	PairingCode      string                 `protobuf:"bytes,2,opt,name=pairing_code,json=pairingCode,proto3" json:"pairing_code,omitempty"`
 	PairingExpiresAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=pairing_expires_at,json=pairingExpiresAt,proto3" json:"pairing_expires_at,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The pairing ticket as one text: memberpass://pair?cloud=...&code=...&ca=sha256:...
+	// The agent takes it as --pairing-code; ca pins the cloud's TLS CA.
+	PairingUri string `protobuf:"bytes,4,opt,name=pairing_uri,json=pairingUri,proto3" json:"pairing_uri,omitempty"`
+	// pairing_uri as a QR code (PNG), for the store's manager to scan or print.
+	PairingQrPng  []byte `protobuf:"bytes,5,opt,name=pairing_qr_png,json=pairingQrPng,proto3" json:"pairing_qr_png,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateStoreResponse) Reset() {
@@ -1768,6 +1773,20 @@ func (x *CreateStoreResponse) GetPairingCode() string {
 func (x *CreateStoreResponse) GetPairingExpiresAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.PairingExpiresAt
+	}
+	return nil
+}
+
+func (x *CreateStoreResponse) GetPairingUri() string {
+	if x != nil {
+		return x.PairingUri
+	}
+	return ""
+}
+
+func (x *CreateStoreResponse) GetPairingQrPng() []byte {
+	if x != nil {
+		return x.PairingQrPng
 	}
 	return nil
 }
@@ -2149,6 +2168,7 @@ type DeviceStats struct {
 	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	AckedSeq      uint64                 `protobuf:"varint,4,opt,name=acked_seq,json=ackedSeq,proto3" json:"acked_seq,omitempty"`
 	LastSeenAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_seen_at,json=lastSeenAt,proto3" json:"last_seen_at,omitempty"`
+	Revoked       bool                   `protobuf:"varint,6,opt,name=revoked,proto3" json:"revoked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2216,6 +2236,13 @@ func (x *DeviceStats) GetLastSeenAt() *timestamppb.Timestamp {
 		return x.LastSeenAt
 	}
 	return nil
+}
+
+func (x *DeviceStats) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
 }
 
 type BrandStats struct {
@@ -2589,6 +2616,58 @@ func (x *MemberCardLink) GetUrl() string {
 	return ""
 }
 
+type RevokeDeviceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	DeviceId      string                 `protobuf:"bytes,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeDeviceRequest) Reset() {
+	*x = RevokeDeviceRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeDeviceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeDeviceRequest) ProtoMessage() {}
+
+func (x *RevokeDeviceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeDeviceRequest.ProtoReflect.Descriptor instead.
+func (*RevokeDeviceRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *RevokeDeviceRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *RevokeDeviceRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
 var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
@@ -2727,11 +2806,14 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x12CreateStoreRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\xae\x01\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xf5\x01\n" +
 	"\x13CreateStoreResponse\x12*\n" +
 	"\x05store\x18\x01 \x01(\v2\x14.memberpass.v1.StoreR\x05store\x12!\n" +
 	"\fpairing_code\x18\x02 \x01(\tR\vpairingCode\x12H\n" +
-	"\x12pairing_expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10pairingExpiresAt\"\xfc\x01\n" +
+	"\x12pairing_expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10pairingExpiresAt\x12\x1f\n" +
+	"\vpairing_uri\x18\x04 \x01(\tR\n" +
+	"pairingUri\x12$\n" +
+	"\x0epairing_qr_png\x18\x05 \x01(\fR\fpairingQrPng\"\xfc\x01\n" +
 	"\x13CreateMemberRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x14\n" +
 	"\x05phone\x18\x02 \x01(\tR\x05phone\x12\x12\n" +
@@ -2758,14 +2840,15 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"1\n" +
 	"\x14GetBrandStatsRequest\x12\x19\n" +
-	"\bbrand_id\x18\x01 \x01(\tR\abrandId\"\xb4\x01\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\"\xce\x01\n" +
 	"\vDeviceStats\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x19\n" +
 	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x1b\n" +
 	"\tacked_seq\x18\x04 \x01(\x04R\backedSeq\x12<\n" +
 	"\flast_seen_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"lastSeenAt\"\xb5\x01\n" +
+	"lastSeenAt\x12\x18\n" +
+	"\arevoked\x18\x06 \x01(\bR\arevoked\"\xb5\x01\n" +
 	"\n" +
 	"BrandStats\x12\x18\n" +
 	"\amembers\x18\x01 \x01(\x04R\amembers\x12\x16\n" +
@@ -2793,7 +2876,10 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\tmember_id\x18\x02 \x01(\tR\bmemberId\"6\n" +
 	"\x0eMemberCardLink\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x10\n" +
-	"\x03url\x18\x02 \x01(\tR\x03url2\xd8\r\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\"M\n" +
+	"\x13RevokeDeviceRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\xa8\x0e\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -2814,7 +2900,8 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x13ListCouponTemplates\x12).memberpass.v1.ListCouponTemplatesRequest\x1a*.memberpass.v1.ListCouponTemplatesResponse\x12W\n" +
 	"\fIssueCoupons\x12\".memberpass.v1.IssueCouponsRequest\x1a#.memberpass.v1.IssueCouponsResponse\x12K\n" +
 	"\x0eImportVouchers\x12\x1c.memberpass.v1.ImportRequest\x1a\x1b.memberpass.v1.ImportReport\x12Z\n" +
-	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12X\n" +
+	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12N\n" +
+	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
 	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLinkBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
@@ -2830,7 +2917,7 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*SetProgrammeRequest)(nil),         // 0: memberpass.v1.SetProgrammeRequest
 	(*GetProgrammeRequest)(nil),         // 1: memberpass.v1.GetProgrammeRequest
@@ -2871,43 +2958,44 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*ListEventsResponse)(nil),          // 36: memberpass.v1.ListEventsResponse
 	(*GetMemberCardLinkRequest)(nil),    // 37: memberpass.v1.GetMemberCardLinkRequest
 	(*MemberCardLink)(nil),              // 38: memberpass.v1.MemberCardLink
-	(*Programme)(nil),                   // 39: memberpass.v1.Programme
-	(*timestamppb.Timestamp)(nil),       // 40: google.protobuf.Timestamp
-	(*Member)(nil),                      // 41: memberpass.v1.Member
-	(*CouponSnapshot)(nil),              // 42: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                     // 43: memberpass.v1.CouponKind
-	(*MemberSource)(nil),                // 44: memberpass.v1.MemberSource
-	(*Event)(nil),                       // 45: memberpass.v1.Event
-	(Outcome)(0),                        // 46: memberpass.v1.Outcome
+	(*RevokeDeviceRequest)(nil),         // 39: memberpass.v1.RevokeDeviceRequest
+	(*Programme)(nil),                   // 40: memberpass.v1.Programme
+	(*timestamppb.Timestamp)(nil),       // 41: google.protobuf.Timestamp
+	(*Member)(nil),                      // 42: memberpass.v1.Member
+	(*CouponSnapshot)(nil),              // 43: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                     // 44: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                // 45: memberpass.v1.MemberSource
+	(*Event)(nil),                       // 46: memberpass.v1.Event
+	(Outcome)(0),                        // 47: memberpass.v1.Outcome
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	39, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	40, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
 	4,  // 1: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
-	40, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
-	40, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
-	41, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	41, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	41, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	42, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
 	8,  // 5: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
 	8,  // 6: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
 	9,  // 7: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
-	42, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	43, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
 	35, // 9: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
-	43, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
-	40, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
-	40, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	44, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	41, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	41, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
 	11, // 13: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
-	42, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
-	40, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	43, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	41, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
 	16, // 16: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
-	40, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	41, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
 	23, // 18: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	40, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	44, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
-	40, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	40, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	41, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	45, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	41, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	41, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
 	32, // 23: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	45, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	40, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	46, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	46, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	41, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	47, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
 	35, // 27: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
 	22, // 28: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
 	24, // 29: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
@@ -2928,31 +3016,33 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	14, // 44: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
 	3,  // 45: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
 	17, // 46: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
-	19, // 47: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
-	37, // 48: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	21, // 49: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	25, // 50: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	41, // 51: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	41, // 52: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	41, // 53: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	30, // 54: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	33, // 55: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	36, // 56: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	39, // 57: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	39, // 58: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	41, // 59: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	5,  // 60: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	41, // 61: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	10, // 62: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	11, // 63: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	13, // 64: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	15, // 65: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	5,  // 66: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	18, // 67: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	20, // 68: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	38, // 69: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	49, // [49:70] is the sub-list for method output_type
-	28, // [28:49] is the sub-list for method input_type
+	39, // 47: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
+	19, // 48: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
+	37, // 49: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	21, // 50: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	25, // 51: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	42, // 52: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	42, // 53: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	42, // 54: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	30, // 55: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	33, // 56: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	36, // 57: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	40, // 58: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	40, // 59: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	42, // 60: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	5,  // 61: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	42, // 62: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	10, // 63: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	11, // 64: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	13, // 65: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	15, // 66: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	5,  // 67: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	18, // 68: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	32, // 69: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	20, // 70: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	38, // 71: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	50, // [50:72] is the sub-list for method output_type
+	28, // [28:50] is the sub-list for method input_type
 	28, // [28:28] is the sub-list for extension type_name
 	28, // [28:28] is the sub-list for extension extendee
 	0,  // [0:28] is the sub-list for field type_name
@@ -2970,7 +3060,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -38,6 +38,7 @@ const (
 	AdminService_IssueCoupons_FullMethodName         = "/memberpass.v1.AdminService/IssueCoupons"
 	AdminService_ImportVouchers_FullMethodName       = "/memberpass.v1.AdminService/ImportVouchers"
 	AdminService_ListConflicts_FullMethodName        = "/memberpass.v1.AdminService/ListConflicts"
+	AdminService_RevokeDevice_FullMethodName         = "/memberpass.v1.AdminService/RevokeDevice"
 	AdminService_RunMaintenance_FullMethodName       = "/memberpass.v1.AdminService/RunMaintenance"
 	AdminService_GetMemberCardLink_FullMethodName    = "/memberpass.v1.AdminService/GetMemberCardLink"
 )
@@ -78,6 +79,9 @@ type AdminServiceClient interface {
 	// ListConflicts lists what stores did offline that the books could not
 	// take as it was, with how it was resolved.
 	ListConflicts(ctx context.Context, in *ListConflictsRequest, opts ...grpc.CallOption) (*ListConflictsResponse, error)
+	// RevokeDevice stops a device's credentials at once; its calls are then
+	// refused with PERMISSION_DENIED. Events it already pushed stay.
+	RevokeDevice(ctx context.Context, in *RevokeDeviceRequest, opts ...grpc.CallOption) (*DeviceStats, error)
 	// RunMaintenance reviews tiers and expires points and coupons now (the
 	// cloud also runs it on a schedule).
 	RunMaintenance(ctx context.Context, in *RunMaintenanceRequest, opts ...grpc.CallOption) (*MaintenanceReport, error)
@@ -284,6 +288,16 @@ func (c *adminServiceClient) ListConflicts(ctx context.Context, in *ListConflict
 	return out, nil
 }
 
+func (c *adminServiceClient) RevokeDevice(ctx context.Context, in *RevokeDeviceRequest, opts ...grpc.CallOption) (*DeviceStats, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeviceStats)
+	err := c.cc.Invoke(ctx, AdminService_RevokeDevice_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) RunMaintenance(ctx context.Context, in *RunMaintenanceRequest, opts ...grpc.CallOption) (*MaintenanceReport, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(MaintenanceReport)
@@ -340,6 +354,9 @@ type AdminServiceServer interface {
 	// ListConflicts lists what stores did offline that the books could not
 	// take as it was, with how it was resolved.
 	ListConflicts(context.Context, *ListConflictsRequest) (*ListConflictsResponse, error)
+	// RevokeDevice stops a device's credentials at once; its calls are then
+	// refused with PERMISSION_DENIED. Events it already pushed stay.
+	RevokeDevice(context.Context, *RevokeDeviceRequest) (*DeviceStats, error)
 	// RunMaintenance reviews tiers and expires points and coupons now (the
 	// cloud also runs it on a schedule).
 	RunMaintenance(context.Context, *RunMaintenanceRequest) (*MaintenanceReport, error)
@@ -412,6 +429,9 @@ func (UnimplementedAdminServiceServer) ImportVouchers(context.Context, *ImportRe
 }
 func (UnimplementedAdminServiceServer) ListConflicts(context.Context, *ListConflictsRequest) (*ListConflictsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConflicts not implemented")
+}
+func (UnimplementedAdminServiceServer) RevokeDevice(context.Context, *RevokeDeviceRequest) (*DeviceStats, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeDevice not implemented")
 }
 func (UnimplementedAdminServiceServer) RunMaintenance(context.Context, *RunMaintenanceRequest) (*MaintenanceReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method RunMaintenance not implemented")
@@ -782,6 +802,24 @@ func _AdminService_ListConflicts_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RevokeDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeDeviceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RevokeDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RevokeDevice_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RevokeDevice(ctx, req.(*RevokeDeviceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_RunMaintenance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RunMaintenanceRequest)
 	if err := dec(in); err != nil {
@@ -900,6 +938,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListConflicts",
 			Handler:    _AdminService_ListConflicts_Handler,
+		},
+		{
+			MethodName: "RevokeDevice",
+			Handler:    _AdminService_RevokeDevice_Handler,
 		},
 		{
 			MethodName: "RunMaintenance",

@@ -85,8 +85,11 @@ type PairResponse struct {
 	MemberCodeKeys [][]byte `protobuf:"bytes,5,rep,name=member_code_keys,json=memberCodeKeys,proto3" json:"member_code_keys,omitempty"`
 	BrandName      string   `protobuf:"bytes,6,opt,name=brand_name,json=brandName,proto3" json:"brand_name,omitempty"`
 	StoreName      string   `protobuf:"bytes,7,opt,name=store_name,json=storeName,proto3" json:"store_name,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// PEM certificate of the CA that signed the cloud's TLS certificate, if
+	// the cloud has its own CA; the agent trusts it for every later call.
+	CloudCaPem    []byte `protobuf:"bytes,8,opt,name=cloud_ca_pem,json=cloudCaPem,proto3" json:"cloud_ca_pem,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PairResponse) Reset() {
@@ -166,6 +169,13 @@ func (x *PairResponse) GetStoreName() string {
 		return x.StoreName
 	}
 	return ""
+}
+
+func (x *PairResponse) GetCloudCaPem() []byte {
+	if x != nil {
+		return x.CloudCaPem
+	}
+	return nil
 }
 
 type PushEventsRequest struct {
@@ -456,7 +466,7 @@ const file_memberpass_v1_sync_proto_rawDesc = "" +
 	"\vPairRequest\x12!\n" +
 	"\fpairing_code\x18\x01 \x01(\tR\vpairingCode\x12\x1f\n" +
 	"\vdevice_name\x18\x02 \x01(\tR\n" +
-	"deviceName\"\xee\x01\n" +
+	"deviceName\"\x90\x02\n" +
 	"\fPairResponse\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
 	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x1b\n" +
@@ -466,7 +476,9 @@ const file_memberpass_v1_sync_proto_rawDesc = "" +
 	"\n" +
 	"brand_name\x18\x06 \x01(\tR\tbrandName\x12\x1d\n" +
 	"\n" +
-	"store_name\x18\a \x01(\tR\tstoreName\"A\n" +
+	"store_name\x18\a \x01(\tR\tstoreName\x12 \n" +
+	"\fcloud_ca_pem\x18\b \x01(\fR\n" +
+	"cloudCaPem\"A\n" +
 	"\x11PushEventsRequest\x12,\n" +
 	"\x06events\x18\x01 \x03(\v2\x14.memberpass.v1.EventR\x06events\"\x85\x01\n" +
 	"\fEventOutcome\x12\x19\n" +

@@ -882,8 +882,11 @@ type Visit struct {
 	IdentifiedBy Identification         `protobuf:"varint,1,opt,name=identified_by,json=identifiedBy,proto3,enum=memberpass.v1.Identification" json:"identified_by,omitempty"`
 	// A masked hint of the identifier (e.g. the last digits of a card).
 	IdentifierHint string `protobuf:"bytes,2,opt,name=identifier_hint,json=identifierHint,proto3" json:"identifier_hint,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// For a member code: which code was shown (key/member/issued/nonce, see
+	// membercode.Claims.Ref), so the cloud can catch one code used twice.
+	CodeRef       string `protobuf:"bytes,3,opt,name=code_ref,json=codeRef,proto3" json:"code_ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Visit) Reset() {
@@ -926,6 +929,13 @@ func (x *Visit) GetIdentifiedBy() Identification {
 func (x *Visit) GetIdentifierHint() string {
 	if x != nil {
 		return x.IdentifierHint
+	}
+	return ""
+}
+
+func (x *Visit) GetCodeRef() string {
+	if x != nil {
+		return x.CodeRef
 	}
 	return ""
 }
@@ -2196,10 +2206,11 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\fvoucher_code\x18\x03 \x01(\tR\vvoucherCode\x12\x1b\n" +
 	"\tlocal_ref\x18\x04 \x01(\tR\blocalRef\x12,\n" +
 	"\x12referrer_member_id\x18\x05 \x01(\tR\x10referrerMemberId\x12\x18\n" +
-	"\aconsent\x18\x06 \x01(\bR\aconsent\"t\n" +
+	"\aconsent\x18\x06 \x01(\bR\aconsent\"\x8f\x01\n" +
 	"\x05Visit\x12B\n" +
 	"\ridentified_by\x18\x01 \x01(\x0e2\x1d.memberpass.v1.IdentificationR\fidentifiedBy\x12'\n" +
-	"\x0fidentifier_hint\x18\x02 \x01(\tR\x0eidentifierHint\"\xfe\x04\n" +
+	"\x0fidentifier_hint\x18\x02 \x01(\tR\x0eidentifierHint\x12\x19\n" +
+	"\bcode_ref\x18\x03 \x01(\tR\acodeRef\"\xfe\x04\n" +
 	"\x06Member\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x14\n" +
