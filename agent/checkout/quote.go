@@ -72,8 +72,8 @@ type Limits struct {
 	StoreID string
 	// ReplicaAge is how old the replica is; negative: never synced.
 	ReplicaAge time.Duration
-	// Pending usage of this member today by this agent's unacknowledged
-	// events: what the counter has approved without the cloud.
+	// What this counter approved for the member today (every approval is
+	// made on the replica alone, so the policy's daily bounds count it).
 	PendingStoredValueTodayFen int64
 	PendingPointsToday         int64
 }

@@ -21,7 +21,9 @@ type Store interface {
 	CouponsOf(memberID string) ([]agent.Coupon, error)
 	Voucher(code string) (agent.Voucher, error)
 	Programme() (agent.Programme, bool, error)
-	Pending(limit int) ([]agent.Event, error)
+	// Unreflected are this device's events the replica does not reflect
+	// yet: what the counter adds to the replica's balances.
+	Unreflected() ([]agent.Event, error)
 	State() (agent.SyncState, error)
 	EventByKey(key string) (agent.Event, error)
 	EventsSince(t time.Time) ([]agent.Event, error)
@@ -52,9 +54,6 @@ func New(store Store, id agent.Identity, log *slog.Logger, isUnknown func(error)
 		Now: func() time.Time { return time.Now().UTC() }, Location: time.UTC,
 	}
 }
-
-// maxPending bounds the outbox read to fold pending events in.
-const maxPending = 1 << 20
 
 func (s *Service) dayStart(now time.Time) time.Time {
 	l := now.In(s.Location)
@@ -107,15 +106,21 @@ func (s *Service) load(memberID string, now time.Time) (Account, agent.Programme
 	if err != nil {
 		return Account{}, agent.Programme{}, Limits{}, nil, err
 	}
-	pending, err := s.store.Pending(maxPending)
+	pending, err := s.store.Unreflected()
 	if err != nil {
-		return Account{}, agent.Programme{}, Limits{}, nil, fmt.Errorf("read outbox: %w", err)
+		return Account{}, agent.Programme{}, Limits{}, nil, fmt.Errorf("read events the replica does not reflect: %w", err)
 	}
 	lim, err := s.limits(now)
 	if err != nil {
 		return Account{}, agent.Programme{}, Limits{}, nil, err
 	}
-	lim.PendingStoredValueTodayFen, lim.PendingPointsToday = pendingUsage(memberID, pending, s.dayStart(now))
+	// Every approval is made on the replica alone, so the daily bounds
+	// count all of today's events here, reflected or not.
+	today, err := s.store.EventsSince(s.dayStart(now))
+	if err != nil {
+		return Account{}, agent.Programme{}, Limits{}, nil, fmt.Errorf("read today's events: %w", err)
+	}
+	lim.PendingStoredValueTodayFen, lim.PendingPointsToday = pendingUsage(memberID, today, s.dayStart(now))
 	folded := pending
 	if provisional {
 		// The replica knows this member only under the cloud's id, which
@@ -387,7 +392,7 @@ func (s *Service) RedeemVoucher(ctx context.Context, req VoucherRequest) (Receip
 	if !v.ExpiresAt.IsZero() && !now.Before(v.ExpiresAt) {
 		return Receipt{}, refuse("voucher_expired", "voucher", "这张团购券已过期。", "This group-buy voucher has expired."), nil
 	}
-	pending, err := s.store.Pending(maxPending)
+	pending, err := s.store.Unreflected()
 	if err != nil {
 		return Receipt{}, nil, err
 	}

@@ -127,3 +127,22 @@ func (d *DB) EventsSince(t time.Time) ([]agent.Event, error) {
 	}
 	return out, err
 }
+
+// Unreflected returns this device's events the replica does not reflect
+// yet (not acknowledged, or acknowledged after the last complete pull),
+// oldest first: what the counter adds to the replica's balances.
+func (d *DB) Unreflected() ([]agent.Event, error) {
+	var out []agent.Event
+	err := d.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bEvents).Cursor()
+		for k, v := c.Seek(u64(getU64(tx.Bucket(bMeta), kReflected) + 1)); k != nil; k, v = c.Next() {
+			var ev agent.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode event: %w", err)
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	return out, err
+}
