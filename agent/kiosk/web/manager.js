@@ -20,8 +20,12 @@ function render() {
     document.getElementById("sync").replaceChildren(
       stat("sync-online", t("sync"), status.sync.online ? t("online") : t("offline")),
       stat("sync-pending", t("pending"), status.outbox.Pending),
-      stat("sync-age", t("replicaAge"), age(status.replica_age_seconds)));
-    document.getElementById("sync-error").textContent = status.sync.last_error ? t("lastError") + ": " + status.sync.last_error : "";
+      stat("sync-age", t("replicaAge") + (status.replica_stale ? " ⚠" : ""), age(status.replica_age_seconds)));
+    // What the manager should know (a stale replica, a rebuild), then the last sync error.
+    const lines = [];
+    if (status.notice) lines.push(sentence(status.notice));
+    if (status.sync.last_error) lines.push(t("lastError") + ": " + status.sync.last_error);
+    document.getElementById("sync-error").textContent = lines.join(" · ");
     const devs = status.devices || [];
     document.getElementById("devices").replaceChildren(...devs.map(d => el("tr", {},
       el("td", {}, d.name, el("div", { class: "muted" }, d.path)),
