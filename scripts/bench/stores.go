@@ -75,7 +75,7 @@ func manyStores(ctx context.Context, o Options) ([]Row, error) {
 		Measure:  "cloud resident memory under the 1,000-store load (cloud binary as its own process, /proc VmRSS after; peak VmHWM)",
 		Figure:   fmt.Sprintf("%s; peak %s", loaded, mib(loaded.HWM)),
 		Baseline: "same process idle before the load: " + mib(idle.RSS),
-		Ratio:    ratio(float64(loaded.HWM) / float64(idle.RSS)) + " (peak)",
+		Ratio:    ratio(float64(loaded.HWM)/float64(idle.RSS)) + " (peak)",
 	})
 	return rows, nil
 }
