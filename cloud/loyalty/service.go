@@ -26,6 +26,8 @@ type Service struct {
 	PairingTTL time.Duration
 	// MemberCodeTTL is how long a member code is valid.
 	MemberCodeTTL time.Duration
+
+	pushes pushGroup
 }
 
 // New makes a service on a storage.

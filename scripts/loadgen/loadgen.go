@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -256,6 +257,13 @@ func setup(ctx context.Context, cfg Config) ([]*store, []string, error) {
 			return err
 		}
 		stores[i] = &store{id: ident.StoreID, conn: conn, client: pb.NewSyncServiceClient(conn)}
+		// Connect now, so the first measured push does not pay for it.
+		conn.Connect()
+		for st := conn.GetState(); st != connectivity.Ready; st = conn.GetState() {
+			if st == connectivity.TransientFailure || !conn.WaitForStateChange(ctx, st) {
+				return fmt.Errorf("store %s: connect to %s: %s", id, cfg.Addr, st)
+			}
+		}
 		return nil
 	})
 	return stores, members, err
