@@ -149,13 +149,14 @@ func syncThroughput(ctx context.Context, o Options) ([]Row, error) {
 		cev[i] = toCloud(e)
 	}
 	t0 = time.Now()
-	for i := 0; i < len(cev); i += 500 {
-		acked, _, err := baseSvc.PushEvents(ctx, paired.Device, cev[i:min(i+500, len(cev))])
+	batch := cloudsync.New(db, nil, quiet).BatchSize
+	for i := 0; i < len(cev); i += batch {
+		acked, _, err := baseSvc.PushEvents(ctx, paired.Device, cev[i:min(i+batch, len(cev))])
 		if err != nil {
 			return nil, fmt.Errorf("baseline push: %w", err)
 		}
-		if acked != uint64(min(i+500, len(cev))) {
-			return nil, fmt.Errorf("baseline push acknowledged %d, want %d", acked, min(i+500, len(cev)))
+		if acked != uint64(min(i+batch, len(cev))) {
+			return nil, fmt.Errorf("baseline push acknowledged %d, want %d", acked, min(i+batch, len(cev)))
 		}
 	}
 	baseTime := time.Since(t0)
