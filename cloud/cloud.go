@@ -17,6 +17,7 @@ type Brand struct {
 	Currency string
 	// MemberCodeKey signs the brand's member codes.
 	MemberCodeKey ed25519.PrivateKey
+	Programme     Programme
 	CreatedAt     time.Time
 }
 
@@ -60,8 +61,25 @@ type Member struct {
 	Cards       []string
 	Visits      uint64
 	CreatedAt   time.Time
-	LastVisitAt time.Time
+	LastVisitAt time.Time `json:",omitzero"`
+	// Birthday is YYYY-MM-DD or MM-DD.
+	Birthday    string `json:",omitempty"`
+	Source      MemberSource
+	Consent     bool
+	Tags        []string `json:",omitempty"`
+	TierID      string
+	TierSince   time.Time `json:",omitzero"`
+	Points      int64
+	SVPrincipal int64
+	SVBonus     int64
+	// TotalSpendFen is the net spend over the member's life.
+	TotalSpendFen int64
+	// MergedInto is set when this member was folded into another.
+	MergedInto string `json:",omitempty"`
 }
+
+// StoredValue is the member's stored-value balance.
+func (m Member) StoredValue() int64 { return m.SVPrincipal + m.SVBonus }
 
 // Card ties a physical card number to a member.
 type Card struct {
@@ -76,7 +94,12 @@ type EventKind string
 
 // Event kinds.
 const (
-	EventVisit EventKind = "visit"
+	EventVisit     EventKind = "visit"
+	EventPurchase  EventKind = "purchase"
+	EventTopUp     EventKind = "top_up"
+	EventRefund    EventKind = "refund"
+	EventVoucher   EventKind = "voucher_redemption"
+	EventEnrolment EventKind = "enrolment"
 )
 
 // Identification says how a member was recognised at the counter.
@@ -99,7 +122,12 @@ type Event struct {
 	MemberID   string
 	StaffID    string
 	Kind       EventKind
-	Visit      *Visit
+	Visit      *Visit             `json:",omitempty"`
+	Purchase   *Purchase          `json:",omitempty"`
+	TopUp      *TopUp             `json:",omitempty"`
+	Refund     *Refund            `json:",omitempty"`
+	Voucher    *VoucherRedemption `json:",omitempty"`
+	Enrolment  *Enrolment         `json:",omitempty"`
 }
 
 // Visit is a member identified at the counter.
@@ -140,8 +168,11 @@ type ChangeKind string
 
 // Change kinds.
 const (
-	ChangeMember ChangeKind = "member"
-	ChangeCard   ChangeKind = "card"
+	ChangeMember    ChangeKind = "member"
+	ChangeCard      ChangeKind = "card"
+	ChangeCoupon    ChangeKind = "coupon"
+	ChangeProgramme ChangeKind = "programme"
+	ChangeVoucher   ChangeKind = "voucher"
 )
 
 // Change is an entry of a brand's change log: "this record changed".

@@ -2,58 +2,38 @@ package cloud
 
 import "context"
 
-// Storage is what the service keeps its state in. Every read and write goes
-// through a transaction; every key starts with the brand (pairing codes,
-// looked up before the brand is known, are the one global index).
+// Storage is what the service keeps its state in: records grouped by brand
+// and kind, read and written in transactions. The record layout (which
+// kinds, which keys, how values are encoded) belongs to package records;
+// a backend only stores bytes, so every backend behaves the same and one
+// conformance suite (cloud/storetest) checks them all.
 type Storage interface {
 	// Update runs fn in a read-write transaction, committed durably if fn
-	// returns nil and rolled back otherwise.
+	// returns nil and rolled back otherwise. A backend may run fn again
+	// after a serialization conflict, so fn must not keep state across
+	// runs other than through the transaction.
 	Update(ctx context.Context, fn func(Tx) error) error
-	// View runs fn in a read-only transaction.
+	// View runs fn in a read-only transaction over a consistent snapshot.
 	View(ctx context.Context, fn func(Tx) error) error
 	Close() error
 }
 
-// Tx is one transaction. Getters return a NotFound *Error when the record
-// does not exist.
+// Tx is one transaction. Every record is addressed by (brand, kind, key);
+// the brand comes first so a brand's data is one contiguous range. The
+// empty brand holds the few records looked up before a brand is known
+// (pairing codes).
 type Tx interface {
-	Brand(id string) (Brand, error)
-	PutBrand(Brand) error
-
-	Store(brandID, id string) (Store, error)
-	PutStore(Store) error
-
-	Device(brandID, id string) (Device, error)
-	PutDevice(Device) error
-	Devices(brandID string) ([]Device, error)
-
-	Pairing(code string) (Pairing, error)
-	PutPairing(Pairing) error
-	DeletePairing(code string) error
-
-	// NextID returns the next number of a per-brand sequence (1, 2, ...).
-	NextID(brandID, sequence string) (uint64, error)
-
-	Member(brandID, id string) (Member, error)
-	PutMember(Member) error
-	// MemberIDByPhone returns the member holding a normalised phone number.
-	MemberIDByPhone(brandID, phone string) (string, error)
-	CountMembers(brandID string) (uint64, error)
-
-	Card(brandID, number string) (Card, error)
-	PutCard(Card) error
-
-	// Event returns a stored event by its ID.
-	Event(brandID, id string) (StoredEvent, error)
-	PutEvent(StoredEvent) error
-	// Events lists a brand's events in the order they were received, after
-	// the position given (empty for the start).
-	Events(brandID, after string, limit int) (events []StoredEvent, next string, err error)
-	// CountEvents counts a brand's events by kind, and those rejected.
-	CountEvents(brandID string) (total uint64, byKind map[EventKind]uint64, rejected uint64, err error)
-
-	// AppendChange adds to the brand's change log and returns its seq.
-	AppendChange(brandID string, kind ChangeKind, key string) (uint64, error)
-	// Changes returns up to limit changes with seq > after, oldest first.
-	Changes(brandID string, after uint64, limit int) ([]Change, error)
+	// Get returns a record's value, or nil if there is none.
+	Get(brand, kind string, key []byte) ([]byte, error)
+	// Put writes a record. A nil or empty value is stored as empty.
+	Put(brand, kind string, key, value []byte) error
+	// Delete removes a record; deleting a missing one is not an error.
+	Delete(brand, kind string, key []byte) error
+	// Scan calls fn for records of a kind with key >= from, in bytewise
+	// key order, until fn returns false or an error. Scan returns fn's error.
+	Scan(brand, kind string, from []byte, fn func(key, value []byte) (bool, error)) error
+	// Count returns how many records of a kind a brand has.
+	Count(brand, kind string) (uint64, error)
+	// NextSeq returns the next number of a per-brand sequence: 1, 2, ...
+	NextSeq(brand, sequence string) (uint64, error)
 }

@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
@@ -34,7 +35,11 @@ func (s *adminServer) CreateStore(ctx context.Context, req *pb.CreateStoreReques
 }
 
 func (s *adminServer) CreateMember(ctx context.Context, req *pb.CreateMemberRequest) (*pb.Member, error) {
-	m, err := s.svc.CreateMember(ctx, req.GetBrandId(), req.GetPhone(), req.GetName(), req.GetCardNumbers())
+	m, err := s.svc.CreateMember(ctx, req.GetBrandId(), loyalty.NewMember{
+		Phone: req.GetPhone(), Name: req.GetName(), Cards: req.GetCardNumbers(), Birthday: req.GetBirthday(), Tags: req.GetTags(), Consent: req.GetConsent(),
+		Source: cloud.MemberSource{Channel: req.GetSource().GetChannel(), StoreID: req.GetSource().GetStoreId(), StaffID: req.GetSource().GetStaffId(),
+			CampaignID: req.GetSource().GetCampaignId(), ReferrerID: req.GetSource().GetReferrerMemberId()},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -93,4 +98,141 @@ func (s *adminServer) ListEvents(ctx context.Context, req *pb.ListEventsRequest)
 		})
 	}
 	return out, nil
+}
+
+func (s *adminServer) SetProgramme(ctx context.Context, req *pb.SetProgrammeRequest) (*pb.Programme, error) {
+	p, err := s.svc.SetProgramme(ctx, req.GetBrandId(), programmeFromProto(req.GetProgramme()))
+	if err != nil {
+		return nil, err
+	}
+	return programmeToProto(p), nil
+}
+
+func (s *adminServer) GetProgramme(ctx context.Context, req *pb.GetProgrammeRequest) (*pb.Programme, error) {
+	p, err := s.svc.Programme(ctx, req.GetBrandId())
+	if err != nil {
+		return nil, err
+	}
+	return programmeToProto(p), nil
+}
+
+func (s *adminServer) UpdateMember(ctx context.Context, req *pb.UpdateMemberRequest) (*pb.Member, error) {
+	var u loyalty.MemberUpdate
+	if req.Phone != "" {
+		u.Phone = &req.Phone
+	}
+	if req.Name != "" {
+		u.Name = &req.Name
+	}
+	if req.Birthday != "" {
+		u.Birthday = &req.Birthday
+	}
+	if req.GetSetTags() {
+		u.Tags = &req.Tags
+	}
+	if req.GetSetConsent() {
+		u.Consent = &req.Consent
+	}
+	m, err := s.svc.UpdateMember(ctx, req.GetBrandId(), req.GetMemberId(), u)
+	if err != nil {
+		return nil, err
+	}
+	return memberToProto(m), nil
+}
+
+func (s *adminServer) ImportMembers(ctx context.Context, req *pb.ImportRequest) (*pb.ImportReport, error) {
+	r, err := s.svc.ImportMembers(ctx, req.GetBrandId(), req.GetCsv(), req.GetDryRun())
+	if err != nil {
+		return nil, err
+	}
+	return importReportToProto(r), nil
+}
+
+func (s *adminServer) ImportVouchers(ctx context.Context, req *pb.ImportRequest) (*pb.ImportReport, error) {
+	r, err := s.svc.ImportVouchers(ctx, req.GetBrandId(), req.GetCsv(), req.GetDryRun())
+	if err != nil {
+		return nil, err
+	}
+	return importReportToProto(r), nil
+}
+
+func (s *adminServer) MergeMembers(ctx context.Context, req *pb.MergeMembersRequest) (*pb.Member, error) {
+	m, err := s.svc.MergeMembers(ctx, req.GetBrandId(), req.GetKeepMemberId(), req.GetMergeMemberId())
+	if err != nil {
+		return nil, err
+	}
+	return memberToProto(m), nil
+}
+
+func (s *adminServer) GetMemberHistory(ctx context.Context, req *pb.GetMemberHistoryRequest) (*pb.MemberHistory, error) {
+	h, err := s.svc.History(ctx, req.GetBrandId(), req.GetMemberId())
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.MemberHistory{Member: memberToProto(h.Member)}
+	for _, e := range h.Points {
+		out.Points = append(out.Points, &pb.LedgerEntry{Seq: e.Seq, At: tsOf(e.At), Reason: e.Reason, EventId: e.EventID, Points: e.Delta, Note: e.Note})
+	}
+	for _, e := range h.StoredValue {
+		out.StoredValue = append(out.StoredValue, &pb.LedgerEntry{Seq: e.Seq, At: tsOf(e.At), Reason: e.Reason, EventId: e.EventID, PrincipalFen: e.PrincipalDelta, BonusFen: e.BonusDelta, Note: e.Note})
+	}
+	for _, c := range h.TierChanges {
+		out.TierChanges = append(out.TierChanges, &pb.TierChange{At: tsOf(c.At), FromTier: c.From, ToTier: c.To, Reason: c.Reason})
+	}
+	for _, c := range h.Coupons {
+		out.Coupons = append(out.Coupons, couponToProto(c))
+	}
+	return out, nil
+}
+
+func (s *adminServer) CreateCouponTemplate(ctx context.Context, req *pb.CouponTemplate) (*pb.CouponTemplate, error) {
+	t, err := s.svc.CreateCouponTemplate(ctx, templateFromProto(req))
+	if err != nil {
+		return nil, err
+	}
+	return templateToProto(t), nil
+}
+
+func (s *adminServer) ListCouponTemplates(ctx context.Context, req *pb.ListCouponTemplatesRequest) (*pb.ListCouponTemplatesResponse, error) {
+	ts, err := s.svc.CouponTemplates(ctx, req.GetBrandId())
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListCouponTemplatesResponse{}
+	for _, t := range ts {
+		out.Templates = append(out.Templates, templateToProto(t))
+	}
+	return out, nil
+}
+
+func (s *adminServer) IssueCoupons(ctx context.Context, req *pb.IssueCouponsRequest) (*pb.IssueCouponsResponse, error) {
+	cs, skipped, err := s.svc.IssueCoupons(ctx, req.GetBrandId(), req.GetTemplateId(), req.GetMemberIds(), req.GetTag())
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.IssueCouponsResponse{Skipped: skipped}
+	for _, c := range cs {
+		out.Coupons = append(out.Coupons, couponToProto(c))
+	}
+	return out, nil
+}
+
+func (s *adminServer) ListConflicts(ctx context.Context, req *pb.ListConflictsRequest) (*pb.ListConflictsResponse, error) {
+	cs, next, err := s.svc.Conflicts(ctx, req.GetBrandId(), req.GetPageToken(), int(req.GetLimit()))
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListConflictsResponse{NextPageToken: next}
+	for _, c := range cs {
+		out.Conflicts = append(out.Conflicts, conflictToProto(c))
+	}
+	return out, nil
+}
+
+func (s *adminServer) RunMaintenance(ctx context.Context, req *pb.RunMaintenanceRequest) (*pb.MaintenanceReport, error) {
+	r, err := s.svc.RunMaintenance(ctx, req.GetBrandId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.MaintenanceReport{TiersChanged: int32(r.TiersChanged), PointsExpired: r.PointsExpired, CouponsExpired: int32(r.CouponsExpired)}, nil
 }

@@ -36,6 +36,33 @@ func eventFromProto(e *pb.Event) (cloud.Event, error) {
 	case *pb.Event_Visit:
 		ev.Kind = cloud.EventVisit
 		ev.Visit = &cloud.Visit{IdentifiedBy: identificationFromProto(b.Visit.GetIdentifiedBy()), IdentifierHint: b.Visit.GetIdentifierHint()}
+	case *pb.Event_Purchase:
+		p := b.Purchase
+		if len(p.GetCouponCodes()) > 20 || len(p.GetItems()) > 500 {
+			return cloud.Event{}, fmt.Errorf("purchase with %d coupons and %d items: at most 20 and 500", len(p.GetCouponCodes()), len(p.GetItems()))
+		}
+		ev.Kind = cloud.EventPurchase
+		ev.Purchase = &cloud.Purchase{
+			BillFen: p.GetBillFen(), TierDiscountFen: p.GetTierDiscountFen(), CouponCodes: p.GetCouponCodes(), CouponDiscountFen: p.GetCouponDiscountFen(),
+			PointsBurned: p.GetPointsBurned(), PointsDiscountFen: p.GetPointsDiscountFen(), StoredValueFen: p.GetStoredValueFen(), PaidOtherFen: p.GetPaidOtherFen(),
+			TierID: p.GetTierId(),
+		}
+		for _, it := range p.GetItems() {
+			ev.Purchase.Items = append(ev.Purchase.Items, cloud.Item{SKU: it.GetSku(), Name: it.GetName(), Quantity: it.GetQuantity(), UnitPriceFen: it.GetUnitPriceFen()})
+		}
+	case *pb.Event_TopUp:
+		ev.Kind = cloud.EventTopUp
+		ev.TopUp = &cloud.TopUp{AmountFen: b.TopUp.GetAmountFen(), BonusFen: b.TopUp.GetBonusFen()}
+	case *pb.Event_Refund:
+		ev.Kind = cloud.EventRefund
+		ev.Refund = &cloud.Refund{PurchaseEventID: b.Refund.GetPurchaseEventId(), AmountFen: b.Refund.GetAmountFen()}
+	case *pb.Event_VoucherRedemption:
+		ev.Kind = cloud.EventVoucher
+		ev.Voucher = &cloud.VoucherRedemption{Code: b.VoucherRedemption.GetCode()}
+	case *pb.Event_Enrolment:
+		e := b.Enrolment
+		ev.Kind = cloud.EventEnrolment
+		ev.Enrolment = &cloud.Enrolment{Phone: e.GetPhone(), Name: e.GetName(), VoucherCode: e.GetVoucherCode(), LocalRef: e.GetLocalRef(), ReferrerID: e.GetReferrerMemberId(), Consent: e.GetConsent()}
 	default:
 		// Kept and rejected by the service with a reason, so an agent
 		// newer than the cloud never blocks its own outbox.
@@ -49,8 +76,28 @@ func eventToProto(e cloud.Event) *pb.Event {
 		Id: e.ID, Seq: e.Seq, OccurredAt: timestamppb.New(e.OccurredAt),
 		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID,
 	}
-	if e.Visit != nil {
+	switch {
+	case e.Visit != nil:
 		out.Body = &pb.Event_Visit{Visit: &pb.Visit{IdentifiedBy: identificationToProto(e.Visit.IdentifiedBy), IdentifierHint: e.Visit.IdentifierHint}}
+	case e.Purchase != nil:
+		p := e.Purchase
+		pp := &pb.Purchase{
+			BillFen: p.BillFen, TierDiscountFen: p.TierDiscountFen, CouponCodes: p.CouponCodes, CouponDiscountFen: p.CouponDiscountFen,
+			PointsBurned: p.PointsBurned, PointsDiscountFen: p.PointsDiscountFen, StoredValueFen: p.StoredValueFen, PaidOtherFen: p.PaidOtherFen, TierId: p.TierID,
+		}
+		for _, it := range p.Items {
+			pp.Items = append(pp.Items, &pb.Item{Sku: it.SKU, Name: it.Name, Quantity: it.Quantity, UnitPriceFen: it.UnitPriceFen})
+		}
+		out.Body = &pb.Event_Purchase{Purchase: pp}
+	case e.TopUp != nil:
+		out.Body = &pb.Event_TopUp{TopUp: &pb.TopUp{AmountFen: e.TopUp.AmountFen, BonusFen: e.TopUp.BonusFen}}
+	case e.Refund != nil:
+		out.Body = &pb.Event_Refund{Refund: &pb.Refund{PurchaseEventId: e.Refund.PurchaseEventID, AmountFen: e.Refund.AmountFen}}
+	case e.Voucher != nil:
+		out.Body = &pb.Event_VoucherRedemption{VoucherRedemption: &pb.VoucherRedemption{Code: e.Voucher.Code}}
+	case e.Enrolment != nil:
+		en := e.Enrolment
+		out.Body = &pb.Event_Enrolment{Enrolment: &pb.Enrolment{Phone: en.Phone, Name: en.Name, VoucherCode: en.VoucherCode, LocalRef: en.LocalRef, ReferrerMemberId: en.ReferrerID, Consent: en.Consent}}
 	}
 	return out
 }
@@ -95,9 +142,21 @@ func memberToProto(m cloud.Member) *pb.Member {
 	return &pb.Member{
 		BrandId: m.BrandID, Id: m.ID, Phone: m.Phone, Name: m.Name, CardNumbers: m.Cards, Visits: m.Visits,
 		CreatedAt: timestamppb.New(m.CreatedAt), LastVisitAt: tsOrNil(m.LastVisitAt, timestamppb.New(m.LastVisitAt)),
+		Birthday: m.Birthday, Consent: m.Consent, Tags: m.Tags, TierId: m.TierID, Points: m.Points,
+		StoredValuePrincipalFen: m.SVPrincipal, StoredValueBonusFen: m.SVBonus, TotalSpendFen: m.TotalSpendFen, MergedInto: m.MergedInto,
+		Source: &pb.MemberSource{Channel: m.Source.Channel, StoreId: m.Source.StoreID, StaffId: m.Source.StaffID, CampaignId: m.Source.CampaignID, ReferrerMemberId: m.Source.ReferrerID},
 	}
 }
 
+// snapshotToProto is what a store's replica may know of a member: the
+// phone masked, the birthday without its year.
 func snapshotToProto(m cloud.Member) *pb.MemberSnapshot {
-	return &pb.MemberSnapshot{Id: m.ID, PhoneMasked: loyalty.MaskPhone(m.Phone), Name: m.Name, Visits: m.Visits}
+	birthday := m.Birthday
+	if len(birthday) == len("2006-01-02") {
+		birthday = birthday[5:]
+	}
+	return &pb.MemberSnapshot{
+		Id: m.ID, PhoneMasked: loyalty.MaskPhone(m.Phone), Name: m.Name, Visits: m.Visits, Deleted: m.MergedInto != "",
+		TierId: m.TierID, Points: m.Points, StoredValueFen: m.StoredValue(), Birthday: birthday, MergedInto: m.MergedInto, Tags: m.Tags,
+	}
 }

@@ -63,6 +63,12 @@ func (s *syncServer) PullChanges(ctx context.Context, req *pb.PullChangesRequest
 			pc.Body = &pb.Change_Member{Member: snapshotToProto(*c.Member)}
 		case c.Card != nil:
 			pc.Body = &pb.Change_Card{Card: &pb.CardBinding{CardNumber: c.Card.Number, MemberId: c.Card.MemberID, Revoked: c.Card.Revoked}}
+		case c.Coupon != nil:
+			pc.Body = &pb.Change_Coupon{Coupon: couponToProto(*c.Coupon)}
+		case c.Programme != nil:
+			pc.Body = &pb.Change_Programme{Programme: programmeToProto(*c.Programme)}
+		case c.Voucher != nil:
+			pc.Body = &pb.Change_Voucher{Voucher: voucherToProto(*c.Voucher)}
 		}
 		resp.Changes = append(resp.Changes, pc)
 	}

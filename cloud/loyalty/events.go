@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // PushEvents applies a device's events exactly once, in seq order, in one
@@ -70,7 +72,7 @@ func (s *Service) commitPushes(group []*pushCall) {
 // pushTx applies one push inside tx.
 func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, now time.Time) (uint64, []cloud.EventResult, error) {
 	var results []cloud.EventResult
-	d, err := tx.Device(dev.BrandID, dev.ID)
+	d, err := records.Device(tx, dev.BrandID, dev.ID)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -79,7 +81,7 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			break // a gap: the device resends from acked+1
 		}
 		res := cloud.EventResult{EventID: ev.ID, Seq: ev.Seq}
-		prior, err := tx.Event(d.BrandID, ev.ID)
+		prior, err := records.Event(tx, d.BrandID, ev.ID)
 		switch {
 		case err == nil:
 			res.Outcome = cloud.Duplicate
@@ -96,7 +98,7 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			if err != nil {
 				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
 			}
-			if err := tx.PutEvent(cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}); err != nil {
+			if err := records.PutEvent(tx, cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}); err != nil {
 				return 0, nil, err
 			}
 		}
@@ -106,44 +108,17 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 		results = append(results, res)
 	}
 	d.LastSeenAt = now
-	return d.AckedSeq, results, tx.PutDevice(d)
-}
-
-// apply turns one new event into state. A returned error aborts the whole
-// push (storage trouble); a rejection is an outcome, not an error.
-func (s *Service) apply(tx cloud.Tx, d cloud.Device, ev cloud.Event) (cloud.Outcome, string, error) {
-	if ev.StoreID != d.StoreID {
-		return cloud.Rejected, fmt.Sprintf("event says store %q but device belongs to store %q", ev.StoreID, d.StoreID), nil
-	}
-	switch ev.Kind {
-	case cloud.EventVisit:
-		m, err := tx.Member(d.BrandID, ev.MemberID)
-		if cloud.IsNotFound(err) {
-			return cloud.Rejected, fmt.Sprintf("member %q does not exist", ev.MemberID), nil
-		} else if err != nil {
-			return "", "", err
-		}
-		m.Visits++
-		if ev.OccurredAt.After(m.LastVisitAt) {
-			m.LastVisitAt = ev.OccurredAt
-		}
-		if err := tx.PutMember(m); err != nil {
-			return "", "", err
-		}
-		if _, err := tx.AppendChange(d.BrandID, cloud.ChangeMember, m.ID); err != nil {
-			return "", "", err
-		}
-		return cloud.Applied, "", nil
-	default:
-		return cloud.Rejected, fmt.Sprintf("event kind %q is not known to this service", ev.Kind), nil
-	}
+	return d.AckedSeq, results, records.PutDevice(tx, d)
 }
 
 // ReplicaChange is one pulled change with the record's current state.
 type ReplicaChange struct {
-	Seq    uint64
-	Member *cloud.Member
-	Card   *cloud.Card
+	Seq       uint64
+	Member    *cloud.Member
+	Card      *cloud.Card
+	Coupon    *CouponView
+	Programme *cloud.Programme
+	Voucher   *cloud.Voucher
 }
 
 // PullChanges returns a brand's changes after cursor for a device's replica.
@@ -155,7 +130,7 @@ func (s *Service) PullChanges(ctx context.Context, dev cloud.Device, cursor uint
 	next := cursor
 	more := false
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
-		changes, err := tx.Changes(dev.BrandID, cursor, limit+1)
+		changes, err := records.Changes(tx, dev.BrandID, cursor, limit+1)
 		if err != nil {
 			return err
 		}
@@ -167,17 +142,39 @@ func (s *Service) PullChanges(ctx context.Context, dev cloud.Device, cursor uint
 			rc := ReplicaChange{Seq: ch.Seq}
 			switch ch.Kind {
 			case cloud.ChangeMember:
-				m, err := tx.Member(dev.BrandID, ch.Key)
+				m, err := records.Member(tx, dev.BrandID, ch.Key)
 				if err != nil {
 					return fmt.Errorf("change %d: %w", ch.Seq, err)
 				}
 				rc.Member = &m
 			case cloud.ChangeCard:
-				c, err := tx.Card(dev.BrandID, ch.Key)
+				c, err := records.Card(tx, dev.BrandID, ch.Key)
 				if err != nil {
 					return fmt.Errorf("change %d: %w", ch.Seq, err)
 				}
 				rc.Card = &c
+			case cloud.ChangeCoupon:
+				c, err := records.Coupon(tx, dev.BrandID, ch.Key)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				v, err := couponView(tx, c)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Coupon = &v
+			case cloud.ChangeProgramme:
+				b, err := records.Brand(tx, dev.BrandID)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Programme = &b.Programme
+			case cloud.ChangeVoucher:
+				v, err := records.Voucher(tx, dev.BrandID, ch.Key)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", ch.Seq, err)
+				}
+				rc.Voucher = &v
 			default:
 				s.log.Warn("unknown change kind skipped", slog.String("kind", string(ch.Kind)), slog.Uint64("seq", ch.Seq))
 			}
@@ -194,31 +191,42 @@ func (s *Service) Stats(ctx context.Context, brandID string) (cloud.BrandStats, 
 	var st cloud.BrandStats
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		if st.Members, err = tx.CountMembers(brandID); err != nil {
+		if st.Members, err = records.CountMembers(tx, brandID); err != nil {
 			return err
 		}
 		var byKind map[cloud.EventKind]uint64
-		if st.Events, byKind, st.Rejected, err = tx.CountEvents(brandID); err != nil {
+		if st.Events, byKind, st.Rejected, err = records.EventCounts(tx, brandID); err != nil {
 			return err
 		}
 		st.Visits = byKind[cloud.EventVisit]
-		st.Devices, err = tx.Devices(brandID)
+		st.Devices, err = records.Devices(tx, brandID)
 		return err
 	})
 	return st, err
 }
 
-// ListEvents pages through a brand's events in the order received.
-func (s *Service) ListEvents(ctx context.Context, brandID, after string, limit int) ([]cloud.StoredEvent, string, error) {
+// ListEvents pages through a brand's events in the order received. The
+// page token is the position of the last event of the previous page.
+func (s *Service) ListEvents(ctx context.Context, brandID, pageToken string, limit int) ([]cloud.StoredEvent, string, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
+	var after uint64
+	if pageToken != "" {
+		var err error
+		if after, err = strconv.ParseUint(pageToken, 10, 64); err != nil {
+			return nil, "", cloud.Errorf(cloud.Invalid, "page token %q is not one this service made", pageToken)
+		}
+	}
 	var out []cloud.StoredEvent
-	var next string
+	var last uint64
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		out, next, err = tx.Events(brandID, after, limit)
+		out, last, err = records.Events(tx, brandID, after, limit)
 		return err
 	})
-	return out, next, err
+	if err != nil || len(out) < limit {
+		return out, "", err
+	}
+	return out, strconv.FormatUint(last, 10), nil
 }

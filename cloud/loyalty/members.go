@@ -6,40 +6,81 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/records"
 	"github.com/memberpass/memberpass/proto/membercode"
 )
 
-// CreateMember enrols a member with a phone number and optional cards.
-func (s *Service) CreateMember(ctx context.Context, brandID, phone, name string, cards []string) (cloud.Member, error) {
-	phone, err := NormalizePhone(phone)
+// NewMember is what enrolling a member takes.
+type NewMember struct {
+	Phone    string
+	Name     string
+	Birthday string
+	Cards    []string
+	Tags     []string
+	Consent  bool
+	Source   cloud.MemberSource
+}
+
+// validBirthday accepts YYYY-MM-DD or MM-DD (many members give no year).
+func validBirthday(b string) error {
+	if b == "" || monthDay.MatchString(b) {
+		return nil
+	}
+	if t, err := time.Parse(time.DateOnly, b); err == nil && t.Year() >= 1900 && t.Before(time.Now()) {
+		return nil
+	}
+	return cloud.Errorf(cloud.Invalid, "birthday %q: want YYYY-MM-DD or MM-DD", b)
+}
+
+func validTags(tags []string) error {
+	for _, t := range tags {
+		if t == "" || len(t) > 32 {
+			return cloud.Errorf(cloud.Invalid, "tag %q must be 1 to 32 characters", t)
+		}
+	}
+	return nil
+}
+
+// CreateMember enrols a member (by HQ, or the join page).
+func (s *Service) CreateMember(ctx context.Context, brandID string, nm NewMember) (cloud.Member, error) {
+	phone, err := NormalizePhone(nm.Phone)
 	if err != nil {
 		return cloud.Member{}, err
 	}
-	for _, c := range cards {
+	if err := validBirthday(nm.Birthday); err != nil {
+		return cloud.Member{}, err
+	}
+	if err := validTags(nm.Tags); err != nil {
+		return cloud.Member{}, err
+	}
+	if len(nm.Name) > 64 {
+		return cloud.Member{}, cloud.Errorf(cloud.Invalid, "name is longer than 64 bytes")
+	}
+	for _, c := range nm.Cards {
 		if err := validCardNumber(c); err != nil {
 			return cloud.Member{}, err
 		}
 	}
+	if nm.Source.Channel == "" {
+		nm.Source.Channel = "hq"
+	}
 	var m cloud.Member
 	err = s.store.Update(ctx, func(tx cloud.Tx) error {
-		if _, err := tx.Brand(brandID); err != nil {
-			return err
-		}
-		if id, err := tx.MemberIDByPhone(brandID, phone); err == nil {
-			return cloud.Errorf(cloud.Conflict, "phone %s already belongs to member %s", MaskPhone(phone), id)
-		}
-		n, err := tx.NextID(brandID, "member")
+		b, err := records.Brand(tx, brandID)
 		if err != nil {
 			return err
 		}
-		m = cloud.Member{BrandID: brandID, ID: strconv.FormatUint(n, 10), Phone: phone, Name: name, CreatedAt: s.Now()}
-		if err := tx.PutMember(m); err != nil {
+		if id, err := records.MemberIDByPhone(tx, brandID, phone); err == nil {
+			return cloud.Errorf(cloud.Conflict, "phone %s already belongs to member %s", MaskPhone(phone), id)
+		}
+		if m, err = s.newMember(tx, b, phone, nm.Name, nm.Source, s.Now()); err != nil {
 			return err
 		}
-		if _, err := tx.AppendChange(brandID, cloud.ChangeMember, m.ID); err != nil {
+		m.Birthday, m.Tags, m.Consent = nm.Birthday, nm.Tags, nm.Consent
+		if err := records.PutMember(tx, m); err != nil {
 			return err
 		}
-		for _, c := range cards {
+		for _, c := range nm.Cards {
 			if err := bindCard(tx, &m, c); err != nil {
 				return err
 			}
@@ -52,21 +93,86 @@ func (s *Service) CreateMember(ctx context.Context, brandID, phone, name string,
 	return m, nil
 }
 
+// newMember makes a member in the base tier inside a transaction.
+func (s *Service) newMember(tx cloud.Tx, b cloud.Brand, phone, name string, src cloud.MemberSource, at time.Time) (cloud.Member, error) {
+	n, err := tx.NextSeq(b.ID, "member")
+	if err != nil {
+		return cloud.Member{}, err
+	}
+	m := cloud.Member{BrandID: b.ID, ID: strconv.FormatUint(n, 10), Phone: phone, Name: name, CreatedAt: at, Source: src,
+		TierID: b.Programme.BaseTier().ID, TierSince: at}
+	if err := records.PutMember(tx, m); err != nil {
+		return cloud.Member{}, err
+	}
+	_, err = records.AppendChange(tx, b.ID, cloud.ChangeMember, m.ID)
+	return m, err
+}
+
+// MemberUpdate holds the fields to change; nil keeps the current value.
+type MemberUpdate struct {
+	Phone, Name, Birthday *string
+	Tags                  *[]string
+	Consent               *bool
+}
+
+// UpdateMember changes a member's details.
+func (s *Service) UpdateMember(ctx context.Context, brandID, id string, u MemberUpdate) (cloud.Member, error) {
+	var m cloud.Member
+	err := s.store.Update(ctx, func(tx cloud.Tx) error {
+		var err error
+		if m, err = records.Member(tx, brandID, id); err != nil {
+			return err
+		}
+		if m.MergedInto != "" {
+			return cloud.Errorf(cloud.Invalid, "member %s was merged into %s; update that member", id, m.MergedInto)
+		}
+		if u.Phone != nil {
+			if m.Phone, err = NormalizePhone(*u.Phone); err != nil {
+				return err
+			}
+		}
+		if u.Name != nil {
+			m.Name = *u.Name
+		}
+		if u.Birthday != nil {
+			if err := validBirthday(*u.Birthday); err != nil {
+				return err
+			}
+			m.Birthday = *u.Birthday
+		}
+		if u.Tags != nil {
+			if err := validTags(*u.Tags); err != nil {
+				return err
+			}
+			m.Tags = *u.Tags
+		}
+		if u.Consent != nil {
+			m.Consent = *u.Consent
+		}
+		if err := records.PutMember(tx, m); err != nil {
+			return err
+		}
+		_, err = records.AppendChange(tx, brandID, cloud.ChangeMember, m.ID)
+		return err
+	})
+	return m, err
+}
+
 // bindCard ties a card to a member inside a transaction.
 func bindCard(tx cloud.Tx, m *cloud.Member, number string) error {
-	if c, err := tx.Card(m.BrandID, number); err == nil && !c.Revoked {
+	if c, err := records.Card(tx, m.BrandID, number); err == nil && !c.Revoked {
 		return cloud.Errorf(cloud.Conflict, "card %s already belongs to member %s", number, c.MemberID)
 	} else if err != nil && !cloud.IsNotFound(err) {
 		return err
 	}
-	if err := tx.PutCard(cloud.Card{BrandID: m.BrandID, Number: number, MemberID: m.ID}); err != nil {
+	if err := records.PutCard(tx, cloud.Card{BrandID: m.BrandID, Number: number, MemberID: m.ID}); err != nil {
 		return err
 	}
 	m.Cards = append(m.Cards, number)
-	if err := tx.PutMember(*m); err != nil {
+	if err := records.PutMember(tx, *m); err != nil {
 		return err
 	}
-	_, err := tx.AppendChange(m.BrandID, cloud.ChangeCard, number)
+	_, err := records.AppendChange(tx, m.BrandID, cloud.ChangeCard, number)
 	return err
 }
 
@@ -78,7 +184,7 @@ func (s *Service) AddCard(ctx context.Context, brandID, memberID, number string)
 	var m cloud.Member
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
 		var err error
-		if m, err = tx.Member(brandID, memberID); err != nil {
+		if m, err = records.Member(tx, brandID, memberID); err != nil {
 			return err
 		}
 		return bindCard(tx, &m, number)
@@ -95,12 +201,12 @@ func (s *Service) GetMember(ctx context.Context, brandID, id, phone string) (clo
 			if err != nil {
 				return err
 			}
-			if id, err = tx.MemberIDByPhone(brandID, p); err != nil {
+			if id, err = records.MemberIDByPhone(tx, brandID, p); err != nil {
 				return err
 			}
 		}
 		var err error
-		m, err = tx.Member(brandID, id)
+		m, err = records.Member(tx, brandID, id)
 		return err
 	})
 	return m, err
@@ -115,10 +221,10 @@ func (s *Service) IssueMemberCode(ctx context.Context, brandID, memberID string)
 	var b cloud.Brand
 	err = s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		if b, err = tx.Brand(brandID); err != nil {
+		if b, err = records.Brand(tx, brandID); err != nil {
 			return err
 		}
-		_, err = tx.Member(brandID, memberID)
+		_, err = records.Member(tx, brandID, memberID)
 		return err
 	})
 	if err != nil {

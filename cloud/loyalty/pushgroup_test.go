@@ -3,45 +3,28 @@ package loyalty_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/boltstore"
-	"github.com/memberpass/memberpass/cloud/loyalty"
 )
-
-func newService(t *testing.T) *loyalty.Service {
-	t.Helper()
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return loyalty.New(db, slog.New(slog.DiscardHandler))
-}
 
 // TestConcurrentPushesCountOnce has many devices push at once, each in
 // several pushes and each push sent twice, so pushes share transactions;
 // every event must count exactly once and every device be acknowledged
 // to its last seq.
 func TestConcurrentPushesCountOnce(t *testing.T) {
-	ctx := context.Background()
-	svc := newService(t)
-	if _, err := svc.CreateBrand(ctx, "brand-a", "Brand", "CNY"); err != nil {
-		t.Fatal(err)
-	}
-	m, err := svc.CreateMember(ctx, "brand-a", "13800000001", "Li", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forEachStorage(t, testConcurrentPushesCountOnce)
+}
+
+func testConcurrentPushesCountOnce(t *testing.T, f *fixture) {
+	svc, brand := f.svc, f.brand
+	m := f.member("13800000001")
 	const devices, pushes, perPush = 12, 5, 7
 	devs := make([]cloud.Device, devices)
 	for i := range devs {
-		_, p, err := svc.CreateStore(ctx, "brand-a", fmt.Sprintf("store-%d", i), "")
+		_, p, err := svc.CreateStore(ctx, brand, fmt.Sprintf("store-%d", i), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,14 +65,14 @@ func TestConcurrentPushesCountOnce(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	st, err := svc.Stats(ctx, "brand-a")
+	st, err := svc.Stats(ctx, brand)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := uint64(devices * pushes * perPush); st.Events != want || st.Visits != want || st.Rejected != 0 {
 		t.Errorf("stats: events %d, visits %d, rejected %d; want %d, %d, 0", st.Events, st.Visits, st.Rejected, want, want)
 	}
-	got, err := svc.GetMember(ctx, "brand-a", m.ID, "")
+	got, err := svc.GetMember(ctx, brand, m.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,27 +84,19 @@ func TestConcurrentPushesCountOnce(t *testing.T) {
 // TestFailedPushFailsAlone sends pushes from an unknown device among good
 // ones: the bad ones fail, the good ones commit.
 func TestFailedPushFailsAlone(t *testing.T) {
-	ctx := context.Background()
-	svc := newService(t)
-	if _, err := svc.CreateBrand(ctx, "brand-a", "Brand", "CNY"); err != nil {
-		t.Fatal(err)
-	}
-	_, p, err := svc.CreateStore(ctx, "brand-a", "store-1", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	paired, err := svc.Pair(ctx, p.Code, "counter")
-	if err != nil {
-		t.Fatal(err)
-	}
-	good := paired.Device
-	ghost := cloud.Device{BrandID: "brand-a", StoreID: "store-1", ID: "no-such-device"}
+	forEachStorage(t, testFailedPushFailsAlone)
+}
+
+func testFailedPushFailsAlone(t *testing.T, f *fixture) {
+	svc, brand := f.svc, f.brand
+	good := f.dev[0]
+	ghost := cloud.Device{BrandID: brand, StoreID: good.StoreID, ID: "no-such-device"}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var goodErrs, ghostOK int
 	for i := range 40 {
 		wg.Go(func() {
-			ev := []cloud.Event{{ID: fmt.Sprintf("e%d", i), Seq: 1, OccurredAt: time.Now(), StoreID: "store-1", MemberID: "404", Kind: cloud.EventVisit}}
+			ev := []cloud.Event{{ID: fmt.Sprintf("e%d", i), Seq: 1, OccurredAt: time.Now(), StoreID: good.StoreID, MemberID: "404", Kind: cloud.EventVisit}}
 			if i%2 == 0 {
 				_, _, err := svc.PushEvents(ctx, ghost, ev)
 				if err == nil || !cloud.IsNotFound(err) {
@@ -143,7 +118,7 @@ func TestFailedPushFailsAlone(t *testing.T) {
 	if goodErrs != 0 || ghostOK != 0 {
 		t.Errorf("%d good pushes failed, %d pushes from an unknown device did not fail with not found", goodErrs, ghostOK)
 	}
-	st, err := svc.Stats(ctx, "brand-a")
+	st, err := svc.Stats(ctx, brand)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +130,11 @@ func TestFailedPushFailsAlone(t *testing.T) {
 // TestCanceledPushIsNotCommitted checks a push whose caller has gone is
 // refused with the context's error.
 func TestCanceledPushIsNotCommitted(t *testing.T) {
-	svc := newService(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, _, err := svc.PushEvents(ctx, cloud.Device{BrandID: "brand-a", ID: "d"}, nil)
-	if err == nil {
-		t.Fatal("push with a canceled context succeeded")
-	}
+	forEachStorage(t, func(t *testing.T, f *fixture) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, _, err := f.svc.PushEvents(ctx, f.dev[0], nil); err == nil {
+			t.Fatal("push with a canceled context succeeded")
+		}
+	})
 }

@@ -21,8 +21,6 @@ import (
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/boltstore"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 )
@@ -31,12 +29,15 @@ import (
 var version = "dev"
 
 type config struct {
-	listen     string
-	dataDir    string
-	adminToken string
-	logLevel   string
-	logFormat  string
-	showVer    bool
+	listen      string
+	dataDir     string
+	storage     string
+	postgresURL string
+	adminToken  string
+	logLevel    string
+	logFormat   string
+	showVer     bool
+	maintain    time.Duration
 }
 
 func main() {
@@ -52,9 +53,12 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.SetOutput(out)
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:7070", "address for the gRPC API (sync for agents, admin for HQ)")
 	fs.StringVar(&c.dataDir, "data-dir", "data/cloud", "directory for the embedded bbolt database and the generated HQ token")
+	fs.StringVar(&c.storage, "storage", "bbolt", "where the cloud keeps its state: bbolt (a file in --data-dir) or postgres (--postgres-url)")
+	fs.StringVar(&c.postgresURL, "postgres-url", "", "PostgreSQL connection string for --storage postgres, e.g. postgres://memberpass@db:5432/memberpass")
 	fs.StringVar(&c.adminToken, "admin-token", "", "HQ token for the admin API; empty: read or create <data-dir>/admin.token")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: memberpass-cloud [flags]\n\nThe central service of the memberpass loyalty system.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_DATA_DIR.\n\nFlags:\n")
@@ -64,6 +68,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		return c, err
 	}
 	if err := envOverrides(fs); err != nil {
+		return c, err
+	}
+	if err := c.checkStorage(); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -124,8 +131,9 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 
-	var store cloud.Storage
-	store, err = boltstore.Open(filepath.Join(c.dataDir, "cloud.db"))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	store, where, err := openStorage(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -137,12 +145,13 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.listen, err)
 	}
-	log.Info("cloud serving", "addr", lis.Addr().String(), "data_dir", c.dataDir, "storage", "bbolt", "version", version)
+	log.Info("cloud serving", "addr", lis.Addr().String(), "data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()
+	if c.maintain > 0 {
+		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -22,6 +22,1445 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type SetProgrammeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Programme     *Programme             `protobuf:"bytes,2,opt,name=programme,proto3" json:"programme,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetProgrammeRequest) Reset() {
+	*x = SetProgrammeRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetProgrammeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetProgrammeRequest) ProtoMessage() {}
+
+func (x *SetProgrammeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetProgrammeRequest.ProtoReflect.Descriptor instead.
+func (*SetProgrammeRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *SetProgrammeRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *SetProgrammeRequest) GetProgramme() *Programme {
+	if x != nil {
+		return x.Programme
+	}
+	return nil
+}
+
+type GetProgrammeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProgrammeRequest) Reset() {
+	*x = GetProgrammeRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProgrammeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProgrammeRequest) ProtoMessage() {}
+
+func (x *GetProgrammeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProgrammeRequest.ProtoReflect.Descriptor instead.
+func (*GetProgrammeRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetProgrammeRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+type UpdateMemberRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	BrandId  string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	MemberId string                 `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// Fields to change; empty strings keep the current value.
+	Phone         string   `protobuf:"bytes,3,opt,name=phone,proto3" json:"phone,omitempty"`
+	Name          string   `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	Birthday      string   `protobuf:"bytes,5,opt,name=birthday,proto3" json:"birthday,omitempty"`
+	Tags          []string `protobuf:"bytes,6,rep,name=tags,proto3" json:"tags,omitempty"`
+	SetTags       bool     `protobuf:"varint,7,opt,name=set_tags,json=setTags,proto3" json:"set_tags,omitempty"`
+	Consent       bool     `protobuf:"varint,8,opt,name=consent,proto3" json:"consent,omitempty"`
+	SetConsent    bool     `protobuf:"varint,9,opt,name=set_consent,json=setConsent,proto3" json:"set_consent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMemberRequest) Reset() {
+	*x = UpdateMemberRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMemberRequest) ProtoMessage() {}
+
+func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMemberRequest.ProtoReflect.Descriptor instead.
+func (*UpdateMemberRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *UpdateMemberRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *UpdateMemberRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *UpdateMemberRequest) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+func (x *UpdateMemberRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateMemberRequest) GetBirthday() string {
+	if x != nil {
+		return x.Birthday
+	}
+	return ""
+}
+
+func (x *UpdateMemberRequest) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *UpdateMemberRequest) GetSetTags() bool {
+	if x != nil {
+		return x.SetTags
+	}
+	return false
+}
+
+func (x *UpdateMemberRequest) GetConsent() bool {
+	if x != nil {
+		return x.Consent
+	}
+	return false
+}
+
+func (x *UpdateMemberRequest) GetSetConsent() bool {
+	if x != nil {
+		return x.SetConsent
+	}
+	return false
+}
+
+type ImportRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Csv     []byte                 `protobuf:"bytes,2,opt,name=csv,proto3" json:"csv,omitempty"`
+	// Check every row, write nothing.
+	DryRun        bool `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRequest) Reset() {
+	*x = ImportRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRequest) ProtoMessage() {}
+
+func (x *ImportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRequest.ProtoReflect.Descriptor instead.
+func (*ImportRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ImportRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *ImportRequest) GetCsv() []byte {
+	if x != nil {
+		return x.Csv
+	}
+	return nil
+}
+
+func (x *ImportRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+type RowError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1-based line in the file (the header is line 1).
+	Line          int32  `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	Field         string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RowError) Reset() {
+	*x = RowError{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RowError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RowError) ProtoMessage() {}
+
+func (x *RowError) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RowError.ProtoReflect.Descriptor instead.
+func (*RowError) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RowError) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *RowError) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *RowError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type ImportReport struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Created int32                  `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"`
+	// Rows already present with the same content.
+	Unchanged     int32       `protobuf:"varint,2,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	Errors        []*RowError `protobuf:"bytes,3,rep,name=errors,proto3" json:"errors,omitempty"`
+	Written       bool        `protobuf:"varint,4,opt,name=written,proto3" json:"written,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportReport) Reset() {
+	*x = ImportReport{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportReport) ProtoMessage() {}
+
+func (x *ImportReport) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportReport.ProtoReflect.Descriptor instead.
+func (*ImportReport) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ImportReport) GetCreated() int32 {
+	if x != nil {
+		return x.Created
+	}
+	return 0
+}
+
+func (x *ImportReport) GetUnchanged() int32 {
+	if x != nil {
+		return x.Unchanged
+	}
+	return 0
+}
+
+func (x *ImportReport) GetErrors() []*RowError {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+func (x *ImportReport) GetWritten() bool {
+	if x != nil {
+		return x.Written
+	}
+	return false
+}
+
+type MergeMembersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	KeepMemberId  string                 `protobuf:"bytes,2,opt,name=keep_member_id,json=keepMemberId,proto3" json:"keep_member_id,omitempty"`
+	MergeMemberId string                 `protobuf:"bytes,3,opt,name=merge_member_id,json=mergeMemberId,proto3" json:"merge_member_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeMembersRequest) Reset() {
+	*x = MergeMembersRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeMembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeMembersRequest) ProtoMessage() {}
+
+func (x *MergeMembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeMembersRequest.ProtoReflect.Descriptor instead.
+func (*MergeMembersRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *MergeMembersRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *MergeMembersRequest) GetKeepMemberId() string {
+	if x != nil {
+		return x.KeepMemberId
+	}
+	return ""
+}
+
+func (x *MergeMembersRequest) GetMergeMemberId() string {
+	if x != nil {
+		return x.MergeMemberId
+	}
+	return ""
+}
+
+type GetMemberHistoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	MemberId      string                 `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMemberHistoryRequest) Reset() {
+	*x = GetMemberHistoryRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMemberHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMemberHistoryRequest) ProtoMessage() {}
+
+func (x *GetMemberHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMemberHistoryRequest.ProtoReflect.Descriptor instead.
+func (*GetMemberHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetMemberHistoryRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *GetMemberHistoryRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+type LedgerEntry struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Seq     uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	At      *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	Reason  string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	EventId string                 `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Points: delta. Stored value: principal and bonus deltas in fen.
+	Points        int64  `protobuf:"varint,5,opt,name=points,proto3" json:"points,omitempty"`
+	PrincipalFen  int64  `protobuf:"varint,6,opt,name=principal_fen,json=principalFen,proto3" json:"principal_fen,omitempty"`
+	BonusFen      int64  `protobuf:"varint,7,opt,name=bonus_fen,json=bonusFen,proto3" json:"bonus_fen,omitempty"`
+	Note          string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LedgerEntry) Reset() {
+	*x = LedgerEntry{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LedgerEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LedgerEntry) ProtoMessage() {}
+
+func (x *LedgerEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LedgerEntry.ProtoReflect.Descriptor instead.
+func (*LedgerEntry) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LedgerEntry) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *LedgerEntry) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *LedgerEntry) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *LedgerEntry) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *LedgerEntry) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *LedgerEntry) GetPrincipalFen() int64 {
+	if x != nil {
+		return x.PrincipalFen
+	}
+	return 0
+}
+
+func (x *LedgerEntry) GetBonusFen() int64 {
+	if x != nil {
+		return x.BonusFen
+	}
+	return 0
+}
+
+func (x *LedgerEntry) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type TierChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	At            *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
+	FromTier      string                 `protobuf:"bytes,2,opt,name=from_tier,json=fromTier,proto3" json:"from_tier,omitempty"`
+	ToTier        string                 `protobuf:"bytes,3,opt,name=to_tier,json=toTier,proto3" json:"to_tier,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TierChange) Reset() {
+	*x = TierChange{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TierChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TierChange) ProtoMessage() {}
+
+func (x *TierChange) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TierChange.ProtoReflect.Descriptor instead.
+func (*TierChange) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *TierChange) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *TierChange) GetFromTier() string {
+	if x != nil {
+		return x.FromTier
+	}
+	return ""
+}
+
+func (x *TierChange) GetToTier() string {
+	if x != nil {
+		return x.ToTier
+	}
+	return ""
+}
+
+func (x *TierChange) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type MemberHistory struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        *Member                `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	Points        []*LedgerEntry         `protobuf:"bytes,2,rep,name=points,proto3" json:"points,omitempty"`
+	StoredValue   []*LedgerEntry         `protobuf:"bytes,3,rep,name=stored_value,json=storedValue,proto3" json:"stored_value,omitempty"`
+	TierChanges   []*TierChange          `protobuf:"bytes,4,rep,name=tier_changes,json=tierChanges,proto3" json:"tier_changes,omitempty"`
+	Coupons       []*CouponSnapshot      `protobuf:"bytes,5,rep,name=coupons,proto3" json:"coupons,omitempty"`
+	Events        []*StoredEvent         `protobuf:"bytes,6,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberHistory) Reset() {
+	*x = MemberHistory{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberHistory) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberHistory) ProtoMessage() {}
+
+func (x *MemberHistory) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberHistory.ProtoReflect.Descriptor instead.
+func (*MemberHistory) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *MemberHistory) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *MemberHistory) GetPoints() []*LedgerEntry {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+func (x *MemberHistory) GetStoredValue() []*LedgerEntry {
+	if x != nil {
+		return x.StoredValue
+	}
+	return nil
+}
+
+func (x *MemberHistory) GetTierChanges() []*TierChange {
+	if x != nil {
+		return x.TierChanges
+	}
+	return nil
+}
+
+func (x *MemberHistory) GetCoupons() []*CouponSnapshot {
+	if x != nil {
+		return x.Coupons
+	}
+	return nil
+}
+
+func (x *MemberHistory) GetEvents() []*StoredEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+type CouponTemplate struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	BrandId      string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Id           string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Name         string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Kind         CouponKind             `protobuf:"varint,4,opt,name=kind,proto3,enum=memberpass.v1.CouponKind" json:"kind,omitempty"`
+	AmountOffFen int64                  `protobuf:"varint,5,opt,name=amount_off_fen,json=amountOffFen,proto3" json:"amount_off_fen,omitempty"`
+	PercentOffBp int32                  `protobuf:"varint,6,opt,name=percent_off_bp,json=percentOffBp,proto3" json:"percent_off_bp,omitempty"`
+	FreeItem     string                 `protobuf:"bytes,7,opt,name=free_item,json=freeItem,proto3" json:"free_item,omitempty"`
+	MinSpendFen  int64                  `protobuf:"varint,8,opt,name=min_spend_fen,json=minSpendFen,proto3" json:"min_spend_fen,omitempty"`
+	// A fixed window, or valid_days from issue.
+	ValidFrom  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`
+	ValidUntil *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
+	ValidDays  int32                  `protobuf:"varint,11,opt,name=valid_days,json=validDays,proto3" json:"valid_days,omitempty"`
+	// Empty: every store.
+	StoreIds []string `protobuf:"bytes,12,rep,name=store_ids,json=storeIds,proto3" json:"store_ids,omitempty"`
+	// How many a member may hold from this template; 0: no limit.
+	PerMemberLimit int32 `protobuf:"varint,13,opt,name=per_member_limit,json=perMemberLimit,proto3" json:"per_member_limit,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CouponTemplate) Reset() {
+	*x = CouponTemplate{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CouponTemplate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CouponTemplate) ProtoMessage() {}
+
+func (x *CouponTemplate) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CouponTemplate.ProtoReflect.Descriptor instead.
+func (*CouponTemplate) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CouponTemplate) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *CouponTemplate) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CouponTemplate) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CouponTemplate) GetKind() CouponKind {
+	if x != nil {
+		return x.Kind
+	}
+	return CouponKind_COUPON_KIND_UNSPECIFIED
+}
+
+func (x *CouponTemplate) GetAmountOffFen() int64 {
+	if x != nil {
+		return x.AmountOffFen
+	}
+	return 0
+}
+
+func (x *CouponTemplate) GetPercentOffBp() int32 {
+	if x != nil {
+		return x.PercentOffBp
+	}
+	return 0
+}
+
+func (x *CouponTemplate) GetFreeItem() string {
+	if x != nil {
+		return x.FreeItem
+	}
+	return ""
+}
+
+func (x *CouponTemplate) GetMinSpendFen() int64 {
+	if x != nil {
+		return x.MinSpendFen
+	}
+	return 0
+}
+
+func (x *CouponTemplate) GetValidFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidFrom
+	}
+	return nil
+}
+
+func (x *CouponTemplate) GetValidUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidUntil
+	}
+	return nil
+}
+
+func (x *CouponTemplate) GetValidDays() int32 {
+	if x != nil {
+		return x.ValidDays
+	}
+	return 0
+}
+
+func (x *CouponTemplate) GetStoreIds() []string {
+	if x != nil {
+		return x.StoreIds
+	}
+	return nil
+}
+
+func (x *CouponTemplate) GetPerMemberLimit() int32 {
+	if x != nil {
+		return x.PerMemberLimit
+	}
+	return 0
+}
+
+type ListCouponTemplatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCouponTemplatesRequest) Reset() {
+	*x = ListCouponTemplatesRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCouponTemplatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCouponTemplatesRequest) ProtoMessage() {}
+
+func (x *ListCouponTemplatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCouponTemplatesRequest.ProtoReflect.Descriptor instead.
+func (*ListCouponTemplatesRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListCouponTemplatesRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+type ListCouponTemplatesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Templates     []*CouponTemplate      `protobuf:"bytes,1,rep,name=templates,proto3" json:"templates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCouponTemplatesResponse) Reset() {
+	*x = ListCouponTemplatesResponse{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCouponTemplatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCouponTemplatesResponse) ProtoMessage() {}
+
+func (x *ListCouponTemplatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCouponTemplatesResponse.ProtoReflect.Descriptor instead.
+func (*ListCouponTemplatesResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListCouponTemplatesResponse) GetTemplates() []*CouponTemplate {
+	if x != nil {
+		return x.Templates
+	}
+	return nil
+}
+
+type IssueCouponsRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	BrandId    string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	TemplateId string                 `protobuf:"bytes,2,opt,name=template_id,json=templateId,proto3" json:"template_id,omitempty"`
+	MemberIds  []string               `protobuf:"bytes,3,rep,name=member_ids,json=memberIds,proto3" json:"member_ids,omitempty"`
+	// Every member with this tag (a segment).
+	Tag           string `protobuf:"bytes,4,opt,name=tag,proto3" json:"tag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueCouponsRequest) Reset() {
+	*x = IssueCouponsRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueCouponsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueCouponsRequest) ProtoMessage() {}
+
+func (x *IssueCouponsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueCouponsRequest.ProtoReflect.Descriptor instead.
+func (*IssueCouponsRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *IssueCouponsRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *IssueCouponsRequest) GetTemplateId() string {
+	if x != nil {
+		return x.TemplateId
+	}
+	return ""
+}
+
+func (x *IssueCouponsRequest) GetMemberIds() []string {
+	if x != nil {
+		return x.MemberIds
+	}
+	return nil
+}
+
+func (x *IssueCouponsRequest) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+type IssueCouponsResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Coupons []*CouponSnapshot      `protobuf:"bytes,1,rep,name=coupons,proto3" json:"coupons,omitempty"`
+	// Members who got none, and why (limit reached, merged member...).
+	Skipped       []string `protobuf:"bytes,2,rep,name=skipped,proto3" json:"skipped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueCouponsResponse) Reset() {
+	*x = IssueCouponsResponse{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueCouponsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueCouponsResponse) ProtoMessage() {}
+
+func (x *IssueCouponsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueCouponsResponse.ProtoReflect.Descriptor instead.
+func (*IssueCouponsResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *IssueCouponsResponse) GetCoupons() []*CouponSnapshot {
+	if x != nil {
+		return x.Coupons
+	}
+	return nil
+}
+
+func (x *IssueCouponsResponse) GetSkipped() []string {
+	if x != nil {
+		return x.Skipped
+	}
+	return nil
+}
+
+type Conflict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	At    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	// coupon_reused, overdraft, points_overdraft, voucher_reused, code_replayed
+	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	EventId       string `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	DeviceId      string `protobuf:"bytes,5,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	StoreId       string `protobuf:"bytes,6,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	MemberId      string `protobuf:"bytes,7,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	Detail        string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
+	Resolution    string `protobuf:"bytes,9,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Conflict) Reset() {
+	*x = Conflict{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Conflict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Conflict) ProtoMessage() {}
+
+func (x *Conflict) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Conflict.ProtoReflect.Descriptor instead.
+func (*Conflict) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Conflict) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Conflict) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *Conflict) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Conflict) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *Conflict) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *Conflict) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *Conflict) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *Conflict) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *Conflict) GetResolution() string {
+	if x != nil {
+		return x.Resolution
+	}
+	return ""
+}
+
+type ListConflictsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Limit         uint32                 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConflictsRequest) Reset() {
+	*x = ListConflictsRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConflictsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConflictsRequest) ProtoMessage() {}
+
+func (x *ListConflictsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConflictsRequest.ProtoReflect.Descriptor instead.
+func (*ListConflictsRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListConflictsRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *ListConflictsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListConflictsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListConflictsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conflicts     []*Conflict            `protobuf:"bytes,1,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConflictsResponse) Reset() {
+	*x = ListConflictsResponse{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConflictsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConflictsResponse) ProtoMessage() {}
+
+func (x *ListConflictsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConflictsResponse.ProtoReflect.Descriptor instead.
+func (*ListConflictsResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListConflictsResponse) GetConflicts() []*Conflict {
+	if x != nil {
+		return x.Conflicts
+	}
+	return nil
+}
+
+func (x *ListConflictsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type RunMaintenanceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunMaintenanceRequest) Reset() {
+	*x = RunMaintenanceRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunMaintenanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunMaintenanceRequest) ProtoMessage() {}
+
+func (x *RunMaintenanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunMaintenanceRequest.ProtoReflect.Descriptor instead.
+func (*RunMaintenanceRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RunMaintenanceRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+type MaintenanceReport struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	TiersChanged   int32                  `protobuf:"varint,1,opt,name=tiers_changed,json=tiersChanged,proto3" json:"tiers_changed,omitempty"`
+	PointsExpired  int64                  `protobuf:"varint,2,opt,name=points_expired,json=pointsExpired,proto3" json:"points_expired,omitempty"`
+	CouponsExpired int32                  `protobuf:"varint,3,opt,name=coupons_expired,json=couponsExpired,proto3" json:"coupons_expired,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MaintenanceReport) Reset() {
+	*x = MaintenanceReport{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MaintenanceReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MaintenanceReport) ProtoMessage() {}
+
+func (x *MaintenanceReport) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MaintenanceReport.ProtoReflect.Descriptor instead.
+func (*MaintenanceReport) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *MaintenanceReport) GetTiersChanged() int32 {
+	if x != nil {
+		return x.TiersChanged
+	}
+	return 0
+}
+
+func (x *MaintenanceReport) GetPointsExpired() int64 {
+	if x != nil {
+		return x.PointsExpired
+	}
+	return 0
+}
+
+func (x *MaintenanceReport) GetCouponsExpired() int32 {
+	if x != nil {
+		return x.CouponsExpired
+	}
+	return 0
+}
+
 type Brand struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -35,7 +1474,7 @@ type Brand struct {
 
 func (x *Brand) Reset() {
 	*x = Brand{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[0]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +1486,7 @@ func (x *Brand) String() string {
 func (*Brand) ProtoMessage() {}
 
 func (x *Brand) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[0]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +1499,7 @@ func (x *Brand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Brand.ProtoReflect.Descriptor instead.
 func (*Brand) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Brand) GetId() string {
@@ -103,7 +1542,7 @@ type CreateBrandRequest struct {
 
 func (x *CreateBrandRequest) Reset() {
 	*x = CreateBrandRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[1]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -115,7 +1554,7 @@ func (x *CreateBrandRequest) String() string {
 func (*CreateBrandRequest) ProtoMessage() {}
 
 func (x *CreateBrandRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[1]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -128,7 +1567,7 @@ func (x *CreateBrandRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateBrandRequest.ProtoReflect.Descriptor instead.
 func (*CreateBrandRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CreateBrandRequest) GetId() string {
@@ -163,7 +1602,7 @@ type Store struct {
 
 func (x *Store) Reset() {
 	*x = Store{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[2]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -175,7 +1614,7 @@ func (x *Store) String() string {
 func (*Store) ProtoMessage() {}
 
 func (x *Store) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[2]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -188,7 +1627,7 @@ func (x *Store) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Store.ProtoReflect.Descriptor instead.
 func (*Store) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Store) GetBrandId() string {
@@ -223,7 +1662,7 @@ type CreateStoreRequest struct {
 
 func (x *CreateStoreRequest) Reset() {
 	*x = CreateStoreRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[3]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -235,7 +1674,7 @@ func (x *CreateStoreRequest) String() string {
 func (*CreateStoreRequest) ProtoMessage() {}
 
 func (x *CreateStoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[3]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -248,7 +1687,7 @@ func (x *CreateStoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStoreRequest.ProtoReflect.Descriptor instead.
 func (*CreateStoreRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CreateStoreRequest) GetBrandId() string {
@@ -284,7 +1723,7 @@ type CreateStoreResponse struct {
 
 func (x *CreateStoreResponse) Reset() {
 	*x = CreateStoreResponse{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[4]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -296,7 +1735,7 @@ func (x *CreateStoreResponse) String() string {
 func (*CreateStoreResponse) ProtoMessage() {}
 
 func (x *CreateStoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[4]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -309,7 +1748,7 @@ func (x *CreateStoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStoreResponse.ProtoReflect.Descriptor instead.
 func (*CreateStoreResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CreateStoreResponse) GetStore() *Store {
@@ -334,18 +1773,23 @@ func (x *CreateStoreResponse) GetPairingExpiresAt() *timestamppb.Timestamp {
 }
 
 type CreateMemberRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
-	Phone         string                 `protobuf:"bytes,2,opt,name=phone,proto3" json:"phone,omitempty"`
-	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	CardNumbers   []string               `protobuf:"bytes,4,rep,name=card_numbers,json=cardNumbers,proto3" json:"card_numbers,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	BrandId     string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Phone       string                 `protobuf:"bytes,2,opt,name=phone,proto3" json:"phone,omitempty"`
+	Name        string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	CardNumbers []string               `protobuf:"bytes,4,rep,name=card_numbers,json=cardNumbers,proto3" json:"card_numbers,omitempty"`
+	// YYYY-MM-DD or MM-DD.
+	Birthday      string        `protobuf:"bytes,5,opt,name=birthday,proto3" json:"birthday,omitempty"`
+	Tags          []string      `protobuf:"bytes,6,rep,name=tags,proto3" json:"tags,omitempty"`
+	Consent       bool          `protobuf:"varint,7,opt,name=consent,proto3" json:"consent,omitempty"`
+	Source        *MemberSource `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateMemberRequest) Reset() {
 	*x = CreateMemberRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[5]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -357,7 +1801,7 @@ func (x *CreateMemberRequest) String() string {
 func (*CreateMemberRequest) ProtoMessage() {}
 
 func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[5]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -370,7 +1814,7 @@ func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMemberRequest.ProtoReflect.Descriptor instead.
 func (*CreateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CreateMemberRequest) GetBrandId() string {
@@ -401,6 +1845,34 @@ func (x *CreateMemberRequest) GetCardNumbers() []string {
 	return nil
 }
 
+func (x *CreateMemberRequest) GetBirthday() string {
+	if x != nil {
+		return x.Birthday
+	}
+	return ""
+}
+
+func (x *CreateMemberRequest) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *CreateMemberRequest) GetConsent() bool {
+	if x != nil {
+		return x.Consent
+	}
+	return false
+}
+
+func (x *CreateMemberRequest) GetSource() *MemberSource {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
 type GetMemberRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
@@ -413,7 +1885,7 @@ type GetMemberRequest struct {
 
 func (x *GetMemberRequest) Reset() {
 	*x = GetMemberRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[6]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +1897,7 @@ func (x *GetMemberRequest) String() string {
 func (*GetMemberRequest) ProtoMessage() {}
 
 func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[6]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +1910,7 @@ func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberRequest.ProtoReflect.Descriptor instead.
 func (*GetMemberRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetMemberRequest) GetBrandId() string {
@@ -473,7 +1945,7 @@ type AddCardRequest struct {
 
 func (x *AddCardRequest) Reset() {
 	*x = AddCardRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[7]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -485,7 +1957,7 @@ func (x *AddCardRequest) String() string {
 func (*AddCardRequest) ProtoMessage() {}
 
 func (x *AddCardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[7]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -498,7 +1970,7 @@ func (x *AddCardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCardRequest.ProtoReflect.Descriptor instead.
 func (*AddCardRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AddCardRequest) GetBrandId() string {
@@ -532,7 +2004,7 @@ type IssueMemberCodeRequest struct {
 
 func (x *IssueMemberCodeRequest) Reset() {
 	*x = IssueMemberCodeRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[8]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -544,7 +2016,7 @@ func (x *IssueMemberCodeRequest) String() string {
 func (*IssueMemberCodeRequest) ProtoMessage() {}
 
 func (x *IssueMemberCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[8]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -557,7 +2029,7 @@ func (x *IssueMemberCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueMemberCodeRequest.ProtoReflect.Descriptor instead.
 func (*IssueMemberCodeRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *IssueMemberCodeRequest) GetBrandId() string {
@@ -584,7 +2056,7 @@ type IssueMemberCodeResponse struct {
 
 func (x *IssueMemberCodeResponse) Reset() {
 	*x = IssueMemberCodeResponse{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[9]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +2068,7 @@ func (x *IssueMemberCodeResponse) String() string {
 func (*IssueMemberCodeResponse) ProtoMessage() {}
 
 func (x *IssueMemberCodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[9]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +2081,7 @@ func (x *IssueMemberCodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueMemberCodeResponse.ProtoReflect.Descriptor instead.
 func (*IssueMemberCodeResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *IssueMemberCodeResponse) GetCode() string {
@@ -635,7 +2107,7 @@ type GetBrandStatsRequest struct {
 
 func (x *GetBrandStatsRequest) Reset() {
 	*x = GetBrandStatsRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[10]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +2119,7 @@ func (x *GetBrandStatsRequest) String() string {
 func (*GetBrandStatsRequest) ProtoMessage() {}
 
 func (x *GetBrandStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[10]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +2132,7 @@ func (x *GetBrandStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBrandStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetBrandStatsRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetBrandStatsRequest) GetBrandId() string {
@@ -683,7 +2155,7 @@ type DeviceStats struct {
 
 func (x *DeviceStats) Reset() {
 	*x = DeviceStats{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[11]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +2167,7 @@ func (x *DeviceStats) String() string {
 func (*DeviceStats) ProtoMessage() {}
 
 func (x *DeviceStats) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[11]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +2180,7 @@ func (x *DeviceStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceStats.ProtoReflect.Descriptor instead.
 func (*DeviceStats) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DeviceStats) GetDeviceId() string {
@@ -759,7 +2231,7 @@ type BrandStats struct {
 
 func (x *BrandStats) Reset() {
 	*x = BrandStats{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[12]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -771,7 +2243,7 @@ func (x *BrandStats) String() string {
 func (*BrandStats) ProtoMessage() {}
 
 func (x *BrandStats) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[12]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -784,7 +2256,7 @@ func (x *BrandStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BrandStats.ProtoReflect.Descriptor instead.
 func (*BrandStats) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *BrandStats) GetMembers() uint64 {
@@ -834,7 +2306,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[13]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +2318,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[13]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +2331,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListEventsRequest) GetBrandId() string {
@@ -896,7 +2368,7 @@ type StoredEvent struct {
 
 func (x *StoredEvent) Reset() {
 	*x = StoredEvent{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[14]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -908,7 +2380,7 @@ func (x *StoredEvent) String() string {
 func (*StoredEvent) ProtoMessage() {}
 
 func (x *StoredEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[14]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -921,7 +2393,7 @@ func (x *StoredEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredEvent.ProtoReflect.Descriptor instead.
 func (*StoredEvent) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *StoredEvent) GetEvent() *Event {
@@ -969,7 +2441,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[15]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +2453,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[15]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +2466,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListEventsResponse) GetEvents() []*StoredEvent {
@@ -1015,7 +2487,123 @@ var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memberpass/v1/types.proto\"\x82\x01\n" +
+	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memberpass/v1/types.proto\"h\n" +
+	"\x13SetProgrammeRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x126\n" +
+	"\tprogramme\x18\x02 \x01(\v2\x18.memberpass.v1.ProgrammeR\tprogramme\"0\n" +
+	"\x13GetProgrammeRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\"\xfd\x01\n" +
+	"\x13UpdateMemberRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
+	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x12\x14\n" +
+	"\x05phone\x18\x03 \x01(\tR\x05phone\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x1a\n" +
+	"\bbirthday\x18\x05 \x01(\tR\bbirthday\x12\x12\n" +
+	"\x04tags\x18\x06 \x03(\tR\x04tags\x12\x19\n" +
+	"\bset_tags\x18\a \x01(\bR\asetTags\x12\x18\n" +
+	"\aconsent\x18\b \x01(\bR\aconsent\x12\x1f\n" +
+	"\vset_consent\x18\t \x01(\bR\n" +
+	"setConsent\"U\n" +
+	"\rImportRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x10\n" +
+	"\x03csv\x18\x02 \x01(\fR\x03csv\x12\x17\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\"N\n" +
+	"\bRowError\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x14\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x91\x01\n" +
+	"\fImportReport\x12\x18\n" +
+	"\acreated\x18\x01 \x01(\x05R\acreated\x12\x1c\n" +
+	"\tunchanged\x18\x02 \x01(\x05R\tunchanged\x12/\n" +
+	"\x06errors\x18\x03 \x03(\v2\x17.memberpass.v1.RowErrorR\x06errors\x12\x18\n" +
+	"\awritten\x18\x04 \x01(\bR\awritten\"~\n" +
+	"\x13MergeMembersRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12$\n" +
+	"\x0ekeep_member_id\x18\x02 \x01(\tR\fkeepMemberId\x12&\n" +
+	"\x0fmerge_member_id\x18\x03 \x01(\tR\rmergeMemberId\"Q\n" +
+	"\x17GetMemberHistoryRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
+	"\tmember_id\x18\x02 \x01(\tR\bmemberId\"\xec\x01\n" +
+	"\vLedgerEntry\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x19\n" +
+	"\bevent_id\x18\x04 \x01(\tR\aeventId\x12\x16\n" +
+	"\x06points\x18\x05 \x01(\x03R\x06points\x12#\n" +
+	"\rprincipal_fen\x18\x06 \x01(\x03R\fprincipalFen\x12\x1b\n" +
+	"\tbonus_fen\x18\a \x01(\x03R\bbonusFen\x12\x12\n" +
+	"\x04note\x18\b \x01(\tR\x04note\"\x86\x01\n" +
+	"\n" +
+	"TierChange\x12*\n" +
+	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x1b\n" +
+	"\tfrom_tier\x18\x02 \x01(\tR\bfromTier\x12\x17\n" +
+	"\ato_tier\x18\x03 \x01(\tR\x06toTier\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xdc\x02\n" +
+	"\rMemberHistory\x12-\n" +
+	"\x06member\x18\x01 \x01(\v2\x15.memberpass.v1.MemberR\x06member\x122\n" +
+	"\x06points\x18\x02 \x03(\v2\x1a.memberpass.v1.LedgerEntryR\x06points\x12=\n" +
+	"\fstored_value\x18\x03 \x03(\v2\x1a.memberpass.v1.LedgerEntryR\vstoredValue\x12<\n" +
+	"\ftier_changes\x18\x04 \x03(\v2\x19.memberpass.v1.TierChangeR\vtierChanges\x127\n" +
+	"\acoupons\x18\x05 \x03(\v2\x1d.memberpass.v1.CouponSnapshotR\acoupons\x122\n" +
+	"\x06events\x18\x06 \x03(\v2\x1a.memberpass.v1.StoredEventR\x06events\"\xe9\x03\n" +
+	"\x0eCouponTemplate\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12-\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x19.memberpass.v1.CouponKindR\x04kind\x12$\n" +
+	"\x0eamount_off_fen\x18\x05 \x01(\x03R\famountOffFen\x12$\n" +
+	"\x0epercent_off_bp\x18\x06 \x01(\x05R\fpercentOffBp\x12\x1b\n" +
+	"\tfree_item\x18\a \x01(\tR\bfreeItem\x12\"\n" +
+	"\rmin_spend_fen\x18\b \x01(\x03R\vminSpendFen\x129\n" +
+	"\n" +
+	"valid_from\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tvalidFrom\x12;\n" +
+	"\vvalid_until\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"validUntil\x12\x1d\n" +
+	"\n" +
+	"valid_days\x18\v \x01(\x05R\tvalidDays\x12\x1b\n" +
+	"\tstore_ids\x18\f \x03(\tR\bstoreIds\x12(\n" +
+	"\x10per_member_limit\x18\r \x01(\x05R\x0eperMemberLimit\"7\n" +
+	"\x1aListCouponTemplatesRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\"Z\n" +
+	"\x1bListCouponTemplatesResponse\x12;\n" +
+	"\ttemplates\x18\x01 \x03(\v2\x1d.memberpass.v1.CouponTemplateR\ttemplates\"\x82\x01\n" +
+	"\x13IssueCouponsRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1f\n" +
+	"\vtemplate_id\x18\x02 \x01(\tR\n" +
+	"templateId\x12\x1d\n" +
+	"\n" +
+	"member_ids\x18\x03 \x03(\tR\tmemberIds\x12\x10\n" +
+	"\x03tag\x18\x04 \x01(\tR\x03tag\"i\n" +
+	"\x14IssueCouponsResponse\x127\n" +
+	"\acoupons\x18\x01 \x03(\v2\x1d.memberpass.v1.CouponSnapshotR\acoupons\x12\x18\n" +
+	"\askipped\x18\x02 \x03(\tR\askipped\"\x84\x02\n" +
+	"\bConflict\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x19\n" +
+	"\bevent_id\x18\x04 \x01(\tR\aeventId\x12\x1b\n" +
+	"\tdevice_id\x18\x05 \x01(\tR\bdeviceId\x12\x19\n" +
+	"\bstore_id\x18\x06 \x01(\tR\astoreId\x12\x1b\n" +
+	"\tmember_id\x18\a \x01(\tR\bmemberId\x12\x16\n" +
+	"\x06detail\x18\b \x01(\tR\x06detail\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\t \x01(\tR\n" +
+	"resolution\"f\n" +
+	"\x14ListConflictsRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"v\n" +
+	"\x15ListConflictsResponse\x125\n" +
+	"\tconflicts\x18\x01 \x03(\v2\x17.memberpass.v1.ConflictR\tconflicts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"2\n" +
+	"\x15RunMaintenanceRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\"\x88\x01\n" +
+	"\x11MaintenanceReport\x12#\n" +
+	"\rtiers_changed\x18\x01 \x01(\x05R\ftiersChanged\x12%\n" +
+	"\x0epoints_expired\x18\x02 \x01(\x03R\rpointsExpired\x12'\n" +
+	"\x0fcoupons_expired\x18\x03 \x01(\x05R\x0ecouponsExpired\"\x82\x01\n" +
 	"\x05Brand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -1037,12 +2625,16 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x13CreateStoreResponse\x12*\n" +
 	"\x05store\x18\x01 \x01(\v2\x14.memberpass.v1.StoreR\x05store\x12!\n" +
 	"\fpairing_code\x18\x02 \x01(\tR\vpairingCode\x12H\n" +
-	"\x12pairing_expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10pairingExpiresAt\"}\n" +
+	"\x12pairing_expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10pairingExpiresAt\"\xfc\x01\n" +
 	"\x13CreateMemberRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x14\n" +
 	"\x05phone\x18\x02 \x01(\tR\x05phone\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12!\n" +
-	"\fcard_numbers\x18\x04 \x03(\tR\vcardNumbers\"`\n" +
+	"\fcard_numbers\x18\x04 \x03(\tR\vcardNumbers\x12\x1a\n" +
+	"\bbirthday\x18\x05 \x01(\tR\bbirthday\x12\x12\n" +
+	"\x04tags\x18\x06 \x03(\tR\x04tags\x12\x18\n" +
+	"\aconsent\x18\a \x01(\bR\aconsent\x123\n" +
+	"\x06source\x18\b \x01(\v2\x1b.memberpass.v1.MemberSourceR\x06source\"`\n" +
 	"\x10GetMemberRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
 	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x12\x14\n" +
@@ -1089,7 +2681,7 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\"p\n" +
 	"\x12ListEventsResponse\x122\n" +
 	"\x06events\x18\x01 \x03(\v2\x1a.memberpass.v1.StoredEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x83\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xfb\f\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -1099,7 +2691,19 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x0fIssueMemberCode\x12%.memberpass.v1.IssueMemberCodeRequest\x1a&.memberpass.v1.IssueMemberCodeResponse\x12O\n" +
 	"\rGetBrandStats\x12#.memberpass.v1.GetBrandStatsRequest\x1a\x19.memberpass.v1.BrandStats\x12Q\n" +
 	"\n" +
-	"ListEvents\x12 .memberpass.v1.ListEventsRequest\x1a!.memberpass.v1.ListEventsResponseBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"ListEvents\x12 .memberpass.v1.ListEventsRequest\x1a!.memberpass.v1.ListEventsResponse\x12L\n" +
+	"\fSetProgramme\x12\".memberpass.v1.SetProgrammeRequest\x1a\x18.memberpass.v1.Programme\x12L\n" +
+	"\fGetProgramme\x12\".memberpass.v1.GetProgrammeRequest\x1a\x18.memberpass.v1.Programme\x12I\n" +
+	"\fUpdateMember\x12\".memberpass.v1.UpdateMemberRequest\x1a\x15.memberpass.v1.Member\x12J\n" +
+	"\rImportMembers\x12\x1c.memberpass.v1.ImportRequest\x1a\x1b.memberpass.v1.ImportReport\x12I\n" +
+	"\fMergeMembers\x12\".memberpass.v1.MergeMembersRequest\x1a\x15.memberpass.v1.Member\x12X\n" +
+	"\x10GetMemberHistory\x12&.memberpass.v1.GetMemberHistoryRequest\x1a\x1c.memberpass.v1.MemberHistory\x12T\n" +
+	"\x14CreateCouponTemplate\x12\x1d.memberpass.v1.CouponTemplate\x1a\x1d.memberpass.v1.CouponTemplate\x12l\n" +
+	"\x13ListCouponTemplates\x12).memberpass.v1.ListCouponTemplatesRequest\x1a*.memberpass.v1.ListCouponTemplatesResponse\x12W\n" +
+	"\fIssueCoupons\x12\".memberpass.v1.IssueCouponsRequest\x1a#.memberpass.v1.IssueCouponsResponse\x12K\n" +
+	"\x0eImportVouchers\x12\x1c.memberpass.v1.ImportRequest\x1a\x1b.memberpass.v1.ImportReport\x12Z\n" +
+	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12X\n" +
+	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReportBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -1113,61 +2717,128 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_memberpass_v1_admin_proto_goTypes = []any{
-	(*Brand)(nil),                   // 0: memberpass.v1.Brand
-	(*CreateBrandRequest)(nil),      // 1: memberpass.v1.CreateBrandRequest
-	(*Store)(nil),                   // 2: memberpass.v1.Store
-	(*CreateStoreRequest)(nil),      // 3: memberpass.v1.CreateStoreRequest
-	(*CreateStoreResponse)(nil),     // 4: memberpass.v1.CreateStoreResponse
-	(*CreateMemberRequest)(nil),     // 5: memberpass.v1.CreateMemberRequest
-	(*GetMemberRequest)(nil),        // 6: memberpass.v1.GetMemberRequest
-	(*AddCardRequest)(nil),          // 7: memberpass.v1.AddCardRequest
-	(*IssueMemberCodeRequest)(nil),  // 8: memberpass.v1.IssueMemberCodeRequest
-	(*IssueMemberCodeResponse)(nil), // 9: memberpass.v1.IssueMemberCodeResponse
-	(*GetBrandStatsRequest)(nil),    // 10: memberpass.v1.GetBrandStatsRequest
-	(*DeviceStats)(nil),             // 11: memberpass.v1.DeviceStats
-	(*BrandStats)(nil),              // 12: memberpass.v1.BrandStats
-	(*ListEventsRequest)(nil),       // 13: memberpass.v1.ListEventsRequest
-	(*StoredEvent)(nil),             // 14: memberpass.v1.StoredEvent
-	(*ListEventsResponse)(nil),      // 15: memberpass.v1.ListEventsResponse
-	(*timestamppb.Timestamp)(nil),   // 16: google.protobuf.Timestamp
-	(*Event)(nil),                   // 17: memberpass.v1.Event
-	(Outcome)(0),                    // 18: memberpass.v1.Outcome
-	(*Member)(nil),                  // 19: memberpass.v1.Member
+	(*SetProgrammeRequest)(nil),         // 0: memberpass.v1.SetProgrammeRequest
+	(*GetProgrammeRequest)(nil),         // 1: memberpass.v1.GetProgrammeRequest
+	(*UpdateMemberRequest)(nil),         // 2: memberpass.v1.UpdateMemberRequest
+	(*ImportRequest)(nil),               // 3: memberpass.v1.ImportRequest
+	(*RowError)(nil),                    // 4: memberpass.v1.RowError
+	(*ImportReport)(nil),                // 5: memberpass.v1.ImportReport
+	(*MergeMembersRequest)(nil),         // 6: memberpass.v1.MergeMembersRequest
+	(*GetMemberHistoryRequest)(nil),     // 7: memberpass.v1.GetMemberHistoryRequest
+	(*LedgerEntry)(nil),                 // 8: memberpass.v1.LedgerEntry
+	(*TierChange)(nil),                  // 9: memberpass.v1.TierChange
+	(*MemberHistory)(nil),               // 10: memberpass.v1.MemberHistory
+	(*CouponTemplate)(nil),              // 11: memberpass.v1.CouponTemplate
+	(*ListCouponTemplatesRequest)(nil),  // 12: memberpass.v1.ListCouponTemplatesRequest
+	(*ListCouponTemplatesResponse)(nil), // 13: memberpass.v1.ListCouponTemplatesResponse
+	(*IssueCouponsRequest)(nil),         // 14: memberpass.v1.IssueCouponsRequest
+	(*IssueCouponsResponse)(nil),        // 15: memberpass.v1.IssueCouponsResponse
+	(*Conflict)(nil),                    // 16: memberpass.v1.Conflict
+	(*ListConflictsRequest)(nil),        // 17: memberpass.v1.ListConflictsRequest
+	(*ListConflictsResponse)(nil),       // 18: memberpass.v1.ListConflictsResponse
+	(*RunMaintenanceRequest)(nil),       // 19: memberpass.v1.RunMaintenanceRequest
+	(*MaintenanceReport)(nil),           // 20: memberpass.v1.MaintenanceReport
+	(*Brand)(nil),                       // 21: memberpass.v1.Brand
+	(*CreateBrandRequest)(nil),          // 22: memberpass.v1.CreateBrandRequest
+	(*Store)(nil),                       // 23: memberpass.v1.Store
+	(*CreateStoreRequest)(nil),          // 24: memberpass.v1.CreateStoreRequest
+	(*CreateStoreResponse)(nil),         // 25: memberpass.v1.CreateStoreResponse
+	(*CreateMemberRequest)(nil),         // 26: memberpass.v1.CreateMemberRequest
+	(*GetMemberRequest)(nil),            // 27: memberpass.v1.GetMemberRequest
+	(*AddCardRequest)(nil),              // 28: memberpass.v1.AddCardRequest
+	(*IssueMemberCodeRequest)(nil),      // 29: memberpass.v1.IssueMemberCodeRequest
+	(*IssueMemberCodeResponse)(nil),     // 30: memberpass.v1.IssueMemberCodeResponse
+	(*GetBrandStatsRequest)(nil),        // 31: memberpass.v1.GetBrandStatsRequest
+	(*DeviceStats)(nil),                 // 32: memberpass.v1.DeviceStats
+	(*BrandStats)(nil),                  // 33: memberpass.v1.BrandStats
+	(*ListEventsRequest)(nil),           // 34: memberpass.v1.ListEventsRequest
+	(*StoredEvent)(nil),                 // 35: memberpass.v1.StoredEvent
+	(*ListEventsResponse)(nil),          // 36: memberpass.v1.ListEventsResponse
+	(*Programme)(nil),                   // 37: memberpass.v1.Programme
+	(*timestamppb.Timestamp)(nil),       // 38: google.protobuf.Timestamp
+	(*Member)(nil),                      // 39: memberpass.v1.Member
+	(*CouponSnapshot)(nil),              // 40: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                     // 41: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                // 42: memberpass.v1.MemberSource
+	(*Event)(nil),                       // 43: memberpass.v1.Event
+	(Outcome)(0),                        // 44: memberpass.v1.Outcome
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	16, // 0: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
-	2,  // 1: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	16, // 2: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	16, // 3: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	16, // 4: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
-	11, // 5: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	17, // 6: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	16, // 7: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	18, // 8: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
-	14, // 9: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
-	1,  // 10: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
-	3,  // 11: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
-	5,  // 12: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
-	6,  // 13: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
-	7,  // 14: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
-	8,  // 15: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
-	10, // 16: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
-	13, // 17: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
-	0,  // 18: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	4,  // 19: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	19, // 20: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	19, // 21: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	19, // 22: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	9,  // 23: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	12, // 24: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	15, // 25: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	18, // [18:26] is the sub-list for method output_type
-	10, // [10:18] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	37, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	4,  // 1: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
+	38, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	38, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	39, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	8,  // 5: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
+	8,  // 6: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
+	9,  // 7: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
+	40, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	35, // 9: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
+	41, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	38, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	38, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	11, // 13: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
+	40, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	38, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	16, // 16: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
+	38, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	23, // 18: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
+	38, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	42, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	38, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	38, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	32, // 23: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
+	43, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	38, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	44, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	35, // 27: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
+	22, // 28: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
+	24, // 29: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
+	26, // 30: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
+	27, // 31: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
+	28, // 32: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
+	29, // 33: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
+	31, // 34: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
+	34, // 35: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
+	0,  // 36: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
+	1,  // 37: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
+	2,  // 38: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
+	3,  // 39: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
+	6,  // 40: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
+	7,  // 41: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
+	11, // 42: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
+	12, // 43: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
+	14, // 44: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
+	3,  // 45: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
+	17, // 46: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
+	19, // 47: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
+	21, // 48: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	25, // 49: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	39, // 50: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	39, // 51: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	39, // 52: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	30, // 53: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	33, // 54: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	36, // 55: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	37, // 56: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	37, // 57: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	39, // 58: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	5,  // 59: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	39, // 60: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	10, // 61: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	11, // 62: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	13, // 63: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	15, // 64: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	5,  // 65: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	18, // 66: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	20, // 67: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	48, // [48:68] is the sub-list for method output_type
+	28, // [28:48] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_admin_proto_init() }
@@ -1182,7 +2853,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,14 +19,26 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_CreateBrand_FullMethodName     = "/memberpass.v1.AdminService/CreateBrand"
-	AdminService_CreateStore_FullMethodName     = "/memberpass.v1.AdminService/CreateStore"
-	AdminService_CreateMember_FullMethodName    = "/memberpass.v1.AdminService/CreateMember"
-	AdminService_GetMember_FullMethodName       = "/memberpass.v1.AdminService/GetMember"
-	AdminService_AddCard_FullMethodName         = "/memberpass.v1.AdminService/AddCard"
-	AdminService_IssueMemberCode_FullMethodName = "/memberpass.v1.AdminService/IssueMemberCode"
-	AdminService_GetBrandStats_FullMethodName   = "/memberpass.v1.AdminService/GetBrandStats"
-	AdminService_ListEvents_FullMethodName      = "/memberpass.v1.AdminService/ListEvents"
+	AdminService_CreateBrand_FullMethodName          = "/memberpass.v1.AdminService/CreateBrand"
+	AdminService_CreateStore_FullMethodName          = "/memberpass.v1.AdminService/CreateStore"
+	AdminService_CreateMember_FullMethodName         = "/memberpass.v1.AdminService/CreateMember"
+	AdminService_GetMember_FullMethodName            = "/memberpass.v1.AdminService/GetMember"
+	AdminService_AddCard_FullMethodName              = "/memberpass.v1.AdminService/AddCard"
+	AdminService_IssueMemberCode_FullMethodName      = "/memberpass.v1.AdminService/IssueMemberCode"
+	AdminService_GetBrandStats_FullMethodName        = "/memberpass.v1.AdminService/GetBrandStats"
+	AdminService_ListEvents_FullMethodName           = "/memberpass.v1.AdminService/ListEvents"
+	AdminService_SetProgramme_FullMethodName         = "/memberpass.v1.AdminService/SetProgramme"
+	AdminService_GetProgramme_FullMethodName         = "/memberpass.v1.AdminService/GetProgramme"
+	AdminService_UpdateMember_FullMethodName         = "/memberpass.v1.AdminService/UpdateMember"
+	AdminService_ImportMembers_FullMethodName        = "/memberpass.v1.AdminService/ImportMembers"
+	AdminService_MergeMembers_FullMethodName         = "/memberpass.v1.AdminService/MergeMembers"
+	AdminService_GetMemberHistory_FullMethodName     = "/memberpass.v1.AdminService/GetMemberHistory"
+	AdminService_CreateCouponTemplate_FullMethodName = "/memberpass.v1.AdminService/CreateCouponTemplate"
+	AdminService_ListCouponTemplates_FullMethodName  = "/memberpass.v1.AdminService/ListCouponTemplates"
+	AdminService_IssueCoupons_FullMethodName         = "/memberpass.v1.AdminService/IssueCoupons"
+	AdminService_ImportVouchers_FullMethodName       = "/memberpass.v1.AdminService/ImportVouchers"
+	AdminService_ListConflicts_FullMethodName        = "/memberpass.v1.AdminService/ListConflicts"
+	AdminService_RunMaintenance_FullMethodName       = "/memberpass.v1.AdminService/RunMaintenance"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -46,6 +58,28 @@ type AdminServiceClient interface {
 	IssueMemberCode(ctx context.Context, in *IssueMemberCodeRequest, opts ...grpc.CallOption) (*IssueMemberCodeResponse, error)
 	GetBrandStats(ctx context.Context, in *GetBrandStatsRequest, opts ...grpc.CallOption) (*BrandStats, error)
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
+	// The programme's rules: tiers, points, stored value, offline policy.
+	SetProgramme(ctx context.Context, in *SetProgrammeRequest, opts ...grpc.CallOption) (*Programme, error)
+	GetProgramme(ctx context.Context, in *GetProgrammeRequest, opts ...grpc.CallOption) (*Programme, error)
+	UpdateMember(ctx context.Context, in *UpdateMemberRequest, opts ...grpc.CallOption) (*Member, error)
+	// ImportMembers takes a CSV file; it writes every row or none.
+	ImportMembers(ctx context.Context, in *ImportRequest, opts ...grpc.CallOption) (*ImportReport, error)
+	// MergeMembers folds one member into another, keeping both histories.
+	MergeMembers(ctx context.Context, in *MergeMembersRequest, opts ...grpc.CallOption) (*Member, error)
+	GetMemberHistory(ctx context.Context, in *GetMemberHistoryRequest, opts ...grpc.CallOption) (*MemberHistory, error)
+	CreateCouponTemplate(ctx context.Context, in *CouponTemplate, opts ...grpc.CallOption) (*CouponTemplate, error)
+	ListCouponTemplates(ctx context.Context, in *ListCouponTemplatesRequest, opts ...grpc.CallOption) (*ListCouponTemplatesResponse, error)
+	// IssueCoupons gives coupons of a template to members, or to every
+	// member with a tag.
+	IssueCoupons(ctx context.Context, in *IssueCouponsRequest, opts ...grpc.CallOption) (*IssueCouponsResponse, error)
+	// ImportVouchers takes a group-buy platform's CSV of voucher codes.
+	ImportVouchers(ctx context.Context, in *ImportRequest, opts ...grpc.CallOption) (*ImportReport, error)
+	// ListConflicts lists what stores did offline that the books could not
+	// take as it was, with how it was resolved.
+	ListConflicts(ctx context.Context, in *ListConflictsRequest, opts ...grpc.CallOption) (*ListConflictsResponse, error)
+	// RunMaintenance reviews tiers and expires points and coupons now (the
+	// cloud also runs it on a schedule).
+	RunMaintenance(ctx context.Context, in *RunMaintenanceRequest, opts ...grpc.CallOption) (*MaintenanceReport, error)
 }
 
 type adminServiceClient struct {
@@ -136,6 +170,126 @@ func (c *adminServiceClient) ListEvents(ctx context.Context, in *ListEventsReque
 	return out, nil
 }
 
+func (c *adminServiceClient) SetProgramme(ctx context.Context, in *SetProgrammeRequest, opts ...grpc.CallOption) (*Programme, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Programme)
+	err := c.cc.Invoke(ctx, AdminService_SetProgramme_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetProgramme(ctx context.Context, in *GetProgrammeRequest, opts ...grpc.CallOption) (*Programme, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Programme)
+	err := c.cc.Invoke(ctx, AdminService_GetProgramme_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) UpdateMember(ctx context.Context, in *UpdateMemberRequest, opts ...grpc.CallOption) (*Member, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Member)
+	err := c.cc.Invoke(ctx, AdminService_UpdateMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ImportMembers(ctx context.Context, in *ImportRequest, opts ...grpc.CallOption) (*ImportReport, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportReport)
+	err := c.cc.Invoke(ctx, AdminService_ImportMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) MergeMembers(ctx context.Context, in *MergeMembersRequest, opts ...grpc.CallOption) (*Member, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Member)
+	err := c.cc.Invoke(ctx, AdminService_MergeMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetMemberHistory(ctx context.Context, in *GetMemberHistoryRequest, opts ...grpc.CallOption) (*MemberHistory, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MemberHistory)
+	err := c.cc.Invoke(ctx, AdminService_GetMemberHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) CreateCouponTemplate(ctx context.Context, in *CouponTemplate, opts ...grpc.CallOption) (*CouponTemplate, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CouponTemplate)
+	err := c.cc.Invoke(ctx, AdminService_CreateCouponTemplate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListCouponTemplates(ctx context.Context, in *ListCouponTemplatesRequest, opts ...grpc.CallOption) (*ListCouponTemplatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCouponTemplatesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListCouponTemplates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) IssueCoupons(ctx context.Context, in *IssueCouponsRequest, opts ...grpc.CallOption) (*IssueCouponsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IssueCouponsResponse)
+	err := c.cc.Invoke(ctx, AdminService_IssueCoupons_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ImportVouchers(ctx context.Context, in *ImportRequest, opts ...grpc.CallOption) (*ImportReport, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportReport)
+	err := c.cc.Invoke(ctx, AdminService_ImportVouchers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListConflicts(ctx context.Context, in *ListConflictsRequest, opts ...grpc.CallOption) (*ListConflictsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListConflictsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListConflicts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RunMaintenance(ctx context.Context, in *RunMaintenanceRequest, opts ...grpc.CallOption) (*MaintenanceReport, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MaintenanceReport)
+	err := c.cc.Invoke(ctx, AdminService_RunMaintenance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -153,6 +307,28 @@ type AdminServiceServer interface {
 	IssueMemberCode(context.Context, *IssueMemberCodeRequest) (*IssueMemberCodeResponse, error)
 	GetBrandStats(context.Context, *GetBrandStatsRequest) (*BrandStats, error)
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
+	// The programme's rules: tiers, points, stored value, offline policy.
+	SetProgramme(context.Context, *SetProgrammeRequest) (*Programme, error)
+	GetProgramme(context.Context, *GetProgrammeRequest) (*Programme, error)
+	UpdateMember(context.Context, *UpdateMemberRequest) (*Member, error)
+	// ImportMembers takes a CSV file; it writes every row or none.
+	ImportMembers(context.Context, *ImportRequest) (*ImportReport, error)
+	// MergeMembers folds one member into another, keeping both histories.
+	MergeMembers(context.Context, *MergeMembersRequest) (*Member, error)
+	GetMemberHistory(context.Context, *GetMemberHistoryRequest) (*MemberHistory, error)
+	CreateCouponTemplate(context.Context, *CouponTemplate) (*CouponTemplate, error)
+	ListCouponTemplates(context.Context, *ListCouponTemplatesRequest) (*ListCouponTemplatesResponse, error)
+	// IssueCoupons gives coupons of a template to members, or to every
+	// member with a tag.
+	IssueCoupons(context.Context, *IssueCouponsRequest) (*IssueCouponsResponse, error)
+	// ImportVouchers takes a group-buy platform's CSV of voucher codes.
+	ImportVouchers(context.Context, *ImportRequest) (*ImportReport, error)
+	// ListConflicts lists what stores did offline that the books could not
+	// take as it was, with how it was resolved.
+	ListConflicts(context.Context, *ListConflictsRequest) (*ListConflictsResponse, error)
+	// RunMaintenance reviews tiers and expires points and coupons now (the
+	// cloud also runs it on a schedule).
+	RunMaintenance(context.Context, *RunMaintenanceRequest) (*MaintenanceReport, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -186,6 +362,42 @@ func (UnimplementedAdminServiceServer) GetBrandStats(context.Context, *GetBrandS
 }
 func (UnimplementedAdminServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
+}
+func (UnimplementedAdminServiceServer) SetProgramme(context.Context, *SetProgrammeRequest) (*Programme, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetProgramme not implemented")
+}
+func (UnimplementedAdminServiceServer) GetProgramme(context.Context, *GetProgrammeRequest) (*Programme, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetProgramme not implemented")
+}
+func (UnimplementedAdminServiceServer) UpdateMember(context.Context, *UpdateMemberRequest) (*Member, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateMember not implemented")
+}
+func (UnimplementedAdminServiceServer) ImportMembers(context.Context, *ImportRequest) (*ImportReport, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportMembers not implemented")
+}
+func (UnimplementedAdminServiceServer) MergeMembers(context.Context, *MergeMembersRequest) (*Member, error) {
+	return nil, status.Error(codes.Unimplemented, "method MergeMembers not implemented")
+}
+func (UnimplementedAdminServiceServer) GetMemberHistory(context.Context, *GetMemberHistoryRequest) (*MemberHistory, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMemberHistory not implemented")
+}
+func (UnimplementedAdminServiceServer) CreateCouponTemplate(context.Context, *CouponTemplate) (*CouponTemplate, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateCouponTemplate not implemented")
+}
+func (UnimplementedAdminServiceServer) ListCouponTemplates(context.Context, *ListCouponTemplatesRequest) (*ListCouponTemplatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCouponTemplates not implemented")
+}
+func (UnimplementedAdminServiceServer) IssueCoupons(context.Context, *IssueCouponsRequest) (*IssueCouponsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method IssueCoupons not implemented")
+}
+func (UnimplementedAdminServiceServer) ImportVouchers(context.Context, *ImportRequest) (*ImportReport, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportVouchers not implemented")
+}
+func (UnimplementedAdminServiceServer) ListConflicts(context.Context, *ListConflictsRequest) (*ListConflictsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListConflicts not implemented")
+}
+func (UnimplementedAdminServiceServer) RunMaintenance(context.Context, *RunMaintenanceRequest) (*MaintenanceReport, error) {
+	return nil, status.Error(codes.Unimplemented, "method RunMaintenance not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -352,6 +564,222 @@ func _AdminService_ListEvents_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_SetProgramme_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetProgrammeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SetProgramme(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SetProgramme_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SetProgramme(ctx, req.(*SetProgrammeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetProgramme_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProgrammeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetProgramme(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetProgramme_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetProgramme(ctx, req.(*GetProgrammeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_UpdateMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).UpdateMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_UpdateMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).UpdateMember(ctx, req.(*UpdateMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ImportMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ImportMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ImportMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ImportMembers(ctx, req.(*ImportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_MergeMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MergeMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).MergeMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_MergeMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).MergeMembers(ctx, req.(*MergeMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetMemberHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMemberHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetMemberHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetMemberHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetMemberHistory(ctx, req.(*GetMemberHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_CreateCouponTemplate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CouponTemplate)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CreateCouponTemplate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CreateCouponTemplate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CreateCouponTemplate(ctx, req.(*CouponTemplate))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListCouponTemplates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCouponTemplatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListCouponTemplates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListCouponTemplates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListCouponTemplates(ctx, req.(*ListCouponTemplatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_IssueCoupons_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IssueCouponsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).IssueCoupons(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_IssueCoupons_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).IssueCoupons(ctx, req.(*IssueCouponsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ImportVouchers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ImportVouchers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ImportVouchers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ImportVouchers(ctx, req.(*ImportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListConflicts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConflictsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListConflicts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListConflicts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListConflicts(ctx, req.(*ListConflictsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_RunMaintenance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RunMaintenanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RunMaintenance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RunMaintenance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RunMaintenance(ctx, req.(*RunMaintenanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -390,6 +818,54 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListEvents",
 			Handler:    _AdminService_ListEvents_Handler,
+		},
+		{
+			MethodName: "SetProgramme",
+			Handler:    _AdminService_SetProgramme_Handler,
+		},
+		{
+			MethodName: "GetProgramme",
+			Handler:    _AdminService_GetProgramme_Handler,
+		},
+		{
+			MethodName: "UpdateMember",
+			Handler:    _AdminService_UpdateMember_Handler,
+		},
+		{
+			MethodName: "ImportMembers",
+			Handler:    _AdminService_ImportMembers_Handler,
+		},
+		{
+			MethodName: "MergeMembers",
+			Handler:    _AdminService_MergeMembers_Handler,
+		},
+		{
+			MethodName: "GetMemberHistory",
+			Handler:    _AdminService_GetMemberHistory_Handler,
+		},
+		{
+			MethodName: "CreateCouponTemplate",
+			Handler:    _AdminService_CreateCouponTemplate_Handler,
+		},
+		{
+			MethodName: "ListCouponTemplates",
+			Handler:    _AdminService_ListCouponTemplates_Handler,
+		},
+		{
+			MethodName: "IssueCoupons",
+			Handler:    _AdminService_IssueCoupons_Handler,
+		},
+		{
+			MethodName: "ImportVouchers",
+			Handler:    _AdminService_ImportVouchers_Handler,
+		},
+		{
+			MethodName: "ListConflicts",
+			Handler:    _AdminService_ListConflicts_Handler,
+		},
+		{
+			MethodName: "RunMaintenance",
+			Handler:    _AdminService_RunMaintenance_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -134,6 +134,113 @@ func (Identification) EnumDescriptor() ([]byte, []int) {
 	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{1}
 }
 
+type CouponKind int32
+
+const (
+	CouponKind_COUPON_KIND_UNSPECIFIED CouponKind = 0
+	CouponKind_COUPON_KIND_AMOUNT_OFF  CouponKind = 1
+	CouponKind_COUPON_KIND_PERCENT_OFF CouponKind = 2
+	CouponKind_COUPON_KIND_FREE_ITEM   CouponKind = 3
+)
+
+// Enum value maps for CouponKind.
+var (
+	CouponKind_name = map[int32]string{
+		0: "COUPON_KIND_UNSPECIFIED",
+		1: "COUPON_KIND_AMOUNT_OFF",
+		2: "COUPON_KIND_PERCENT_OFF",
+		3: "COUPON_KIND_FREE_ITEM",
+	}
+	CouponKind_value = map[string]int32{
+		"COUPON_KIND_UNSPECIFIED": 0,
+		"COUPON_KIND_AMOUNT_OFF":  1,
+		"COUPON_KIND_PERCENT_OFF": 2,
+		"COUPON_KIND_FREE_ITEM":   3,
+	}
+)
+
+func (x CouponKind) Enum() *CouponKind {
+	p := new(CouponKind)
+	*p = x
+	return p
+}
+
+func (x CouponKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CouponKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_memberpass_v1_types_proto_enumTypes[2].Descriptor()
+}
+
+func (CouponKind) Type() protoreflect.EnumType {
+	return &file_memberpass_v1_types_proto_enumTypes[2]
+}
+
+func (x CouponKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CouponKind.Descriptor instead.
+func (CouponKind) EnumDescriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+type CouponState int32
+
+const (
+	CouponState_COUPON_STATE_UNSPECIFIED CouponState = 0
+	CouponState_COUPON_STATE_ISSUED      CouponState = 1
+	CouponState_COUPON_STATE_REDEEMED    CouponState = 2
+	CouponState_COUPON_STATE_EXPIRED     CouponState = 3
+	CouponState_COUPON_STATE_VOID        CouponState = 4
+)
+
+// Enum value maps for CouponState.
+var (
+	CouponState_name = map[int32]string{
+		0: "COUPON_STATE_UNSPECIFIED",
+		1: "COUPON_STATE_ISSUED",
+		2: "COUPON_STATE_REDEEMED",
+		3: "COUPON_STATE_EXPIRED",
+		4: "COUPON_STATE_VOID",
+	}
+	CouponState_value = map[string]int32{
+		"COUPON_STATE_UNSPECIFIED": 0,
+		"COUPON_STATE_ISSUED":      1,
+		"COUPON_STATE_REDEEMED":    2,
+		"COUPON_STATE_EXPIRED":     3,
+		"COUPON_STATE_VOID":        4,
+	}
+)
+
+func (x CouponState) Enum() *CouponState {
+	p := new(CouponState)
+	*p = x
+	return p
+}
+
+func (x CouponState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CouponState) Descriptor() protoreflect.EnumDescriptor {
+	return file_memberpass_v1_types_proto_enumTypes[3].Descriptor()
+}
+
+func (CouponState) Type() protoreflect.EnumType {
+	return &file_memberpass_v1_types_proto_enumTypes[3]
+}
+
+func (x CouponState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CouponState.Descriptor instead.
+func (CouponState) EnumDescriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{3}
+}
+
 // Event is something that happened at a store, made by the device that saw it.
 // The pair (device, seq) and the id each identify it; resending is always safe.
 type Event struct {
@@ -152,6 +259,11 @@ type Event struct {
 	// Types that are valid to be assigned to Body:
 	//
 	//	*Event_Visit
+	//	*Event_Purchase
+	//	*Event_TopUp
+	//	*Event_Refund
+	//	*Event_VoucherRedemption
+	//	*Event_Enrolment
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -245,6 +357,51 @@ func (x *Event) GetVisit() *Visit {
 	return nil
 }
 
+func (x *Event) GetPurchase() *Purchase {
+	if x != nil {
+		if x, ok := x.Body.(*Event_Purchase); ok {
+			return x.Purchase
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetTopUp() *TopUp {
+	if x != nil {
+		if x, ok := x.Body.(*Event_TopUp); ok {
+			return x.TopUp
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetRefund() *Refund {
+	if x != nil {
+		if x, ok := x.Body.(*Event_Refund); ok {
+			return x.Refund
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetVoucherRedemption() *VoucherRedemption {
+	if x != nil {
+		if x, ok := x.Body.(*Event_VoucherRedemption); ok {
+			return x.VoucherRedemption
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetEnrolment() *Enrolment {
+	if x != nil {
+		if x, ok := x.Body.(*Event_Enrolment); ok {
+			return x.Enrolment
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -253,7 +410,471 @@ type Event_Visit struct {
 	Visit *Visit `protobuf:"bytes,10,opt,name=visit,proto3,oneof"`
 }
 
+type Event_Purchase struct {
+	Purchase *Purchase `protobuf:"bytes,11,opt,name=purchase,proto3,oneof"`
+}
+
+type Event_TopUp struct {
+	TopUp *TopUp `protobuf:"bytes,12,opt,name=top_up,json=topUp,proto3,oneof"`
+}
+
+type Event_Refund struct {
+	Refund *Refund `protobuf:"bytes,13,opt,name=refund,proto3,oneof"`
+}
+
+type Event_VoucherRedemption struct {
+	VoucherRedemption *VoucherRedemption `protobuf:"bytes,14,opt,name=voucher_redemption,json=voucherRedemption,proto3,oneof"`
+}
+
+type Event_Enrolment struct {
+	Enrolment *Enrolment `protobuf:"bytes,15,opt,name=enrolment,proto3,oneof"`
+}
+
 func (*Event_Visit) isEvent_Body() {}
+
+func (*Event_Purchase) isEvent_Body() {}
+
+func (*Event_TopUp) isEvent_Body() {}
+
+func (*Event_Refund) isEvent_Body() {}
+
+func (*Event_VoucherRedemption) isEvent_Body() {}
+
+func (*Event_Enrolment) isEvent_Body() {}
+
+// Purchase is a bill settled at the counter, with what was redeemed. The
+// amounts are what the counter applied; the cloud checks them against its
+// books and records any conflict (a coupon already used elsewhere, stored
+// value the member no longer has) for HQ.
+type Purchase struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bill before any discount, in fen.
+	BillFen           int64    `protobuf:"varint,1,opt,name=bill_fen,json=billFen,proto3" json:"bill_fen,omitempty"`
+	TierDiscountFen   int64    `protobuf:"varint,2,opt,name=tier_discount_fen,json=tierDiscountFen,proto3" json:"tier_discount_fen,omitempty"`
+	CouponCodes       []string `protobuf:"bytes,3,rep,name=coupon_codes,json=couponCodes,proto3" json:"coupon_codes,omitempty"`
+	CouponDiscountFen int64    `protobuf:"varint,4,opt,name=coupon_discount_fen,json=couponDiscountFen,proto3" json:"coupon_discount_fen,omitempty"`
+	PointsBurned      int64    `protobuf:"varint,5,opt,name=points_burned,json=pointsBurned,proto3" json:"points_burned,omitempty"`
+	PointsDiscountFen int64    `protobuf:"varint,6,opt,name=points_discount_fen,json=pointsDiscountFen,proto3" json:"points_discount_fen,omitempty"`
+	// Paid from the member's stored value.
+	StoredValueFen int64 `protobuf:"varint,7,opt,name=stored_value_fen,json=storedValueFen,proto3" json:"stored_value_fen,omitempty"`
+	// Paid by other means (cash, card, wallet).
+	PaidOtherFen  int64   `protobuf:"varint,8,opt,name=paid_other_fen,json=paidOtherFen,proto3" json:"paid_other_fen,omitempty"`
+	Items         []*Item `protobuf:"bytes,9,rep,name=items,proto3" json:"items,omitempty"`
+	TierId        string  `protobuf:"bytes,10,opt,name=tier_id,json=tierId,proto3" json:"tier_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Purchase) Reset() {
+	*x = Purchase{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Purchase) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Purchase) ProtoMessage() {}
+
+func (x *Purchase) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Purchase.ProtoReflect.Descriptor instead.
+func (*Purchase) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Purchase) GetBillFen() int64 {
+	if x != nil {
+		return x.BillFen
+	}
+	return 0
+}
+
+func (x *Purchase) GetTierDiscountFen() int64 {
+	if x != nil {
+		return x.TierDiscountFen
+	}
+	return 0
+}
+
+func (x *Purchase) GetCouponCodes() []string {
+	if x != nil {
+		return x.CouponCodes
+	}
+	return nil
+}
+
+func (x *Purchase) GetCouponDiscountFen() int64 {
+	if x != nil {
+		return x.CouponDiscountFen
+	}
+	return 0
+}
+
+func (x *Purchase) GetPointsBurned() int64 {
+	if x != nil {
+		return x.PointsBurned
+	}
+	return 0
+}
+
+func (x *Purchase) GetPointsDiscountFen() int64 {
+	if x != nil {
+		return x.PointsDiscountFen
+	}
+	return 0
+}
+
+func (x *Purchase) GetStoredValueFen() int64 {
+	if x != nil {
+		return x.StoredValueFen
+	}
+	return 0
+}
+
+func (x *Purchase) GetPaidOtherFen() int64 {
+	if x != nil {
+		return x.PaidOtherFen
+	}
+	return 0
+}
+
+func (x *Purchase) GetItems() []*Item {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *Purchase) GetTierId() string {
+	if x != nil {
+		return x.TierId
+	}
+	return ""
+}
+
+type Item struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sku           string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Quantity      int64                  `protobuf:"varint,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	UnitPriceFen  int64                  `protobuf:"varint,4,opt,name=unit_price_fen,json=unitPriceFen,proto3" json:"unit_price_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Item) Reset() {
+	*x = Item{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Item) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Item) ProtoMessage() {}
+
+func (x *Item) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Item.ProtoReflect.Descriptor instead.
+func (*Item) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Item) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *Item) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Item) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *Item) GetUnitPriceFen() int64 {
+	if x != nil {
+		return x.UnitPriceFen
+	}
+	return 0
+}
+
+// TopUp adds stored value; the cloud grants the bonus by the brand's rule.
+type TopUp struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	AmountFen int64                  `protobuf:"varint,1,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	// The bonus the counter showed; the cloud's rule decides.
+	BonusFen      int64 `protobuf:"varint,2,opt,name=bonus_fen,json=bonusFen,proto3" json:"bonus_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TopUp) Reset() {
+	*x = TopUp{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TopUp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TopUp) ProtoMessage() {}
+
+func (x *TopUp) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TopUp.ProtoReflect.Descriptor instead.
+func (*TopUp) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TopUp) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *TopUp) GetBonusFen() int64 {
+	if x != nil {
+		return x.BonusFen
+	}
+	return 0
+}
+
+// Refund reverses a purchase (points earned and stored value spent come
+// back; coupons stay used), or cashes out stored value (principal back,
+// bonus forfeited) when purchase_event_id is empty.
+type Refund struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseEventId string                 `protobuf:"bytes,1,opt,name=purchase_event_id,json=purchaseEventId,proto3" json:"purchase_event_id,omitempty"`
+	AmountFen       int64                  `protobuf:"varint,2,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Refund) Reset() {
+	*x = Refund{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Refund) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Refund) ProtoMessage() {}
+
+func (x *Refund) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Refund.ProtoReflect.Descriptor instead.
+func (*Refund) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Refund) GetPurchaseEventId() string {
+	if x != nil {
+		return x.PurchaseEventId
+	}
+	return ""
+}
+
+func (x *Refund) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+// VoucherRedemption is a group-buy platform voucher used at the counter.
+type VoucherRedemption struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoucherRedemption) Reset() {
+	*x = VoucherRedemption{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoucherRedemption) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoucherRedemption) ProtoMessage() {}
+
+func (x *VoucherRedemption) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoucherRedemption.ProtoReflect.Descriptor instead.
+func (*VoucherRedemption) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *VoucherRedemption) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+// Enrolment makes a walk-in a member at the counter.
+type Enrolment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Phone string                 `protobuf:"bytes,1,opt,name=phone,proto3" json:"phone,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// A group-buy voucher that brought them, if any: its campaign becomes
+	// the member's source.
+	VoucherCode string `protobuf:"bytes,3,opt,name=voucher_code,json=voucherCode,proto3" json:"voucher_code,omitempty"`
+	// The member's id in the cloud is made by the cloud; this reference,
+	// made at the counter, ties the counter's later events to it.
+	LocalRef         string `protobuf:"bytes,4,opt,name=local_ref,json=localRef,proto3" json:"local_ref,omitempty"`
+	ReferrerMemberId string `protobuf:"bytes,5,opt,name=referrer_member_id,json=referrerMemberId,proto3" json:"referrer_member_id,omitempty"`
+	Consent          bool   `protobuf:"varint,6,opt,name=consent,proto3" json:"consent,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Enrolment) Reset() {
+	*x = Enrolment{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Enrolment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Enrolment) ProtoMessage() {}
+
+func (x *Enrolment) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Enrolment.ProtoReflect.Descriptor instead.
+func (*Enrolment) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Enrolment) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+func (x *Enrolment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Enrolment) GetVoucherCode() string {
+	if x != nil {
+		return x.VoucherCode
+	}
+	return ""
+}
+
+func (x *Enrolment) GetLocalRef() string {
+	if x != nil {
+		return x.LocalRef
+	}
+	return ""
+}
+
+func (x *Enrolment) GetReferrerMemberId() string {
+	if x != nil {
+		return x.ReferrerMemberId
+	}
+	return ""
+}
+
+func (x *Enrolment) GetConsent() bool {
+	if x != nil {
+		return x.Consent
+	}
+	return false
+}
 
 // Visit records that a member was identified at the counter.
 type Visit struct {
@@ -267,7 +888,7 @@ type Visit struct {
 
 func (x *Visit) Reset() {
 	*x = Visit{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[1]
+	mi := &file_memberpass_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -279,7 +900,7 @@ func (x *Visit) String() string {
 func (*Visit) ProtoMessage() {}
 
 func (x *Visit) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[1]
+	mi := &file_memberpass_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -292,7 +913,7 @@ func (x *Visit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Visit.ProtoReflect.Descriptor instead.
 func (*Visit) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Visit) GetIdentifiedBy() Identification {
@@ -311,22 +932,33 @@ func (x *Visit) GetIdentifierHint() string {
 
 // Member as HQ and the cloud see it.
 type Member struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
-	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
-	Phone         string                 `protobuf:"bytes,3,opt,name=phone,proto3" json:"phone,omitempty"`
-	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
-	CardNumbers   []string               `protobuf:"bytes,5,rep,name=card_numbers,json=cardNumbers,proto3" json:"card_numbers,omitempty"`
-	Visits        uint64                 `protobuf:"varint,6,opt,name=visits,proto3" json:"visits,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	LastVisitAt   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_visit_at,json=lastVisitAt,proto3" json:"last_visit_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	BrandId     string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Id          string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Phone       string                 `protobuf:"bytes,3,opt,name=phone,proto3" json:"phone,omitempty"`
+	Name        string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	CardNumbers []string               `protobuf:"bytes,5,rep,name=card_numbers,json=cardNumbers,proto3" json:"card_numbers,omitempty"`
+	Visits      uint64                 `protobuf:"varint,6,opt,name=visits,proto3" json:"visits,omitempty"`
+	CreatedAt   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	LastVisitAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_visit_at,json=lastVisitAt,proto3" json:"last_visit_at,omitempty"`
+	// YYYY-MM-DD or MM-DD.
+	Birthday                string        `protobuf:"bytes,9,opt,name=birthday,proto3" json:"birthday,omitempty"`
+	Source                  *MemberSource `protobuf:"bytes,10,opt,name=source,proto3" json:"source,omitempty"`
+	Consent                 bool          `protobuf:"varint,11,opt,name=consent,proto3" json:"consent,omitempty"`
+	Tags                    []string      `protobuf:"bytes,12,rep,name=tags,proto3" json:"tags,omitempty"`
+	TierId                  string        `protobuf:"bytes,13,opt,name=tier_id,json=tierId,proto3" json:"tier_id,omitempty"`
+	Points                  int64         `protobuf:"varint,14,opt,name=points,proto3" json:"points,omitempty"`
+	StoredValuePrincipalFen int64         `protobuf:"varint,15,opt,name=stored_value_principal_fen,json=storedValuePrincipalFen,proto3" json:"stored_value_principal_fen,omitempty"`
+	StoredValueBonusFen     int64         `protobuf:"varint,16,opt,name=stored_value_bonus_fen,json=storedValueBonusFen,proto3" json:"stored_value_bonus_fen,omitempty"`
+	TotalSpendFen           int64         `protobuf:"varint,17,opt,name=total_spend_fen,json=totalSpendFen,proto3" json:"total_spend_fen,omitempty"`
+	MergedInto              string        `protobuf:"bytes,18,opt,name=merged_into,json=mergedInto,proto3" json:"merged_into,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[2]
+	mi := &file_memberpass_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +970,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[2]
+	mi := &file_memberpass_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +983,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Member) GetBrandId() string {
@@ -410,23 +1042,273 @@ func (x *Member) GetLastVisitAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Member) GetBirthday() string {
+	if x != nil {
+		return x.Birthday
+	}
+	return ""
+}
+
+func (x *Member) GetSource() *MemberSource {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *Member) GetConsent() bool {
+	if x != nil {
+		return x.Consent
+	}
+	return false
+}
+
+func (x *Member) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *Member) GetTierId() string {
+	if x != nil {
+		return x.TierId
+	}
+	return ""
+}
+
+func (x *Member) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *Member) GetStoredValuePrincipalFen() int64 {
+	if x != nil {
+		return x.StoredValuePrincipalFen
+	}
+	return 0
+}
+
+func (x *Member) GetStoredValueBonusFen() int64 {
+	if x != nil {
+		return x.StoredValueBonusFen
+	}
+	return 0
+}
+
+func (x *Member) GetTotalSpendFen() int64 {
+	if x != nil {
+		return x.TotalSpendFen
+	}
+	return 0
+}
+
+func (x *Member) GetMergedInto() string {
+	if x != nil {
+		return x.MergedInto
+	}
+	return ""
+}
+
+// MemberSource says how a member joined: the store and staff member, the
+// group-buy campaign, or the member who referred them.
+type MemberSource struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// counter, join_page, import, hq, group_buy, referral
+	Channel          string `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
+	StoreId          string `protobuf:"bytes,2,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	StaffId          string `protobuf:"bytes,3,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	CampaignId       string `protobuf:"bytes,4,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	ReferrerMemberId string `protobuf:"bytes,5,opt,name=referrer_member_id,json=referrerMemberId,proto3" json:"referrer_member_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *MemberSource) Reset() {
+	*x = MemberSource{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberSource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberSource) ProtoMessage() {}
+
+func (x *MemberSource) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberSource.ProtoReflect.Descriptor instead.
+func (*MemberSource) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MemberSource) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *MemberSource) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *MemberSource) GetStaffId() string {
+	if x != nil {
+		return x.StaffId
+	}
+	return ""
+}
+
+func (x *MemberSource) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *MemberSource) GetReferrerMemberId() string {
+	if x != nil {
+		return x.ReferrerMemberId
+	}
+	return ""
+}
+
+// VoucherSnapshot is a group-buy voucher as the counter needs it.
+type VoucherSnapshot struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Platform      string                 `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	CampaignId    string                 `protobuf:"bytes,3,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	FaceValueFen  int64                  `protobuf:"varint,4,opt,name=face_value_fen,json=faceValueFen,proto3" json:"face_value_fen,omitempty"`
+	Redeemed      bool                   `protobuf:"varint,5,opt,name=redeemed,proto3" json:"redeemed,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	Title         string                 `protobuf:"bytes,7,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoucherSnapshot) Reset() {
+	*x = VoucherSnapshot{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoucherSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoucherSnapshot) ProtoMessage() {}
+
+func (x *VoucherSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoucherSnapshot.ProtoReflect.Descriptor instead.
+func (*VoucherSnapshot) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *VoucherSnapshot) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *VoucherSnapshot) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *VoucherSnapshot) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *VoucherSnapshot) GetFaceValueFen() int64 {
+	if x != nil {
+		return x.FaceValueFen
+	}
+	return 0
+}
+
+func (x *VoucherSnapshot) GetRedeemed() bool {
+	if x != nil {
+		return x.Redeemed
+	}
+	return false
+}
+
+func (x *VoucherSnapshot) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *VoucherSnapshot) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
 // MemberSnapshot is what a store's replica keeps of a member: enough to
 // recognise and greet them at the counter, nothing more.
 type MemberSnapshot struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Masked for the counter: 138****5678.
-	PhoneMasked   string `protobuf:"bytes,2,opt,name=phone_masked,json=phoneMasked,proto3" json:"phone_masked,omitempty"`
-	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	Visits        uint64 `protobuf:"varint,4,opt,name=visits,proto3" json:"visits,omitempty"`
-	Deleted       bool   `protobuf:"varint,5,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	PhoneMasked    string `protobuf:"bytes,2,opt,name=phone_masked,json=phoneMasked,proto3" json:"phone_masked,omitempty"`
+	Name           string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Visits         uint64 `protobuf:"varint,4,opt,name=visits,proto3" json:"visits,omitempty"`
+	Deleted        bool   `protobuf:"varint,5,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	TierId         string `protobuf:"bytes,6,opt,name=tier_id,json=tierId,proto3" json:"tier_id,omitempty"`
+	Points         int64  `protobuf:"varint,7,opt,name=points,proto3" json:"points,omitempty"`
+	StoredValueFen int64  `protobuf:"varint,8,opt,name=stored_value_fen,json=storedValueFen,proto3" json:"stored_value_fen,omitempty"`
+	// Birthday as MM-DD, for the birthday-month offer.
+	Birthday string `protobuf:"bytes,9,opt,name=birthday,proto3" json:"birthday,omitempty"`
+	// Set when this member was merged into another.
+	MergedInto    string   `protobuf:"bytes,10,opt,name=merged_into,json=mergedInto,proto3" json:"merged_into,omitempty"`
+	Tags          []string `protobuf:"bytes,11,rep,name=tags,proto3" json:"tags,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MemberSnapshot) Reset() {
 	*x = MemberSnapshot{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[3]
+	mi := &file_memberpass_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -438,7 +1320,7 @@ func (x *MemberSnapshot) String() string {
 func (*MemberSnapshot) ProtoMessage() {}
 
 func (x *MemberSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[3]
+	mi := &file_memberpass_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -451,7 +1333,7 @@ func (x *MemberSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberSnapshot.ProtoReflect.Descriptor instead.
 func (*MemberSnapshot) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MemberSnapshot) GetId() string {
@@ -489,6 +1371,576 @@ func (x *MemberSnapshot) GetDeleted() bool {
 	return false
 }
 
+func (x *MemberSnapshot) GetTierId() string {
+	if x != nil {
+		return x.TierId
+	}
+	return ""
+}
+
+func (x *MemberSnapshot) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *MemberSnapshot) GetStoredValueFen() int64 {
+	if x != nil {
+		return x.StoredValueFen
+	}
+	return 0
+}
+
+func (x *MemberSnapshot) GetBirthday() string {
+	if x != nil {
+		return x.Birthday
+	}
+	return ""
+}
+
+func (x *MemberSnapshot) GetMergedInto() string {
+	if x != nil {
+		return x.MergedInto
+	}
+	return ""
+}
+
+func (x *MemberSnapshot) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+// CouponSnapshot is a coupon as the counter needs it.
+type CouponSnapshot struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Code         string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	MemberId     string                 `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	TemplateId   string                 `protobuf:"bytes,3,opt,name=template_id,json=templateId,proto3" json:"template_id,omitempty"`
+	Name         string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	Kind         CouponKind             `protobuf:"varint,5,opt,name=kind,proto3,enum=memberpass.v1.CouponKind" json:"kind,omitempty"`
+	AmountOffFen int64                  `protobuf:"varint,6,opt,name=amount_off_fen,json=amountOffFen,proto3" json:"amount_off_fen,omitempty"`
+	// Percent off in basis points (1000 = 10% off).
+	PercentOffBp  int32                  `protobuf:"varint,7,opt,name=percent_off_bp,json=percentOffBp,proto3" json:"percent_off_bp,omitempty"`
+	FreeItem      string                 `protobuf:"bytes,8,opt,name=free_item,json=freeItem,proto3" json:"free_item,omitempty"`
+	MinSpendFen   int64                  `protobuf:"varint,9,opt,name=min_spend_fen,json=minSpendFen,proto3" json:"min_spend_fen,omitempty"`
+	ValidFrom     *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	StoreIds      []string               `protobuf:"bytes,12,rep,name=store_ids,json=storeIds,proto3" json:"store_ids,omitempty"`
+	State         CouponState            `protobuf:"varint,13,opt,name=state,proto3,enum=memberpass.v1.CouponState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CouponSnapshot) Reset() {
+	*x = CouponSnapshot{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CouponSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CouponSnapshot) ProtoMessage() {}
+
+func (x *CouponSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CouponSnapshot.ProtoReflect.Descriptor instead.
+func (*CouponSnapshot) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CouponSnapshot) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *CouponSnapshot) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *CouponSnapshot) GetTemplateId() string {
+	if x != nil {
+		return x.TemplateId
+	}
+	return ""
+}
+
+func (x *CouponSnapshot) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CouponSnapshot) GetKind() CouponKind {
+	if x != nil {
+		return x.Kind
+	}
+	return CouponKind_COUPON_KIND_UNSPECIFIED
+}
+
+func (x *CouponSnapshot) GetAmountOffFen() int64 {
+	if x != nil {
+		return x.AmountOffFen
+	}
+	return 0
+}
+
+func (x *CouponSnapshot) GetPercentOffBp() int32 {
+	if x != nil {
+		return x.PercentOffBp
+	}
+	return 0
+}
+
+func (x *CouponSnapshot) GetFreeItem() string {
+	if x != nil {
+		return x.FreeItem
+	}
+	return ""
+}
+
+func (x *CouponSnapshot) GetMinSpendFen() int64 {
+	if x != nil {
+		return x.MinSpendFen
+	}
+	return 0
+}
+
+func (x *CouponSnapshot) GetValidFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidFrom
+	}
+	return nil
+}
+
+func (x *CouponSnapshot) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *CouponSnapshot) GetStoreIds() []string {
+	if x != nil {
+		return x.StoreIds
+	}
+	return nil
+}
+
+func (x *CouponSnapshot) GetState() CouponState {
+	if x != nil {
+		return x.State
+	}
+	return CouponState_COUPON_STATE_UNSPECIFIED
+}
+
+// Tier is a level of the programme.
+type Tier struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name   string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	NameEn string                 `protobuf:"bytes,3,opt,name=name_en,json=nameEn,proto3" json:"name_en,omitempty"`
+	Rank   int32                  `protobuf:"varint,4,opt,name=rank,proto3" json:"rank,omitempty"`
+	// Discount in basis points (500 = 5% off the bill).
+	DiscountBp int32 `protobuf:"varint,5,opt,name=discount_bp,json=discountBp,proto3" json:"discount_bp,omitempty"`
+	// Points multiplier in percent (150 = 1.5x).
+	PointsMultiplierPct int32 `protobuf:"varint,6,opt,name=points_multiplier_pct,json=pointsMultiplierPct,proto3" json:"points_multiplier_pct,omitempty"`
+	// Reached by spending this much, or by this many visits, in the window.
+	UpgradeSpendFen int64 `protobuf:"varint,7,opt,name=upgrade_spend_fen,json=upgradeSpendFen,proto3" json:"upgrade_spend_fen,omitempty"`
+	UpgradeVisits   int32 `protobuf:"varint,8,opt,name=upgrade_visits,json=upgradeVisits,proto3" json:"upgrade_visits,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Tier) Reset() {
+	*x = Tier{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Tier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Tier) ProtoMessage() {}
+
+func (x *Tier) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Tier.ProtoReflect.Descriptor instead.
+func (*Tier) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Tier) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Tier) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Tier) GetNameEn() string {
+	if x != nil {
+		return x.NameEn
+	}
+	return ""
+}
+
+func (x *Tier) GetRank() int32 {
+	if x != nil {
+		return x.Rank
+	}
+	return 0
+}
+
+func (x *Tier) GetDiscountBp() int32 {
+	if x != nil {
+		return x.DiscountBp
+	}
+	return 0
+}
+
+func (x *Tier) GetPointsMultiplierPct() int32 {
+	if x != nil {
+		return x.PointsMultiplierPct
+	}
+	return 0
+}
+
+func (x *Tier) GetUpgradeSpendFen() int64 {
+	if x != nil {
+		return x.UpgradeSpendFen
+	}
+	return 0
+}
+
+func (x *Tier) GetUpgradeVisits() int32 {
+	if x != nil {
+		return x.UpgradeVisits
+	}
+	return 0
+}
+
+type TopUpRule struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MinAmountFen  int64                  `protobuf:"varint,1,opt,name=min_amount_fen,json=minAmountFen,proto3" json:"min_amount_fen,omitempty"`
+	BonusFen      int64                  `protobuf:"varint,2,opt,name=bonus_fen,json=bonusFen,proto3" json:"bonus_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TopUpRule) Reset() {
+	*x = TopUpRule{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TopUpRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TopUpRule) ProtoMessage() {}
+
+func (x *TopUpRule) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TopUpRule.ProtoReflect.Descriptor instead.
+func (*TopUpRule) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *TopUpRule) GetMinAmountFen() int64 {
+	if x != nil {
+		return x.MinAmountFen
+	}
+	return 0
+}
+
+func (x *TopUpRule) GetBonusFen() int64 {
+	if x != nil {
+		return x.BonusFen
+	}
+	return 0
+}
+
+type BonusDay struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0 (Sunday) to 6, or -1 for none.
+	Weekday int32 `protobuf:"varint,1,opt,name=weekday,proto3" json:"weekday,omitempty"`
+	// MM-DD, or empty.
+	Date          string `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
+	MultiplierPct int32  `protobuf:"varint,3,opt,name=multiplier_pct,json=multiplierPct,proto3" json:"multiplier_pct,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BonusDay) Reset() {
+	*x = BonusDay{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BonusDay) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BonusDay) ProtoMessage() {}
+
+func (x *BonusDay) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BonusDay.ProtoReflect.Descriptor instead.
+func (*BonusDay) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *BonusDay) GetWeekday() int32 {
+	if x != nil {
+		return x.Weekday
+	}
+	return 0
+}
+
+func (x *BonusDay) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *BonusDay) GetMultiplierPct() int32 {
+	if x != nil {
+		return x.MultiplierPct
+	}
+	return 0
+}
+
+// OfflinePolicy bounds what a counter approves without the cloud.
+type OfflinePolicy struct {
+	state                         protoimpl.MessageState `protogen:"open.v1"`
+	MaxStoredValuePerMemberDayFen int64                  `protobuf:"varint,1,opt,name=max_stored_value_per_member_day_fen,json=maxStoredValuePerMemberDayFen,proto3" json:"max_stored_value_per_member_day_fen,omitempty"`
+	MaxPointsBurnPerMemberDay     int64                  `protobuf:"varint,2,opt,name=max_points_burn_per_member_day,json=maxPointsBurnPerMemberDay,proto3" json:"max_points_burn_per_member_day,omitempty"`
+	// Older than this, the replica is stale and stored value, points and
+	// coupons need the cloud.
+	MaxReplicaAgeSeconds int64 `protobuf:"varint,3,opt,name=max_replica_age_seconds,json=maxReplicaAgeSeconds,proto3" json:"max_replica_age_seconds,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *OfflinePolicy) Reset() {
+	*x = OfflinePolicy{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfflinePolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfflinePolicy) ProtoMessage() {}
+
+func (x *OfflinePolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfflinePolicy.ProtoReflect.Descriptor instead.
+func (*OfflinePolicy) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *OfflinePolicy) GetMaxStoredValuePerMemberDayFen() int64 {
+	if x != nil {
+		return x.MaxStoredValuePerMemberDayFen
+	}
+	return 0
+}
+
+func (x *OfflinePolicy) GetMaxPointsBurnPerMemberDay() int64 {
+	if x != nil {
+		return x.MaxPointsBurnPerMemberDay
+	}
+	return 0
+}
+
+func (x *OfflinePolicy) GetMaxReplicaAgeSeconds() int64 {
+	if x != nil {
+		return x.MaxReplicaAgeSeconds
+	}
+	return 0
+}
+
+// Programme is a brand's rules: tiers, points, stored value, offline policy.
+type Programme struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Tiers          []*Tier                `protobuf:"bytes,1,rep,name=tiers,proto3" json:"tiers,omitempty"`
+	TierWindowDays int32                  `protobuf:"varint,2,opt,name=tier_window_days,json=tierWindowDays,proto3" json:"tier_window_days,omitempty"`
+	// Points earned per yuan (100 fen) spent, before the tier multiplier.
+	PointsPerYuan int32       `protobuf:"varint,3,opt,name=points_per_yuan,json=pointsPerYuan,proto3" json:"points_per_yuan,omitempty"`
+	BonusDays     []*BonusDay `protobuf:"bytes,4,rep,name=bonus_days,json=bonusDays,proto3" json:"bonus_days,omitempty"`
+	// What one point is worth when burned, in fen.
+	PointValueFen int64 `protobuf:"varint,5,opt,name=point_value_fen,json=pointValueFen,proto3" json:"point_value_fen,omitempty"`
+	// Points expire at the end of the year this many years after earning
+	// (1: end of next year); 0 never.
+	PointsExpireYears int32          `protobuf:"varint,6,opt,name=points_expire_years,json=pointsExpireYears,proto3" json:"points_expire_years,omitempty"`
+	TopUpRules        []*TopUpRule   `protobuf:"bytes,7,rep,name=top_up_rules,json=topUpRules,proto3" json:"top_up_rules,omitempty"`
+	Offline           *OfflinePolicy `protobuf:"bytes,8,opt,name=offline,proto3" json:"offline,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Programme) Reset() {
+	*x = Programme{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Programme) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Programme) ProtoMessage() {}
+
+func (x *Programme) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Programme.ProtoReflect.Descriptor instead.
+func (*Programme) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Programme) GetTiers() []*Tier {
+	if x != nil {
+		return x.Tiers
+	}
+	return nil
+}
+
+func (x *Programme) GetTierWindowDays() int32 {
+	if x != nil {
+		return x.TierWindowDays
+	}
+	return 0
+}
+
+func (x *Programme) GetPointsPerYuan() int32 {
+	if x != nil {
+		return x.PointsPerYuan
+	}
+	return 0
+}
+
+func (x *Programme) GetBonusDays() []*BonusDay {
+	if x != nil {
+		return x.BonusDays
+	}
+	return nil
+}
+
+func (x *Programme) GetPointValueFen() int64 {
+	if x != nil {
+		return x.PointValueFen
+	}
+	return 0
+}
+
+func (x *Programme) GetPointsExpireYears() int32 {
+	if x != nil {
+		return x.PointsExpireYears
+	}
+	return 0
+}
+
+func (x *Programme) GetTopUpRules() []*TopUpRule {
+	if x != nil {
+		return x.TopUpRules
+	}
+	return nil
+}
+
+func (x *Programme) GetOffline() *OfflinePolicy {
+	if x != nil {
+		return x.Offline
+	}
+	return nil
+}
+
 // CardBinding ties a physical card number to a member.
 type CardBinding struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -501,7 +1953,7 @@ type CardBinding struct {
 
 func (x *CardBinding) Reset() {
 	*x = CardBinding{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[4]
+	mi := &file_memberpass_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +1965,7 @@ func (x *CardBinding) String() string {
 func (*CardBinding) ProtoMessage() {}
 
 func (x *CardBinding) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[4]
+	mi := &file_memberpass_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +1978,7 @@ func (x *CardBinding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CardBinding.ProtoReflect.Descriptor instead.
 func (*CardBinding) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CardBinding) GetCardNumber() string {
@@ -559,6 +2011,9 @@ type Change struct {
 	//
 	//	*Change_Member
 	//	*Change_Card
+	//	*Change_Coupon
+	//	*Change_Programme
+	//	*Change_Voucher
 	Body          isChange_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -566,7 +2021,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[5]
+	mi := &file_memberpass_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -578,7 +2033,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[5]
+	mi := &file_memberpass_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -591,7 +2046,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Change) GetSeq() uint64 {
@@ -626,6 +2081,33 @@ func (x *Change) GetCard() *CardBinding {
 	return nil
 }
 
+func (x *Change) GetCoupon() *CouponSnapshot {
+	if x != nil {
+		if x, ok := x.Body.(*Change_Coupon); ok {
+			return x.Coupon
+		}
+	}
+	return nil
+}
+
+func (x *Change) GetProgramme() *Programme {
+	if x != nil {
+		if x, ok := x.Body.(*Change_Programme); ok {
+			return x.Programme
+		}
+	}
+	return nil
+}
+
+func (x *Change) GetVoucher() *VoucherSnapshot {
+	if x != nil {
+		if x, ok := x.Body.(*Change_Voucher); ok {
+			return x.Voucher
+		}
+	}
+	return nil
+}
+
 type isChange_Body interface {
 	isChange_Body()
 }
@@ -638,15 +2120,33 @@ type Change_Card struct {
 	Card *CardBinding `protobuf:"bytes,11,opt,name=card,proto3,oneof"`
 }
 
+type Change_Coupon struct {
+	Coupon *CouponSnapshot `protobuf:"bytes,12,opt,name=coupon,proto3,oneof"`
+}
+
+type Change_Programme struct {
+	Programme *Programme `protobuf:"bytes,13,opt,name=programme,proto3,oneof"`
+}
+
+type Change_Voucher struct {
+	Voucher *VoucherSnapshot `protobuf:"bytes,14,opt,name=voucher,proto3,oneof"`
+}
+
 func (*Change_Member) isChange_Body() {}
 
 func (*Change_Card) isChange_Body() {}
+
+func (*Change_Coupon) isChange_Body() {}
+
+func (*Change_Programme) isChange_Body() {}
+
+func (*Change_Voucher) isChange_Body() {}
 
 var File_memberpass_v1_types_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x19memberpass/v1/types.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x01\n" +
+	"\x19memberpass/v1/types.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x04\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12;\n" +
@@ -656,11 +2156,50 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\tmember_id\x18\x05 \x01(\tR\bmemberId\x12\x19\n" +
 	"\bstaff_id\x18\x06 \x01(\tR\astaffId\x12,\n" +
 	"\x05visit\x18\n" +
-	" \x01(\v2\x14.memberpass.v1.VisitH\x00R\x05visitB\x06\n" +
-	"\x04body\"t\n" +
+	" \x01(\v2\x14.memberpass.v1.VisitH\x00R\x05visit\x125\n" +
+	"\bpurchase\x18\v \x01(\v2\x17.memberpass.v1.PurchaseH\x00R\bpurchase\x12-\n" +
+	"\x06top_up\x18\f \x01(\v2\x14.memberpass.v1.TopUpH\x00R\x05topUp\x12/\n" +
+	"\x06refund\x18\r \x01(\v2\x15.memberpass.v1.RefundH\x00R\x06refund\x12Q\n" +
+	"\x12voucher_redemption\x18\x0e \x01(\v2 .memberpass.v1.VoucherRedemptionH\x00R\x11voucherRedemption\x128\n" +
+	"\tenrolment\x18\x0f \x01(\v2\x18.memberpass.v1.EnrolmentH\x00R\tenrolmentB\x06\n" +
+	"\x04body\"\x8d\x03\n" +
+	"\bPurchase\x12\x19\n" +
+	"\bbill_fen\x18\x01 \x01(\x03R\abillFen\x12*\n" +
+	"\x11tier_discount_fen\x18\x02 \x01(\x03R\x0ftierDiscountFen\x12!\n" +
+	"\fcoupon_codes\x18\x03 \x03(\tR\vcouponCodes\x12.\n" +
+	"\x13coupon_discount_fen\x18\x04 \x01(\x03R\x11couponDiscountFen\x12#\n" +
+	"\rpoints_burned\x18\x05 \x01(\x03R\fpointsBurned\x12.\n" +
+	"\x13points_discount_fen\x18\x06 \x01(\x03R\x11pointsDiscountFen\x12(\n" +
+	"\x10stored_value_fen\x18\a \x01(\x03R\x0estoredValueFen\x12$\n" +
+	"\x0epaid_other_fen\x18\b \x01(\x03R\fpaidOtherFen\x12)\n" +
+	"\x05items\x18\t \x03(\v2\x13.memberpass.v1.ItemR\x05items\x12\x17\n" +
+	"\atier_id\x18\n" +
+	" \x01(\tR\x06tierId\"n\n" +
+	"\x04Item\x12\x10\n" +
+	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\bquantity\x18\x03 \x01(\x03R\bquantity\x12$\n" +
+	"\x0eunit_price_fen\x18\x04 \x01(\x03R\funitPriceFen\"C\n" +
+	"\x05TopUp\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x01 \x01(\x03R\tamountFen\x12\x1b\n" +
+	"\tbonus_fen\x18\x02 \x01(\x03R\bbonusFen\"S\n" +
+	"\x06Refund\x12*\n" +
+	"\x11purchase_event_id\x18\x01 \x01(\tR\x0fpurchaseEventId\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x02 \x01(\x03R\tamountFen\"'\n" +
+	"\x11VoucherRedemption\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\xbd\x01\n" +
+	"\tEnrolment\x12\x14\n" +
+	"\x05phone\x18\x01 \x01(\tR\x05phone\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\fvoucher_code\x18\x03 \x01(\tR\vvoucherCode\x12\x1b\n" +
+	"\tlocal_ref\x18\x04 \x01(\tR\blocalRef\x12,\n" +
+	"\x12referrer_member_id\x18\x05 \x01(\tR\x10referrerMemberId\x12\x18\n" +
+	"\aconsent\x18\x06 \x01(\bR\aconsent\"t\n" +
 	"\x05Visit\x12B\n" +
 	"\ridentified_by\x18\x01 \x01(\x0e2\x1d.memberpass.v1.IdentificationR\fidentifiedBy\x12'\n" +
-	"\x0fidentifier_hint\x18\x02 \x01(\tR\x0eidentifierHint\"\x93\x02\n" +
+	"\x0fidentifier_hint\x18\x02 \x01(\tR\x0eidentifierHint\"\xfe\x04\n" +
 	"\x06Member\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x14\n" +
@@ -670,23 +2209,113 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\x06visits\x18\x06 \x01(\x04R\x06visits\x129\n" +
 	"\n" +
 	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12>\n" +
-	"\rlast_visit_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vlastVisitAt\"\x89\x01\n" +
+	"\rlast_visit_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vlastVisitAt\x12\x1a\n" +
+	"\bbirthday\x18\t \x01(\tR\bbirthday\x123\n" +
+	"\x06source\x18\n" +
+	" \x01(\v2\x1b.memberpass.v1.MemberSourceR\x06source\x12\x18\n" +
+	"\aconsent\x18\v \x01(\bR\aconsent\x12\x12\n" +
+	"\x04tags\x18\f \x03(\tR\x04tags\x12\x17\n" +
+	"\atier_id\x18\r \x01(\tR\x06tierId\x12\x16\n" +
+	"\x06points\x18\x0e \x01(\x03R\x06points\x12;\n" +
+	"\x1astored_value_principal_fen\x18\x0f \x01(\x03R\x17storedValuePrincipalFen\x123\n" +
+	"\x16stored_value_bonus_fen\x18\x10 \x01(\x03R\x13storedValueBonusFen\x12&\n" +
+	"\x0ftotal_spend_fen\x18\x11 \x01(\x03R\rtotalSpendFen\x12\x1f\n" +
+	"\vmerged_into\x18\x12 \x01(\tR\n" +
+	"mergedInto\"\xad\x01\n" +
+	"\fMemberSource\x12\x18\n" +
+	"\achannel\x18\x01 \x01(\tR\achannel\x12\x19\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x19\n" +
+	"\bstaff_id\x18\x03 \x01(\tR\astaffId\x12\x1f\n" +
+	"\vcampaign_id\x18\x04 \x01(\tR\n" +
+	"campaignId\x12,\n" +
+	"\x12referrer_member_id\x18\x05 \x01(\tR\x10referrerMemberId\"\xf5\x01\n" +
+	"\x0fVoucherSnapshot\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
+	"\bplatform\x18\x02 \x01(\tR\bplatform\x12\x1f\n" +
+	"\vcampaign_id\x18\x03 \x01(\tR\n" +
+	"campaignId\x12$\n" +
+	"\x0eface_value_fen\x18\x04 \x01(\x03R\ffaceValueFen\x12\x1a\n" +
+	"\bredeemed\x18\x05 \x01(\bR\bredeemed\x129\n" +
+	"\n" +
+	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x14\n" +
+	"\x05title\x18\a \x01(\tR\x05title\"\xb5\x02\n" +
 	"\x0eMemberSnapshot\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fphone_masked\x18\x02 \x01(\tR\vphoneMasked\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
 	"\x06visits\x18\x04 \x01(\x04R\x06visits\x12\x18\n" +
-	"\adeleted\x18\x05 \x01(\bR\adeleted\"e\n" +
+	"\adeleted\x18\x05 \x01(\bR\adeleted\x12\x17\n" +
+	"\atier_id\x18\x06 \x01(\tR\x06tierId\x12\x16\n" +
+	"\x06points\x18\a \x01(\x03R\x06points\x12(\n" +
+	"\x10stored_value_fen\x18\b \x01(\x03R\x0estoredValueFen\x12\x1a\n" +
+	"\bbirthday\x18\t \x01(\tR\bbirthday\x12\x1f\n" +
+	"\vmerged_into\x18\n" +
+	" \x01(\tR\n" +
+	"mergedInto\x12\x12\n" +
+	"\x04tags\x18\v \x03(\tR\x04tags\"\xf7\x03\n" +
+	"\x0eCouponSnapshot\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1b\n" +
+	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x12\x1f\n" +
+	"\vtemplate_id\x18\x03 \x01(\tR\n" +
+	"templateId\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12-\n" +
+	"\x04kind\x18\x05 \x01(\x0e2\x19.memberpass.v1.CouponKindR\x04kind\x12$\n" +
+	"\x0eamount_off_fen\x18\x06 \x01(\x03R\famountOffFen\x12$\n" +
+	"\x0epercent_off_bp\x18\a \x01(\x05R\fpercentOffBp\x12\x1b\n" +
+	"\tfree_item\x18\b \x01(\tR\bfreeItem\x12\"\n" +
+	"\rmin_spend_fen\x18\t \x01(\x03R\vminSpendFen\x129\n" +
+	"\n" +
+	"valid_from\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\tvalidFrom\x129\n" +
+	"\n" +
+	"expires_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x1b\n" +
+	"\tstore_ids\x18\f \x03(\tR\bstoreIds\x120\n" +
+	"\x05state\x18\r \x01(\x0e2\x1a.memberpass.v1.CouponStateR\x05state\"\xff\x01\n" +
+	"\x04Tier\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x17\n" +
+	"\aname_en\x18\x03 \x01(\tR\x06nameEn\x12\x12\n" +
+	"\x04rank\x18\x04 \x01(\x05R\x04rank\x12\x1f\n" +
+	"\vdiscount_bp\x18\x05 \x01(\x05R\n" +
+	"discountBp\x122\n" +
+	"\x15points_multiplier_pct\x18\x06 \x01(\x05R\x13pointsMultiplierPct\x12*\n" +
+	"\x11upgrade_spend_fen\x18\a \x01(\x03R\x0fupgradeSpendFen\x12%\n" +
+	"\x0eupgrade_visits\x18\b \x01(\x05R\rupgradeVisits\"N\n" +
+	"\tTopUpRule\x12$\n" +
+	"\x0emin_amount_fen\x18\x01 \x01(\x03R\fminAmountFen\x12\x1b\n" +
+	"\tbonus_fen\x18\x02 \x01(\x03R\bbonusFen\"_\n" +
+	"\bBonusDay\x12\x18\n" +
+	"\aweekday\x18\x01 \x01(\x05R\aweekday\x12\x12\n" +
+	"\x04date\x18\x02 \x01(\tR\x04date\x12%\n" +
+	"\x0emultiplier_pct\x18\x03 \x01(\x05R\rmultiplierPct\"\xd5\x01\n" +
+	"\rOfflinePolicy\x12J\n" +
+	"#max_stored_value_per_member_day_fen\x18\x01 \x01(\x03R\x1dmaxStoredValuePerMemberDayFen\x12A\n" +
+	"\x1emax_points_burn_per_member_day\x18\x02 \x01(\x03R\x19maxPointsBurnPerMemberDay\x125\n" +
+	"\x17max_replica_age_seconds\x18\x03 \x01(\x03R\x14maxReplicaAgeSeconds\"\x8c\x03\n" +
+	"\tProgramme\x12)\n" +
+	"\x05tiers\x18\x01 \x03(\v2\x13.memberpass.v1.TierR\x05tiers\x12(\n" +
+	"\x10tier_window_days\x18\x02 \x01(\x05R\x0etierWindowDays\x12&\n" +
+	"\x0fpoints_per_yuan\x18\x03 \x01(\x05R\rpointsPerYuan\x126\n" +
+	"\n" +
+	"bonus_days\x18\x04 \x03(\v2\x17.memberpass.v1.BonusDayR\tbonusDays\x12&\n" +
+	"\x0fpoint_value_fen\x18\x05 \x01(\x03R\rpointValueFen\x12.\n" +
+	"\x13points_expire_years\x18\x06 \x01(\x05R\x11pointsExpireYears\x12:\n" +
+	"\ftop_up_rules\x18\a \x03(\v2\x18.memberpass.v1.TopUpRuleR\n" +
+	"topUpRules\x126\n" +
+	"\aoffline\x18\b \x01(\v2\x1c.memberpass.v1.OfflinePolicyR\aoffline\"e\n" +
 	"\vCardBinding\x12\x1f\n" +
 	"\vcard_number\x18\x01 \x01(\tR\n" +
 	"cardNumber\x12\x1b\n" +
 	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x12\x18\n" +
-	"\arevoked\x18\x03 \x01(\bR\arevoked\"\x8d\x01\n" +
+	"\arevoked\x18\x03 \x01(\bR\arevoked\"\xbc\x02\n" +
 	"\x06Change\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x127\n" +
 	"\x06member\x18\n" +
 	" \x01(\v2\x1d.memberpass.v1.MemberSnapshotH\x00R\x06member\x120\n" +
-	"\x04card\x18\v \x01(\v2\x1a.memberpass.v1.CardBindingH\x00R\x04cardB\x06\n" +
+	"\x04card\x18\v \x01(\v2\x1a.memberpass.v1.CardBindingH\x00R\x04card\x127\n" +
+	"\x06coupon\x18\f \x01(\v2\x1d.memberpass.v1.CouponSnapshotH\x00R\x06coupon\x128\n" +
+	"\tprogramme\x18\r \x01(\v2\x18.memberpass.v1.ProgrammeH\x00R\tprogramme\x12:\n" +
+	"\avoucher\x18\x0e \x01(\v2\x1e.memberpass.v1.VoucherSnapshotH\x00R\avoucherB\x06\n" +
 	"\x04body*d\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -697,7 +2326,19 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\x1aIDENTIFICATION_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aIDENTIFICATION_MEMBER_CODE\x10\x01\x12\x17\n" +
 	"\x13IDENTIFICATION_CARD\x10\x02\x12\x18\n" +
-	"\x14IDENTIFICATION_PHONE\x10\x03BCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x14IDENTIFICATION_PHONE\x10\x03*}\n" +
+	"\n" +
+	"CouponKind\x12\x1b\n" +
+	"\x17COUPON_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16COUPON_KIND_AMOUNT_OFF\x10\x01\x12\x1b\n" +
+	"\x17COUPON_KIND_PERCENT_OFF\x10\x02\x12\x19\n" +
+	"\x15COUPON_KIND_FREE_ITEM\x10\x03*\x90\x01\n" +
+	"\vCouponState\x12\x1c\n" +
+	"\x18COUPON_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13COUPON_STATE_ISSUED\x10\x01\x12\x19\n" +
+	"\x15COUPON_STATE_REDEEMED\x10\x02\x12\x18\n" +
+	"\x14COUPON_STATE_EXPIRED\x10\x03\x12\x15\n" +
+	"\x11COUPON_STATE_VOID\x10\x04BCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_types_proto_rawDescOnce sync.Once
@@ -711,32 +2352,67 @@ func file_memberpass_v1_types_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_types_proto_rawDescData
 }
 
-var file_memberpass_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_memberpass_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_memberpass_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_memberpass_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_memberpass_v1_types_proto_goTypes = []any{
 	(Outcome)(0),                  // 0: memberpass.v1.Outcome
 	(Identification)(0),           // 1: memberpass.v1.Identification
-	(*Event)(nil),                 // 2: memberpass.v1.Event
-	(*Visit)(nil),                 // 3: memberpass.v1.Visit
-	(*Member)(nil),                // 4: memberpass.v1.Member
-	(*MemberSnapshot)(nil),        // 5: memberpass.v1.MemberSnapshot
-	(*CardBinding)(nil),           // 6: memberpass.v1.CardBinding
-	(*Change)(nil),                // 7: memberpass.v1.Change
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(CouponKind)(0),               // 2: memberpass.v1.CouponKind
+	(CouponState)(0),              // 3: memberpass.v1.CouponState
+	(*Event)(nil),                 // 4: memberpass.v1.Event
+	(*Purchase)(nil),              // 5: memberpass.v1.Purchase
+	(*Item)(nil),                  // 6: memberpass.v1.Item
+	(*TopUp)(nil),                 // 7: memberpass.v1.TopUp
+	(*Refund)(nil),                // 8: memberpass.v1.Refund
+	(*VoucherRedemption)(nil),     // 9: memberpass.v1.VoucherRedemption
+	(*Enrolment)(nil),             // 10: memberpass.v1.Enrolment
+	(*Visit)(nil),                 // 11: memberpass.v1.Visit
+	(*Member)(nil),                // 12: memberpass.v1.Member
+	(*MemberSource)(nil),          // 13: memberpass.v1.MemberSource
+	(*VoucherSnapshot)(nil),       // 14: memberpass.v1.VoucherSnapshot
+	(*MemberSnapshot)(nil),        // 15: memberpass.v1.MemberSnapshot
+	(*CouponSnapshot)(nil),        // 16: memberpass.v1.CouponSnapshot
+	(*Tier)(nil),                  // 17: memberpass.v1.Tier
+	(*TopUpRule)(nil),             // 18: memberpass.v1.TopUpRule
+	(*BonusDay)(nil),              // 19: memberpass.v1.BonusDay
+	(*OfflinePolicy)(nil),         // 20: memberpass.v1.OfflinePolicy
+	(*Programme)(nil),             // 21: memberpass.v1.Programme
+	(*CardBinding)(nil),           // 22: memberpass.v1.CardBinding
+	(*Change)(nil),                // 23: memberpass.v1.Change
+	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
 }
 var file_memberpass_v1_types_proto_depIdxs = []int32{
-	8, // 0: memberpass.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
-	3, // 1: memberpass.v1.Event.visit:type_name -> memberpass.v1.Visit
-	1, // 2: memberpass.v1.Visit.identified_by:type_name -> memberpass.v1.Identification
-	8, // 3: memberpass.v1.Member.created_at:type_name -> google.protobuf.Timestamp
-	8, // 4: memberpass.v1.Member.last_visit_at:type_name -> google.protobuf.Timestamp
-	5, // 5: memberpass.v1.Change.member:type_name -> memberpass.v1.MemberSnapshot
-	6, // 6: memberpass.v1.Change.card:type_name -> memberpass.v1.CardBinding
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	24, // 0: memberpass.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	11, // 1: memberpass.v1.Event.visit:type_name -> memberpass.v1.Visit
+	5,  // 2: memberpass.v1.Event.purchase:type_name -> memberpass.v1.Purchase
+	7,  // 3: memberpass.v1.Event.top_up:type_name -> memberpass.v1.TopUp
+	8,  // 4: memberpass.v1.Event.refund:type_name -> memberpass.v1.Refund
+	9,  // 5: memberpass.v1.Event.voucher_redemption:type_name -> memberpass.v1.VoucherRedemption
+	10, // 6: memberpass.v1.Event.enrolment:type_name -> memberpass.v1.Enrolment
+	6,  // 7: memberpass.v1.Purchase.items:type_name -> memberpass.v1.Item
+	1,  // 8: memberpass.v1.Visit.identified_by:type_name -> memberpass.v1.Identification
+	24, // 9: memberpass.v1.Member.created_at:type_name -> google.protobuf.Timestamp
+	24, // 10: memberpass.v1.Member.last_visit_at:type_name -> google.protobuf.Timestamp
+	13, // 11: memberpass.v1.Member.source:type_name -> memberpass.v1.MemberSource
+	24, // 12: memberpass.v1.VoucherSnapshot.expires_at:type_name -> google.protobuf.Timestamp
+	2,  // 13: memberpass.v1.CouponSnapshot.kind:type_name -> memberpass.v1.CouponKind
+	24, // 14: memberpass.v1.CouponSnapshot.valid_from:type_name -> google.protobuf.Timestamp
+	24, // 15: memberpass.v1.CouponSnapshot.expires_at:type_name -> google.protobuf.Timestamp
+	3,  // 16: memberpass.v1.CouponSnapshot.state:type_name -> memberpass.v1.CouponState
+	17, // 17: memberpass.v1.Programme.tiers:type_name -> memberpass.v1.Tier
+	19, // 18: memberpass.v1.Programme.bonus_days:type_name -> memberpass.v1.BonusDay
+	18, // 19: memberpass.v1.Programme.top_up_rules:type_name -> memberpass.v1.TopUpRule
+	20, // 20: memberpass.v1.Programme.offline:type_name -> memberpass.v1.OfflinePolicy
+	15, // 21: memberpass.v1.Change.member:type_name -> memberpass.v1.MemberSnapshot
+	22, // 22: memberpass.v1.Change.card:type_name -> memberpass.v1.CardBinding
+	16, // 23: memberpass.v1.Change.coupon:type_name -> memberpass.v1.CouponSnapshot
+	21, // 24: memberpass.v1.Change.programme:type_name -> memberpass.v1.Programme
+	14, // 25: memberpass.v1.Change.voucher:type_name -> memberpass.v1.VoucherSnapshot
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_types_proto_init() }
@@ -746,18 +2422,26 @@ func file_memberpass_v1_types_proto_init() {
 	}
 	file_memberpass_v1_types_proto_msgTypes[0].OneofWrappers = []any{
 		(*Event_Visit)(nil),
+		(*Event_Purchase)(nil),
+		(*Event_TopUp)(nil),
+		(*Event_Refund)(nil),
+		(*Event_VoucherRedemption)(nil),
+		(*Event_Enrolment)(nil),
 	}
-	file_memberpass_v1_types_proto_msgTypes[5].OneofWrappers = []any{
+	file_memberpass_v1_types_proto_msgTypes[19].OneofWrappers = []any{
 		(*Change_Member)(nil),
 		(*Change_Card)(nil),
+		(*Change_Coupon)(nil),
+		(*Change_Programme)(nil),
+		(*Change_Voucher)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_types_proto_rawDesc), len(file_memberpass_v1_types_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   6,
+			NumEnums:      4,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

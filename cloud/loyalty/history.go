@@ -1,0 +1,78 @@
+package loyalty
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/records"
+)
+
+// MemberHistory is everything the books say about a member.
+type MemberHistory struct {
+	Member      cloud.Member
+	Points      []cloud.PointsEntry
+	StoredValue []cloud.StoredValueEntry
+	TierChanges []cloud.TierChange
+	Coupons     []CouponView
+}
+
+// History returns a member's balances, ledgers, tier changes and coupons.
+func (s *Service) History(ctx context.Context, brandID, memberID string) (MemberHistory, error) {
+	var h MemberHistory
+	err := s.store.View(ctx, func(tx cloud.Tx) error {
+		var err error
+		if h.Member, err = records.Member(tx, brandID, memberID); err != nil {
+			return err
+		}
+		if h.Points, err = records.ListMember[cloud.PointsEntry](tx, brandID, records.KindPointsLedger, memberID); err != nil {
+			return err
+		}
+		if h.StoredValue, err = records.ListMember[cloud.StoredValueEntry](tx, brandID, records.KindSVLedger, memberID); err != nil {
+			return err
+		}
+		if h.TierChanges, err = records.ListMember[cloud.TierChange](tx, brandID, records.KindTierLog, memberID); err != nil {
+			return err
+		}
+		coupons, err := records.MemberCoupons(tx, brandID, memberID)
+		if err != nil {
+			return err
+		}
+		for _, c := range coupons {
+			v, err := couponView(tx, c)
+			if err != nil {
+				return err
+			}
+			h.Coupons = append(h.Coupons, v)
+		}
+		return nil
+	})
+	return h, err
+}
+
+// Conflicts pages through the conflicts recorded for HQ.
+func (s *Service) Conflicts(ctx context.Context, brandID, pageToken string, limit int) ([]cloud.ConflictRecord, string, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	var after uint64
+	if pageToken != "" {
+		var err error
+		if after, err = strconv.ParseUint(pageToken, 10, 64); err != nil {
+			return nil, "", cloud.Errorf(cloud.Invalid, "page token %q is not one this service made", pageToken)
+		}
+	}
+	var out []cloud.ConflictRecord
+	err := s.store.View(ctx, func(tx cloud.Tx) error {
+		if _, err := records.Brand(tx, brandID); err != nil {
+			return err
+		}
+		var err error
+		out, err = records.Conflicts(tx, brandID, after, limit)
+		return err
+	})
+	if err != nil || len(out) < limit {
+		return out, "", err
+	}
+	return out, strconv.FormatUint(out[len(out)-1].Seq, 10), nil
+}

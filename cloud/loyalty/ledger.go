@@ -1,0 +1,89 @@
+package loyalty
+
+import (
+	"time"
+
+	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/records"
+)
+
+// The ledgers are append-only: every balance change is a ledger line, and
+// the balance on the member record is kept equal to the ledger's sum in
+// the same transaction.
+
+// earnPoints adds points, as a new lot that expires by the programme.
+func earnPoints(tx cloud.Tx, m *cloud.Member, n int64, reason, eventID string, at, expires time.Time) error {
+	if n == 0 {
+		return nil
+	}
+	e, err := records.AppendPoints(tx, m.BrandID, cloud.PointsEntry{MemberID: m.ID, At: at, Delta: n, Reason: reason, EventID: eventID, ExpiresAt: expires})
+	if err != nil {
+		return err
+	}
+	m.Points += n
+	return records.PutPointsLot(tx, m.BrandID, cloud.PointsLot{MemberID: m.ID, Seq: e.Seq, ExpiresAt: expires, Remaining: n})
+}
+
+// takePoints removes up to n points, oldest-expiring lots first, and
+// returns how many it took (less than n if the member has fewer).
+func takePoints(tx cloud.Tx, m *cloud.Member, n int64, reason, eventID, note string, at time.Time) (int64, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	lots, err := records.PointsLots(tx, m.BrandID, m.ID)
+	if err != nil {
+		return 0, err
+	}
+	var taken int64
+	for _, l := range lots {
+		if taken == n {
+			break
+		}
+		use := min(l.Remaining, n-taken)
+		l.Remaining -= use
+		taken += use
+		if err := records.PutPointsLot(tx, m.BrandID, l); err != nil {
+			return 0, err
+		}
+	}
+	if taken == 0 {
+		return 0, nil
+	}
+	if _, err := records.AppendPoints(tx, m.BrandID, cloud.PointsEntry{MemberID: m.ID, At: at, Delta: -taken, Reason: reason, EventID: eventID, Note: note}); err != nil {
+		return 0, err
+	}
+	m.Points -= taken
+	return taken, nil
+}
+
+// addStoredValue credits principal and bonus.
+func addStoredValue(tx cloud.Tx, m *cloud.Member, principal, bonus int64, reason, eventID, note string, at time.Time) error {
+	if principal == 0 && bonus == 0 {
+		return nil
+	}
+	if _, err := records.AppendStoredValue(tx, m.BrandID, cloud.StoredValueEntry{MemberID: m.ID, At: at, PrincipalDelta: principal, BonusDelta: bonus, Reason: reason, EventID: eventID, Note: note}); err != nil {
+		return err
+	}
+	m.SVPrincipal += principal
+	m.SVBonus += bonus
+	return nil
+}
+
+// spendStoredValue takes up to amount from the balance, from principal and
+// bonus in proportion to what the member holds (bonus share rounded down),
+// so a later cash-out treats principal and bonus fairly. It returns the
+// principal and bonus taken; their sum is less than amount when the balance
+// is short.
+func spendStoredValue(tx cloud.Tx, m *cloud.Member, amount int64, reason, eventID string, at time.Time) (principal, bonus int64, err error) {
+	total := m.StoredValue()
+	amount = min(amount, total)
+	if amount <= 0 {
+		return 0, 0, nil
+	}
+	bonus = amount * m.SVBonus / total
+	principal = amount - bonus
+	if principal > m.SVPrincipal { // rounding can't push past the principal, but keep the books safe
+		principal, bonus = m.SVPrincipal, amount-m.SVPrincipal
+	}
+	return principal, bonus, addStoredValue(tx, m, -principal, -bonus, reason, eventID, "", at)
+}

@@ -1,0 +1,65 @@
+package loyalty
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/records"
+)
+
+// qualifyingTier is the highest tier whose spend or visit threshold the
+// member meets within the window ending at `at`.
+func qualifyingTier(tx cloud.Tx, p cloud.Programme, m cloud.Member, at time.Time) (cloud.Tier, int, int64, error) {
+	window := time.Duration(max(p.TierWindowDays, 1)) * 24 * time.Hour
+	visits, spend, err := records.ActivitySince(tx, m.BrandID, m.ID, at.Add(-window))
+	if err != nil {
+		return cloud.Tier{}, 0, 0, err
+	}
+	best := p.BaseTier()
+	for _, t := range p.Tiers {
+		reached := (t.UpgradeSpendFen > 0 && spend >= t.UpgradeSpendFen) || (t.UpgradeVisits > 0 && visits >= t.UpgradeVisits)
+		if reached && t.Rank > best.Rank {
+			best = t
+		}
+	}
+	return best, visits, spend, nil
+}
+
+func setTier(tx cloud.Tx, m *cloud.Member, to cloud.Tier, at time.Time, reason string) error {
+	if err := records.AppendTierChange(tx, m.BrandID, cloud.TierChange{MemberID: m.ID, At: at, From: m.TierID, To: to.ID, Reason: reason}); err != nil {
+		return err
+	}
+	m.TierID, m.TierSince = to.ID, at
+	return nil
+}
+
+// upgradeTier moves a member up when an event makes them qualify; moving
+// down waits for the scheduled review.
+func upgradeTier(tx cloud.Tx, p cloud.Programme, m *cloud.Member, at time.Time, cause string) error {
+	best, visits, spend, err := qualifyingTier(tx, p, *m, at)
+	if err != nil {
+		return err
+	}
+	cur, ok := p.Tier(m.TierID)
+	if ok && best.Rank <= cur.Rank {
+		return nil
+	}
+	return setTier(tx, m, best, at, fmt.Sprintf("upgrade on %s: %d visits and %d fen spent in %d days", cause, visits, spend, p.TierWindowDays))
+}
+
+// reviewTier moves a member to the tier they qualify for now, up or down.
+func reviewTier(tx cloud.Tx, p cloud.Programme, m *cloud.Member, at time.Time) (bool, error) {
+	best, visits, spend, err := qualifyingTier(tx, p, *m, at)
+	if err != nil {
+		return false, err
+	}
+	if best.ID == m.TierID {
+		return false, nil
+	}
+	dir := "upgrade"
+	if cur, ok := p.Tier(m.TierID); ok && best.Rank < cur.Rank {
+		dir = "downgrade"
+	}
+	return true, setTier(tx, m, best, at, fmt.Sprintf("%s on review: %d visits and %d fen spent in %d days", dir, visits, spend, p.TierWindowDays))
+}
