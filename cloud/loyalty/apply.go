@@ -61,15 +61,13 @@ type rejection struct{ reason string }
 func rejectf(format string, args ...any) *rejection { return &rejection{fmt.Sprintf(format, args...)} }
 
 // apply turns one new event into state. A returned error aborts the whole
-// push (storage trouble); a rejection is an outcome, not an error.
-func (s *Service) apply(tx cloud.Tx, d cloud.Device, ev cloud.Event) (cloud.Outcome, string, error) {
+// push (storage trouble); a rejection is an outcome, not an error. b is the
+// device's brand, read once per push: no event changes it.
+func (s *Service) apply(tx cloud.Tx, b cloud.Brand, d cloud.Device, ev cloud.Event) (cloud.Outcome, string, error) {
 	if ev.StoreID != d.StoreID {
 		return cloud.Rejected, fmt.Sprintf("event says store %q but device belongs to store %q", ev.StoreID, d.StoreID), nil
 	}
-	b, err := records.Brand(tx, d.BrandID)
-	if err != nil {
-		return "", "", err
-	}
+	var err error
 	a := &applyCtx{tx: tx, brand: b, dev: d, ev: ev, now: s.Now(), members: map[string]bool{}, coupons: map[string]bool{}}
 	var rej *rejection
 	switch ev.Kind {

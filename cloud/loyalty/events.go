@@ -72,6 +72,7 @@ func (s *Service) commitPushes(group []*pushCall) {
 // pushTx applies one push inside tx.
 func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, now time.Time) (uint64, []cloud.EventResult, error) {
 	var results []cloud.EventResult
+	var brand *cloud.Brand // read at the first new event
 	d, err := records.Device(tx, dev.BrandID, dev.ID)
 	if err != nil {
 		return 0, nil, err
@@ -94,7 +95,14 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
 			ev.DeviceID = d.ID
-			res.Outcome, res.Reason, err = s.apply(tx, d, ev)
+			if brand == nil {
+				b, err := records.Brand(tx, d.BrandID)
+				if err != nil {
+					return 0, nil, err
+				}
+				brand = &b
+			}
+			res.Outcome, res.Reason, err = s.apply(tx, *brand, d, ev)
 			if err != nil {
 				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
 			}
