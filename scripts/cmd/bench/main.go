@@ -32,6 +32,7 @@ func run() error {
 	quick := flag.Bool("quick", false, "short run: fewer samples and shorter loads (a smoke check, not figures to quote)")
 	out := flag.String("out", "docs/benchmarks.md", "page to write the table to; empty: print only")
 	only := flag.String("only", "", "comma-separated scenarios to run (counter, durable, sync, stores, memory); empty: all")
+	postgres := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL for the PostgreSQL rows (each run uses fresh schemas, dropped after); empty: skip them")
 	verbose := flag.Bool("v", false, "log progress")
 	flag.Parse()
 	level := slog.LevelWarn
@@ -64,7 +65,7 @@ func run() error {
 	if *only != "" {
 		scenarios = strings.Split(*only, ",")
 	}
-	o := bench.Options{Quick: *quick, Dir: profDir, Work: work, Bins: bins, Log: log}
+	o := bench.Options{Quick: *quick, Postgres: *postgres, Dir: profDir, Work: work, Bins: bins, Log: log}
 	start := time.Now()
 	rows, errs := bench.RunAll(ctx, o, scenarios)
 	table := bench.Markdown(rows)
