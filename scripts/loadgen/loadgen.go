@@ -46,6 +46,9 @@ type Config struct {
 	// SetupWorkers bounds the concurrent admin and pairing calls.
 	SetupWorkers int
 	Log          *slog.Logger
+	// OnPushStart, if set, is called once setup is done, just before the
+	// stores start pushing (to start a profile, say).
+	OnPushStart func()
 }
 
 // Result is what a run measured.
@@ -135,6 +138,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		acked     atomic.Uint64
 		wg        sync.WaitGroup
 	)
+	if cfg.OnPushStart != nil {
+		cfg.OnPushStart()
+	}
 	start := time.Now()
 	for _, s := range stores {
 		wg.Go(func() {

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud/boltstore"
@@ -37,6 +38,7 @@ func run() error {
 	flag.Float64Var(&cfg.Rate, "rate", 1, "events per second per store")
 	flag.IntVar(&cfg.Batch, "batch", 1, "events per push")
 	flag.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long the stores push")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the push phase (with an in-process cloud: the cloud's work too) to this file")
 	verbose := flag.Bool("v", false, "log progress")
 	flag.Parse()
 	level := slog.LevelWarn
@@ -66,6 +68,19 @@ func run() error {
 		}
 		defer c.Stop()
 		cfg.Addr, where = c.Addr, "in-process cloud on bbolt"
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.OnPushStart = func() {
+			if err := pprof.StartCPUProfile(f); err != nil {
+				cfg.Log.Warn("CPU profile not started", "err", err)
+			}
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := loadgen.Run(ctx, cfg)
 	if err != nil {
