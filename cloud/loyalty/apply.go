@@ -61,8 +61,7 @@ type rejection struct{ reason string }
 func rejectf(format string, args ...any) *rejection { return &rejection{fmt.Sprintf(format, args...)} }
 
 // apply turns one new event into state. A returned error aborts the whole
-// push (storage trouble); a rejection is an outcome, not an error. b is the
-// device's brand, read once per push: no event changes it.
+// push (storage trouble); a rejection is an outcome, not an error.
 func (s *Service) apply(tx cloud.Tx, b cloud.Brand, d cloud.Device, ev cloud.Event) (cloud.Outcome, string, error) {
 	if ev.StoreID != d.StoreID {
 		return cloud.Rejected, fmt.Sprintf("event says store %q but device belongs to store %q", ev.StoreID, d.StoreID), nil
@@ -140,7 +139,7 @@ func (a *applyCtx) visit() (*rejection, error) {
 	if a.ev.OccurredAt.After(m.LastVisitAt) {
 		m.LastVisitAt = a.ev.OccurredAt
 	}
-	if err := records.AppendActivity(a.tx, a.brand.ID, m.ID, records.Activity{At: a.ev.OccurredAt, Visit: true}); err != nil {
+	if err := records.AddActivity(a.tx, a.brand.ID, m.ID, a.ev.OccurredAt, 1, 0); err != nil {
 		return nil, err
 	}
 	if err := upgradeTier(a.tx, a.brand.Programme, &m, a.ev.OccurredAt, "visit "+a.ev.ID); err != nil {
@@ -231,7 +230,7 @@ func (a *applyCtx) purchase() (*rejection, error) {
 	}
 	eff.PointsEarned = earned
 	m.TotalSpendFen += p.NetFen()
-	if err := records.AppendActivity(a.tx, a.brand.ID, m.ID, records.Activity{At: at, SpendFen: p.NetFen()}); err != nil {
+	if err := records.AddActivity(a.tx, a.brand.ID, m.ID, at, 0, p.NetFen()); err != nil {
 		return nil, err
 	}
 	if err := upgradeTier(a.tx, a.brand.Programme, &m, at, "purchase "+a.ev.ID); err != nil {

@@ -72,8 +72,11 @@ func (s *Service) commitPushes(group []*pushCall) {
 // pushTx applies one push inside tx.
 func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, now time.Time) (uint64, []cloud.EventResult, error) {
 	var results []cloud.EventResult
-	var brand *cloud.Brand // read at the first new event
 	d, err := records.Device(tx, dev.BrandID, dev.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := records.Brand(tx, dev.BrandID)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -95,14 +98,7 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
 			ev.DeviceID = d.ID
-			if brand == nil {
-				b, err := records.Brand(tx, d.BrandID)
-				if err != nil {
-					return 0, nil, err
-				}
-				brand = &b
-			}
-			res.Outcome, res.Reason, err = s.apply(tx, *brand, d, ev)
+			res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
 			if err != nil {
 				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
 			}
@@ -216,19 +212,13 @@ func (s *Service) Stats(ctx context.Context, brandID string) (cloud.BrandStats, 
 // ListEvents pages through a brand's events in the order received. The
 // page token is the position of the last event of the previous page.
 func (s *Service) ListEvents(ctx context.Context, brandID, pageToken string, limit int) ([]cloud.StoredEvent, string, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	var after uint64
-	if pageToken != "" {
-		var err error
-		if after, err = strconv.ParseUint(pageToken, 10, 64); err != nil {
-			return nil, "", cloud.Errorf(cloud.Invalid, "page token %q is not one this service made", pageToken)
-		}
+	after, limit, err := paging(pageToken, limit)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []cloud.StoredEvent
 	var last uint64
-	err := s.store.View(ctx, func(tx cloud.Tx) error {
+	err = s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
 		out, last, err = records.Events(tx, brandID, after, limit)
 		return err

@@ -52,18 +52,12 @@ func (s *Service) History(ctx context.Context, brandID, memberID string) (Member
 
 // Conflicts pages through the conflicts recorded for HQ.
 func (s *Service) Conflicts(ctx context.Context, brandID, pageToken string, limit int) ([]cloud.ConflictRecord, string, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	var after uint64
-	if pageToken != "" {
-		var err error
-		if after, err = strconv.ParseUint(pageToken, 10, 64); err != nil {
-			return nil, "", cloud.Errorf(cloud.Invalid, "page token %q is not one this service made", pageToken)
-		}
+	after, limit, err := paging(pageToken, limit)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []cloud.ConflictRecord
-	err := s.store.View(ctx, func(tx cloud.Tx) error {
+	err = s.store.View(ctx, func(tx cloud.Tx) error {
 		if _, err := records.Brand(tx, brandID); err != nil {
 			return err
 		}
@@ -75,4 +69,18 @@ func (s *Service) Conflicts(ctx context.Context, brandID, pageToken string, limi
 		return out, "", err
 	}
 	return out, strconv.FormatUint(out[len(out)-1].Seq, 10), nil
+}
+
+// paging reads a page token (the position of the previous page's last
+// item) and bounds the page size.
+func paging(pageToken string, limit int) (after uint64, size int, err error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	if pageToken != "" {
+		if after, err = strconv.ParseUint(pageToken, 10, 64); err != nil {
+			return 0, 0, cloud.Errorf(cloud.Invalid, "page token %q is not one this service made", pageToken)
+		}
+	}
+	return after, limit, nil
 }

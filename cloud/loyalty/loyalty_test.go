@@ -15,8 +15,8 @@ import (
 )
 
 // storages are the backends every loyalty test runs on.
-var storages = map[string]func(t *testing.T) cloud.Storage{
-	"bbolt": func(t *testing.T) cloud.Storage {
+var storages = map[string]func(t testing.TB) cloud.Storage{
+	"bbolt": func(t testing.TB) cloud.Storage {
 		db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
 		if err != nil {
 			t.Fatal(err)
@@ -37,7 +37,7 @@ var ctx = context.Background()
 
 // fixture is a brand with one store, two paired devices and a clock.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	svc   *loyalty.Service
 	now   time.Time
 	brand string
@@ -46,7 +46,7 @@ type fixture struct {
 	n     int
 }
 
-func newFixture(t *testing.T, store cloud.Storage) *fixture {
+func newFixture(t testing.TB, store cloud.Storage) *fixture {
 	f := &fixture{t: t, now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), brand: "tea"}
 	f.svc = loyalty.New(store, slog.New(slog.DiscardHandler))
 	f.svc.Now = func() time.Time { return f.now }
@@ -66,8 +66,8 @@ func newFixture(t *testing.T, store cloud.Storage) *fixture {
 }
 
 // ok fails the test on err, else yields v: ok(f())(t).
-func ok[T any](v T, err error) func(*testing.T) T {
-	return func(t *testing.T) T {
+func ok[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)

@@ -11,5 +11,5 @@ import (
 // test server (see package pgtest: it fails, never skips, when the server
 // is down).
 func init() {
-	storages["postgres"] = func(t *testing.T) cloud.Storage { return pgtest.Open(t) }
+	storages["postgres"] = func(t testing.TB) cloud.Storage { return pgtest.Open(t) }
 }

@@ -15,7 +15,7 @@ const (
 	KindPointsLot      = "pointlot"     // member/expiry/seq -> PointsLot
 	KindSVLedger       = "storedvalue"  // member/seq -> StoredValueEntry
 	KindTierLog        = "tierlog"      // member/seq -> TierChange
-	KindActivity       = "activity"     // member/unix/seq -> Activity
+	KindActivity       = "activity"     // member/day -> Activity
 	KindCouponTemplate = "coupontpl"    // id -> CouponTemplate
 	KindCoupon         = "coupon"       // code -> Coupon
 	KindMemberCoupon   = "membercoupon" // member/code -> template id
@@ -109,26 +109,36 @@ func PointsLots(tx cloud.Tx, brand, memberID string) ([]cloud.PointsLot, error) 
 	return ListMember[cloud.PointsLot](tx, brand, KindPointsLot, memberID)
 }
 
-// Activity is a member's visit or spend, kept for the tier window.
+// Activity is a member's visits and spend on one day (UTC), kept for the
+// tier window: one record per member and day, so reading a year's window
+// reads at most 366 records however often the member comes.
 type Activity struct {
-	At       time.Time
+	Day      time.Time
+	Visits   int
 	SpendFen int64
-	Visit    bool
 }
 
-// AppendActivity records a visit or spend.
-func AppendActivity(tx cloud.Tx, brand, memberID string, a Activity) error {
-	n, err := tx.NextSeq(brand, KindActivity)
-	if err != nil {
+func dayKey(memberID string, t time.Time) []byte {
+	return MemberKey(memberID, Seq(uint64(max(t.Unix(), 0)/86400)))
+}
+
+// AddActivity adds visits and spend to a member's day.
+func AddActivity(tx cloud.Tx, brand, memberID string, at time.Time, visits int, spendFen int64) error {
+	key := dayKey(memberID, at)
+	a, err := Get[Activity](tx, brand, KindActivity, key, "activity")
+	if err != nil && !cloud.IsNotFound(err) {
 		return err
 	}
-	return Put(tx, brand, KindActivity, MemberKey(memberID, Seq(uint64(max(a.At.Unix(), 0))), Seq(n)), a)
+	a.Day = at.UTC().Truncate(24 * time.Hour)
+	a.Visits += visits
+	a.SpendFen += spendFen
+	return Put(tx, brand, KindActivity, key, a)
 }
 
-// ActivitySince sums a member's visits and spend since t.
+// ActivitySince sums a member's visits and spend from the day of t on.
 func ActivitySince(tx cloud.Tx, brand, memberID string, t time.Time) (visits int, spendFen int64, err error) {
 	prefix := MemberKey(memberID)
-	err = tx.Scan(brand, KindActivity, MemberKey(memberID, Seq(uint64(max(t.Unix(), 0)))), func(k, v []byte) (bool, error) {
+	err = tx.Scan(brand, KindActivity, dayKey(memberID, t), func(k, v []byte) (bool, error) {
 		if !bytes.HasPrefix(k, prefix) {
 			return false, nil
 		}
@@ -136,9 +146,7 @@ func ActivitySince(tx cloud.Tx, brand, memberID string, t time.Time) (visits int
 		if err := json.Unmarshal(v, &a); err != nil {
 			return false, fmt.Errorf("decode activity of member %s: %w", memberID, err)
 		}
-		if a.Visit {
-			visits++
-		}
+		visits += a.Visits
 		spendFen += a.SpendFen
 		return true, nil
 	})

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memberpass/memberpass/cloud/pgstore/pgtest"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 	"github.com/memberpass/memberpass/scripts/harness"
 	"github.com/memberpass/memberpass/scripts/serialsim"
@@ -53,6 +54,8 @@ type system struct {
 	brand   string
 	members []*pb.Member
 	extra   []string
+	// cloudFlags choose the cloud's storage (bbolt when empty).
+	cloudFlags []string
 }
 
 func cardOf(i int) string { return fmt.Sprintf("88000%05d", i) }
@@ -61,7 +64,13 @@ func cardOf(i int) string { return fmt.Sprintf("88000%05d", i) }
 // pairs an agent and waits until its replica has them.
 func newSystem(t *testing.T, n int, agentFlags ...string) *system {
 	t.Helper()
-	s := &system{t: t, dir: t.TempDir(), brand: "e2e-brand", extra: agentFlags}
+	return newSystemOn(t, nil, n, agentFlags...)
+}
+
+// newSystemOn is newSystem with the cloud started with cloudFlags.
+func newSystemOn(t *testing.T, cloudFlags []string, n int, agentFlags ...string) *system {
+	t.Helper()
+	s := &system{t: t, dir: t.TempDir(), brand: "e2e-brand", extra: agentFlags, cloudFlags: cloudFlags}
 	var err error
 	if s.addr, err = harness.FreeAddr(); err != nil {
 		t.Fatal(err)
@@ -110,7 +119,7 @@ type statusReport = struct {
 
 func (s *system) startCloud() {
 	s.t.Helper()
-	p, err := harness.StartCloud(bins, harness.CloudOptions{DataDir: filepath.Join(s.dir, "cloud"), Addr: s.addr, Token: token})
+	p, err := harness.StartCloud(bins, harness.CloudOptions{DataDir: filepath.Join(s.dir, "cloud"), Addr: s.addr, Token: token, Extra: s.cloudFlags})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -234,9 +243,23 @@ func (s *system) scan(text string) {
 	}
 }
 
+// storageFlags are the cloud's storages the end-to-end tests run on.
+func storageFlags(t *testing.T) map[string][]string {
+	return map[string][]string{
+		"bbolt":    nil,
+		"postgres": {"--storage", "postgres", "--postgres-url", pgtest.Schema(t)},
+	}
+}
+
 func TestOfflineScansReachTheCloudExactlyOnce(t *testing.T) {
+	for name, flags := range storageFlags(t) {
+		t.Run(name, func(t *testing.T) { testOfflineScans(t, flags) })
+	}
+}
+
+func testOfflineScans(t *testing.T, cloudFlags []string) {
 	const n = 25
-	s := newSystem(t, n)
+	s := newSystemOn(t, cloudFlags, n)
 	if err := s.cloud.Stop(10 * time.Second); err != nil {
 		t.Fatal(err)
 	}
