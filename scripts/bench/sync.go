@@ -77,14 +77,16 @@ func toCloud(e agent.Event) cloud.Event {
 	return out
 }
 
-// backend opens a fresh, empty cloud store; close releases it.
+// backend opens a fresh, empty cloud store; close releases it. quick
+// backends run the baseline twice, around the real path.
 type backend struct {
-	name string
-	open func(ctx context.Context, dir, name string) (storage cloud.Storage, close func(), err error)
+	name  string
+	quick bool
+	open  func(ctx context.Context, dir, name string) (storage cloud.Storage, close func(), err error)
 }
 
 func boltBackend() backend {
-	return backend{name: "bbolt", open: func(_ context.Context, dir, name string) (cloud.Storage, func(), error) {
+	return backend{name: "bbolt", quick: true, open: func(_ context.Context, dir, name string) (cloud.Storage, func(), error) {
 		db, err := boltstore.Open(filepath.Join(dir, name+".db"))
 		if err != nil {
 			return nil, nil, err
@@ -157,22 +159,10 @@ func syncOn(ctx context.Context, o Options, be backend, profile string) ([]Row, 
 	}
 	o.Log.Info("outbox filled", "events", weekOffline, "took", time.Since(t0).Round(time.Millisecond))
 
-	// Baseline: the same events straight into a second cloud's service.
+	// Baseline: the same events straight into a fresh cloud's service, once
+	// before the real path and (where it is quick) once after, so both see
+	// the same disk weather.
 	events, err := db.Events(1, weekOffline)
-	if err != nil {
-		return nil, err
-	}
-	baseDB, closeBase, err := be.open(ctx, dir, "baseline")
-	if err != nil {
-		return nil, err
-	}
-	defer closeBase()
-	baseSvc := loyalty.New(baseDB, quiet)
-	baseCode, err := prepareBrand(ctx, baseSvc, baseDB, syncMembers)
-	if err != nil {
-		return nil, err
-	}
-	paired, err := baseSvc.Pair(ctx, baseCode, "bench-baseline")
 	if err != nil {
 		return nil, err
 	}
@@ -181,17 +171,15 @@ func syncOn(ctx context.Context, o Options, be backend, profile string) ([]Row, 
 		cev[i] = toCloud(e)
 	}
 	batch := cloudsync.New(db, nil, quiet).BatchSize
-	t0 = time.Now()
-	for i := 0; i < len(cev); i += batch {
-		acked, _, err := baseSvc.PushEvents(ctx, paired.Device, cev[i:min(i+batch, len(cev))])
-		if err != nil {
-			return nil, fmt.Errorf("baseline push: %w", err)
-		}
-		if acked != uint64(min(i+batch, len(cev))) {
-			return nil, fmt.Errorf("baseline push acknowledged %d, want %d", acked, min(i+batch, len(cev)))
-		}
+	var baseTimes []time.Duration
+	baseline := func(name string) error {
+		took, err := applyDirect(ctx, be, dir, name, cev, batch)
+		baseTimes = append(baseTimes, took)
+		return err
 	}
-	baseTime := time.Since(t0)
+	if err := baseline("baseline1"); err != nil {
+		return nil, err
+	}
 
 	// The real path: cloudsync.Syncer.Push over gRPC until the outbox is empty.
 	conn, err := grpc.NewClient(lc.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -238,12 +226,21 @@ func syncOn(ctx context.Context, o Options, be backend, profile string) ([]Row, 
 	if st.Pending != 0 {
 		return nil, fmt.Errorf("outbox still holds %d events after the push", st.Pending)
 	}
+	if be.quick {
+		if err := baseline("baseline2"); err != nil {
+			return nil, err
+		}
+	}
+	var baseTime time.Duration
+	for _, t := range baseTimes {
+		baseTime += t / time.Duration(len(baseTimes))
+	}
 	rate, baseRate := float64(weekOffline)/syncTime.Seconds(), float64(weekOffline)/baseTime.Seconds()
 	return []Row{
 		{
 			Measure:  fmt.Sprintf("sync throughput, one agent → cloud over loopback gRPC, %s (%s events, batches of %s)", be.name, thousands(weekOffline), thousands(int64(syncer.BatchSize))),
 			Figure:   perSec(rate),
-			Baseline: "same events into the cloud's store via loyalty.Service.PushEvents, no gRPC: " + perSec(baseRate),
+			Baseline: fmt.Sprintf("same events into the cloud's store via loyalty.Service.PushEvents, no gRPC (mean of %d runs): %s", len(baseTimes), perSec(baseRate)),
 			Ratio:    ratio(rate / baseRate), Target: "≥ 20,000 events/s", Met: met(rate >= 20000),
 		},
 		{
@@ -253,4 +250,36 @@ func syncOn(ctx context.Context, o Options, be backend, profile string) ([]Row, 
 			Ratio:    ratio(float64(syncTime) / float64(baseTime)), Target: "< 2 s", Met: met(syncTime < 2*time.Second),
 		},
 	}, nil
+}
+
+// applyDirect applies events through loyalty.Service.PushEvents on a fresh
+// store of the backend, in batches, and returns how long it took.
+func applyDirect(ctx context.Context, be backend, dir, name string, events []cloud.Event, batch int) (time.Duration, error) {
+	quiet := slog.New(slog.DiscardHandler)
+	store, closeStore, err := be.open(ctx, dir, name)
+	if err != nil {
+		return 0, err
+	}
+	defer closeStore()
+	svc := loyalty.New(store, quiet)
+	code, err := prepareBrand(ctx, svc, store, syncMembers)
+	if err != nil {
+		return 0, err
+	}
+	paired, err := svc.Pair(ctx, code, "bench-baseline")
+	if err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	for i := 0; i < len(events); i += batch {
+		end := min(i+batch, len(events))
+		acked, _, err := svc.PushEvents(ctx, paired.Device, events[i:end])
+		if err != nil {
+			return 0, fmt.Errorf("baseline push: %w", err)
+		}
+		if acked != uint64(end) {
+			return 0, fmt.Errorf("baseline push acknowledged %d, want %d", acked, end)
+		}
+	}
+	return time.Since(t0), nil
 }
