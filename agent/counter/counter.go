@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/agent"
+	"github.com/memberpass/memberpass/agent/frame"
 	"github.com/memberpass/memberpass/agent/scan"
 	"github.com/memberpass/memberpass/proto/membercode"
 )
@@ -45,15 +46,42 @@ var (
 	RefuseReplayed    = Refusal{Code: "code_replayed", Zh: "此会员码已使用过，请会员刷新后再扫。", En: "This member code was already used. Ask the member to refresh it."}
 	RefuseUnknownCard = Refusal{Code: "card_unknown", Zh: "此卡未登记，可为顾客办理入会。", En: "This card is not registered. Offer to enrol the customer."}
 	RefuseBadFrame    = Refusal{Code: "bad_frame", Zh: "扫描数据不完整，请重新扫描。", En: "The scan was garbled. Scan again."}
+	RefuseBadCardRead = Refusal{Code: "card_read_failed", Zh: "读卡校验失败，请重新刷卡或贴卡。", En: "The card was not read correctly. Swipe or tap it again."}
+)
+
+// Notice says what a scan that is not a member was, in words for the
+// cashier. Nothing is recorded for it here: coupons and vouchers are
+// redeemed through their own flow.
+type Notice struct {
+	Code string `json:"code"`
+	Zh   string `json:"zh"`
+	En   string `json:"en"`
+}
+
+// Notices for scans that are not members.
+var (
+	NoticeVoucher = Notice{Code: "voucher_scanned", Zh: "已扫描团购券。", En: "Group-buy voucher scanned."}
+	NoticeCoupon  = Notice{Code: "coupon_scanned", Zh: "已扫描优惠券。", En: "Coupon scanned."}
+	NoticeProduct = Notice{Code: "product_scanned", Zh: "这是商品条码，不是会员码。", En: "Product barcode scanned; this is not a member code."}
 )
 
 // Result is what happened to one scan.
 type Result struct {
-	At      time.Time     `json:"at"`
-	Scan    scan.Kind     `json:"scan"`
-	Member  *agent.Member `json:"member,omitempty"`
-	Event   *agent.Event  `json:"event,omitempty"`
-	Refusal *Refusal      `json:"refusal,omitempty"`
+	At   time.Time `json:"at"`
+	Scan scan.Kind `json:"scan"`
+	// Device is the name of the device the scan came from.
+	Device string `json:"device,omitempty"`
+	// Symbology is the scanner's AIM identifier ("]Q1"), if it sent one.
+	Symbology string `json:"symbology,omitempty"`
+	// Code is the scanned voucher, coupon or product code, for the flow
+	// that handles it; empty for members, whose identifiers stay masked.
+	Code string `json:"code,omitempty"`
+	// Platform names a voucher's group-buy platform when its prefix told.
+	Platform string        `json:"platform,omitempty"`
+	Member   *agent.Member `json:"member,omitempty"`
+	Event    *agent.Event  `json:"event,omitempty"`
+	Refusal  *Refusal      `json:"refusal,omitempty"`
+	Notice   *Notice       `json:"notice,omitempty"`
 	// Repeat marks a scanner's second read of the same scan, ignored.
 	Repeat bool `json:"repeat,omitempty"`
 }
@@ -70,6 +98,8 @@ type Counter struct {
 	Debounce time.Duration
 	// OnResult, if set, is told every result (the kiosk listens here).
 	OnResult func(Result)
+	// Rules tell vouchers, coupons and products from members.
+	Rules scan.Rules
 
 	mu       sync.Mutex
 	lastText string
@@ -86,25 +116,41 @@ func New(store Store, id agent.Identity, verifier *membercode.Verifier, log *slo
 	}
 }
 
-// HandleFrame deals with one frame from a device. A refused frame (Err
-// set by the framer) is reported and records nothing.
+// HandleFrame deals with one line of scanner text (Handle without a
+// device name or symbology).
 func (c *Counter) HandleFrame(ctx context.Context, text string, frameErr error) Result {
+	return c.Handle(ctx, "", frame.Frame{Text: text, Err: frameErr})
+}
+
+// Handle deals with one frame from the named device. A refused frame (Err
+// set by the framer or parser) is reported and records nothing.
+func (c *Counter) Handle(ctx context.Context, device string, f frame.Frame) Result {
 	now := c.Now()
 	var res Result
-	if frameErr != nil {
+	if f.Err != nil {
 		res = Result{At: now, Scan: scan.Unknown, Refusal: &RefuseBadFrame}
+		switch {
+		case errors.Is(f.Err, frame.ErrLRC), errors.Is(f.Err, frame.ErrChecksum), errors.Is(f.Err, frame.ErrTrackRead), errors.Is(f.Err, frame.ErrMismatch):
+			res.Scan, res.Refusal = scan.Card, &RefuseBadCardRead
+		}
 	} else {
-		res = c.handle(ctx, text, now)
+		res = c.handle(ctx, f, now)
 	}
+	res.Device = device
 	if c.OnResult != nil && !res.Repeat {
 		c.OnResult(res)
 	}
 	return res
 }
 
-func (c *Counter) handle(ctx context.Context, text string, now time.Time) Result {
-	s := scan.Classify(text)
-	res := Result{At: now, Scan: s.Kind}
+func (c *Counter) knownCard(number string) bool {
+	_, err := c.store.MemberByCard(number)
+	return err == nil
+}
+
+func (c *Counter) handle(ctx context.Context, f frame.Frame, now time.Time) Result {
+	s := c.Rules.Classify(scan.Input{Text: f.Text, Symbology: f.Symbology, FromCardReader: f.Card}, c.knownCard)
+	res := Result{At: now, Scan: s.Kind, Symbology: s.Symbology}
 	if c.repeat(s.Value, now) {
 		res.Repeat = true
 		c.log.Debug("repeated read ignored", "scan", s.Kind)
@@ -151,6 +197,11 @@ func (c *Counter) handle(ctx context.Context, text string, now time.Time) Result
 			return res
 		}
 		by = agent.ByCard
+	case scan.Voucher, scan.Coupon, scan.Product:
+		n := map[scan.Kind]*Notice{scan.Voucher: &NoticeVoucher, scan.Coupon: &NoticeCoupon, scan.Product: &NoticeProduct}[s.Kind]
+		res.Notice, res.Code, res.Platform = n, s.Value, s.Platform
+		c.log.Info("scan is not a member", "scan", s.Kind, "platform", s.Platform, "symbology", s.Symbology)
+		return res
 	default:
 		res.Refusal = &RefuseUnknownScan
 		c.log.Warn("scan refused", "reason", res.Refusal.Code, "length", len(s.Value))
@@ -220,6 +271,8 @@ func (r Result) String() string {
 		return "refused: " + r.Refusal.En
 	case r.Event != nil:
 		return fmt.Sprintf("recorded visit seq %d for member %s", r.Event.Seq, r.Member.ID)
+	case r.Notice != nil:
+		return fmt.Sprintf("%s %s (nothing recorded)", r.Notice.En, r.Code)
 	}
 	return "ignored repeat"
 }

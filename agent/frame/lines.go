@@ -1,28 +1,7 @@
-// Package frame cuts the byte stream of a serial device into frames.
-//
-// Lines is for scanners in keyboard-less serial mode: each scan is the
-// data followed by a suffix (CR, LF or CRLF). A frame that grows past the
-// limit, holds a control byte, or is left half-sent when the line goes
-// quiet is refused with an error saying why; its bytes are never joined to
-// the next scan.
 package frame
 
 import (
-	"errors"
 	"fmt"
-)
-
-// Frame is one complete unit from a device, or the reason one was refused.
-type Frame struct {
-	Text string
-	Err  error
-}
-
-// Errors for refused frames.
-var (
-	ErrTooLong    = errors.New("frame longer than the limit")
-	ErrControl    = errors.New("frame holds a control byte")
-	ErrIncomplete = errors.New("frame cut off: no suffix before the line went quiet")
 )
 
 // Lines frames CR, LF or CRLF terminated text.

@@ -1,5 +1,5 @@
 // Package kiosk serves the agent's local HTTP endpoints on the POS box:
-// the counter's status as JSON and a health check.
+// the counter's status as JSON, a health check, and Prometheus metrics.
 package kiosk
 
 import (
@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/memberpass/memberpass/agent"
 	"github.com/memberpass/memberpass/agent/cloudsync"
@@ -21,6 +24,9 @@ type Sources struct {
 	State    func() (agent.SyncState, error)
 	Sync     func() cloudsync.Status
 	Devices  func() []serialport.Status
+	// Metrics, if set, is served on /metrics (a registry of the agent's
+	// own, never the global default).
+	Metrics prometheus.Gatherer
 }
 
 // Server is the kiosk's HTTP handler.
@@ -41,6 +47,9 @@ func New(src Sources, log *slog.Logger) *Server {
 	s := &Server{src: src, log: log, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /api/status", s.status)
+	if src.Metrics != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(src.Metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	}
 	return s
 }
 

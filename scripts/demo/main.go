@@ -36,6 +36,7 @@ type demo struct {
 	admin   *harness.Admin
 	kiosk   string
 	scanner serialsim.Scanner
+	msr     io.Writer // the magnetic stripe reader's line
 	brand   string
 }
 
@@ -105,7 +106,7 @@ func run(keep, verbose bool) error {
 		fmt.Printf("member %s  %-10s phone %s  card %s\n", m.GetId(), m.GetName(), m.GetPhone(), p.card)
 	}
 
-	step("The agent pairs, opens the scanner (a pseudo-terminal) and pulls its replica")
+	step("The agent pairs, opens the scanner and the card reader (two pseudo-terminals) and pulls its replica")
 	pty, err := serialsim.OpenPTY()
 	if err != nil {
 		return err
@@ -113,9 +114,17 @@ func run(keep, verbose bool) error {
 	defer pty.Close()
 	pty.SetBaud(9600)
 	d.scanner = serialsim.Scanner{Line: pty, Suffix: serialsim.CRLF}
+	msr, err := serialsim.OpenPTY()
+	if err != nil {
+		return err
+	}
+	defer msr.Close()
+	msr.SetBaud(9600)
+	d.msr = msr
 	agentOpts := harness.AgentOptions{
 		DataDir: filepath.Join(dir, "agent"), Cloud: cloudAddr, PairingCode: store.GetPairingCode(),
-		Scanner: pty.Path, Kiosk: kioskAddr, Extra: []string{"--sync-interval", "300ms"}, Tee: tee,
+		Scanner: pty.Path, Kiosk: kioskAddr, Extra: []string{"--sync-interval", "300ms", "--card-prefix", "61", "--voucher-prefix", "DY=douyin",
+			"--device", "kind=magstripe,name=msr,path=" + msr.Path}, Tee: tee,
 	}
 	agent, err := harness.StartAgent(bins, agentOpts)
 	if err != nil {
@@ -124,11 +133,11 @@ func run(keep, verbose bool) error {
 	defer func() { agent.Stop(10 * time.Second) }()
 	if err := harness.WaitFor(15*time.Second, "the replica", func() (bool, error) {
 		rep, err := harness.AgentStatus(kioskAddr)
-		return err == nil && rep.ReplicaAgeSeconds >= 0 && len(rep.Devices) == 1 && rep.Devices[0].Connected, err
+		return err == nil && rep.ReplicaAgeSeconds >= 0 && len(rep.Devices) == 2 && rep.Devices[0].Connected && rep.Devices[1].Connected, err
 	}); err != nil {
 		return err
 	}
-	fmt.Printf("agent serving the kiosk on http://%s, scanner on %s at 9600 baud\n", kioskAddr, pty.Path)
+	fmt.Printf("agent serving the kiosk on http://%s, scanner on %s and card reader on %s at 9600 baud\n", kioskAddr, pty.Path, msr.Path)
 
 	step("Scans at the counter")
 	code, err := admin.IssueMemberCode(ctx, &pb.IssueMemberCodeRequest{BrandId: d.brand, MemberId: members[0].GetId()})
@@ -142,11 +151,26 @@ func run(keep, verbose bool) error {
 		{"李雷's card", people[1].card},
 		{"韩梅梅's card", people[2].card},
 		{"an unknown card", "6199999999"},
-		{"a product barcode", "HELLO-1234"},
+		{"a product barcode (EAN-13)", "6901234567892"},
+		{"a group-buy voucher", "DY202611220001"},
+		{"a line that is nothing we know", "HELLO-1234"},
 		{"王芳's code scanned again later", code.GetCode()},
 	}
 	for _, s := range scans {
 		if err := d.scan(s.label, s.text); err != nil {
+			return err
+		}
+	}
+	damaged := []byte(serialsim.Track2(people[0].card + "=2912101"))
+	damaged[3] ^= 0x01 // one bit lost on the stripe: the LRC no longer matches
+	for _, s := range []struct {
+		label string
+		swipe []byte
+	}{
+		{"Zhang Wei's card swiped", serialsim.MagstripeCard(people[3].card)},
+		{"a swipe with a damaged track", append(damaged, '\r')},
+	} {
+		if err := d.send(s.label, func() error { _, err := d.msr.Write(s.swipe); return err }); err != nil {
 			return err
 		}
 	}
@@ -207,11 +231,16 @@ func run(keep, verbose bool) error {
 
 // scan sends one scan and prints what the counter made of it.
 func (d *demo) scan(label, text string) error {
+	return d.send(label, func() error { return d.scanner.Scan(text) })
+}
+
+// send has a device send something and prints what the counter made of it.
+func (d *demo) send(label string, write func() error) error {
 	before, err := harness.AgentStatus(d.kiosk)
 	if err != nil {
 		return err
 	}
-	if err := d.scanner.Scan(text); err != nil {
+	if err := write(); err != nil {
 		return err
 	}
 	var rep = before
@@ -226,6 +255,9 @@ func (d *demo) scan(label, text string) error {
 	fmt.Printf("%-34s -> %s\n", label, r.String())
 	if r.Refusal != nil {
 		fmt.Printf("%-34s    %s\n", "", r.Refusal.Zh)
+	}
+	if r.Notice != nil {
+		fmt.Printf("%-34s    %s\n", "", r.Notice.Zh)
 	}
 	return nil
 }

@@ -151,9 +151,17 @@ func (s *system) startAgent(pairingCode string) {
 	})
 	// The scanner must be open before scans are sent, as at a real counter.
 	s.waitStatus("the scanner to be connected", func(r statusReport) bool { return true })
-	if err := harness.WaitFor(10*time.Second, "scanner connected", func() (bool, error) {
+	if err := harness.WaitFor(10*time.Second, "every device connected", func() (bool, error) {
 		rep, err := harness.AgentStatus(s.kiosk)
-		return err == nil && len(rep.Devices) == 1 && rep.Devices[0].Connected, err
+		if err != nil || len(rep.Devices) == 0 {
+			return false, err
+		}
+		for _, d := range rep.Devices {
+			if !d.Connected {
+				return false, fmt.Errorf("%s not connected: %s", d.Name, d.LastError)
+			}
+		}
+		return true, nil
 	}); err != nil {
 		s.t.Fatal(err)
 	}

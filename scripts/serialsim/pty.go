@@ -110,3 +110,32 @@ func (p *PTY) Close() error {
 	p.hold.Close()
 	return p.master.Close()
 }
+
+// Unread says how many bytes sent down the line the reading side has not
+// read yet (TIOCINQ on the pty's slave).
+func (p *PTY) Unread() (int, error) {
+	return unix.IoctlGetInt(int(p.hold.Fd()), unix.TIOCINQ)
+}
+
+// Unplug removes the device after the host has taken in every byte it
+// sent, as when a USB device that finished sending is pulled out: the
+// kernel discards what a hung-up tty still holds unread, so waiting here
+// is what "the device finished sending" means on a pty. It gives up
+// waiting after timeout and unplugs anyway.
+func (p *PTY) Unplug(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	empty := 0
+	for empty < 2 && time.Now().Before(deadline) {
+		n, err := p.Unread()
+		if err != nil {
+			break
+		}
+		if n == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return p.Close()
+}

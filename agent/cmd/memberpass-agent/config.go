@@ -8,6 +8,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/memberpass/memberpass/agent/device"
+	"github.com/memberpass/memberpass/agent/scan"
 )
 
 type config struct {
@@ -18,6 +21,9 @@ type config struct {
 	scanner     string
 	scannerBaud int
 	maxFrame    int
+	devices     device.List
+	vouchers    string
+	cardPrefix  string
 	kiosk       string
 	syncEvery   time.Duration
 	clockSkew   time.Duration
@@ -38,7 +44,11 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.deviceName, "device-name", host, "a name for this device in HQ's lists")
 	fs.StringVar(&c.scanner, "scanner", "", "serial device of the barcode/QR scanner, e.g. /dev/serial/by-id/usb-...; empty: none")
 	fs.IntVar(&c.scannerBaud, "scanner-baud", 9600, "scanner baud rate (8 data bits, no parity, 1 stop bit)")
-	fs.IntVar(&c.maxFrame, "max-frame", 512, "longest scan in bytes; longer frames are refused")
+	fs.IntVar(&c.maxFrame, "max-frame", 512, "longest scan in bytes from --scanner; longer frames are refused")
+	fs.Var(&c.devices, "device", "a serial device, repeatable: kind=scanner|magstripe|em4100|uid,path=PATH[,name=N][,baud=9600][,max-frame=N][,framing=lines|stx][,number=dec|hex][,reverse=true];\n"+
+		"PATH may be a glob or candidates separated by |, resolved at every (re)open; several devices in the environment variable are separated by ;")
+	fs.StringVar(&c.vouchers, "voucher-prefix", "", "prefixes marking group-buy voucher codes, PREFIX=platform separated by commas, e.g. DY=douyin,MT=meituan")
+	fs.StringVar(&c.cardPrefix, "card-prefix", "", "prefixes of the brand's card numbers, separated by commas: such a number is a card, never a voucher")
 	fs.StringVar(&c.kiosk, "kiosk-listen", "127.0.0.1:8080", "address of the local kiosk page and status API")
 	fs.DurationVar(&c.syncEvery, "sync-interval", 5*time.Second, "time between syncs with the cloud when idle")
 	fs.DurationVar(&c.clockSkew, "clock-skew", 2*time.Minute, "how far this till's clock may be off when checking member codes")
@@ -57,6 +67,48 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// deviceList is the devices to read: --scanner (a shorthand for a
+// scanner device) first, then each --device.
+func (c config) deviceList() (device.List, error) {
+	var l device.List
+	if c.scanner != "" {
+		d, err := device.Parse(fmt.Sprintf("kind=scanner,name=scanner,path=%s,baud=%d,max-frame=%d", c.scanner, c.scannerBaud, c.maxFrame))
+		if err != nil {
+			return nil, fmt.Errorf("--scanner: %w", err)
+		}
+		l = append(l, d)
+	}
+	l = append(l, c.devices...)
+	if err := l.Check(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// scanRules are the rules for telling vouchers and cards apart.
+func (c config) scanRules() (scan.Rules, error) {
+	var r scan.Rules
+	for field := range strings.SplitSeq(c.vouchers, ",") {
+		if field = strings.TrimSpace(field); field == "" {
+			continue
+		}
+		prefix, platform, ok := strings.Cut(field, "=")
+		if !ok || prefix == "" || platform == "" {
+			return r, fmt.Errorf("--voucher-prefix %q: want PREFIX=platform", field)
+		}
+		if r.VoucherPrefixes == nil {
+			r.VoucherPrefixes = map[string]string{}
+		}
+		r.VoucherPrefixes[prefix] = platform
+	}
+	for p := range strings.SplitSeq(c.cardPrefix, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			r.CardPrefixes = append(r.CardPrefixes, p)
+		}
+	}
+	return r, nil
 }
 
 // envOverrides sets each flag not given on the command line from

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
@@ -56,6 +58,14 @@ func run(args []string, stderr io.Writer) error {
 		return nil
 	}
 	log, err := newLogger(stderr, c.logLevel, c.logFormat)
+	if err != nil {
+		return err
+	}
+	deviceList, err := c.deviceList()
+	if err != nil {
+		return err
+	}
+	rules, err := c.scanRules()
 	if err != nil {
 		return err
 	}
@@ -107,29 +117,30 @@ func run(args []string, stderr io.Writer) error {
 	syncer.Interval = c.syncEvery
 
 	var readers []*serialport.Reader
-	ks := kiosk.New(kiosk.Sources{
-		Identity: id, State: db.State, Sync: syncer.Status,
-		Devices: func() []serialport.Status {
-			out := make([]serialport.Status, len(readers))
-			for i, r := range readers {
-				out[i] = r.Status()
-			}
-			return out
-		},
-	}, log)
+	deviceStatus := func() []serialport.Status {
+		out := make([]serialport.Status, len(readers))
+		for i, r := range readers {
+			out[i] = r.Status()
+		}
+		return out
+	}
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(kiosk.NewDeviceCollector(deviceStatus), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ks := kiosk.New(kiosk.Sources{Identity: id, State: db.State, Sync: syncer.Status, Devices: deviceStatus, Metrics: metrics}, log)
 	ctr := counter.New(db, id, verifier, log)
 	ctr.Debounce = c.debounce
+	ctr.Rules = rules
 	ctr.OnResult = func(r counter.Result) {
 		ks.Observe(r)
 		if r.Event != nil {
 			syncer.Wake()
 		}
 	}
-	if c.scanner != "" {
+	for _, d := range deviceList {
 		readers = append(readers, &serialport.Reader{
-			Name: "scanner", Path: c.scanner, Baud: c.scannerBaud, Open: serialport.OpenTarm, Log: log,
-			NewFramer: func() serialport.Framer { return frame.NewLines(c.maxFrame) },
-			Handle:    func(ctx context.Context, f frame.Frame) { ctr.HandleFrame(ctx, f.Text, f.Err) },
+			Name: d.Name, Kind: string(d.Kind), Path: d.Path, Baud: d.Baud, Open: serialport.OpenTarm, Log: log,
+			NewFramer: func() serialport.Framer { return d.NewFramer() },
+			Handle:    func(ctx context.Context, f frame.Frame) { ctr.Handle(ctx, d.Name, f) },
 		})
 	}
 
@@ -139,7 +150,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 	httpSrv := &http.Server{Handler: ks, ReadHeaderTimeout: 5 * time.Second}
 	log.Info("agent serving", "brand", id.BrandID, "store", id.StoreID, "device", id.DeviceID,
-		"kiosk", "http://"+lis.Addr().String(), "cloud", c.cloud, "scanner", c.scanner, "version", version)
+		"kiosk", "http://"+lis.Addr().String(), "cloud", c.cloud, "devices", deviceList.String(), "version", version)
 
 	// Devices stop first, so no scan starts during shutdown; a record in
 	// flight finishes, because the database closes last.
