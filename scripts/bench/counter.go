@@ -15,6 +15,7 @@ import (
 
 	"github.com/memberpass/memberpass/agent"
 	"github.com/memberpass/memberpass/agent/counter"
+	"github.com/memberpass/memberpass/agent/device"
 	"github.com/memberpass/memberpass/agent/frame"
 	"github.com/memberpass/memberpass/agent/localstore"
 	"github.com/memberpass/memberpass/agent/serialport"
@@ -158,10 +159,15 @@ func counterLatency(ctx context.Context, o Options) ([]Row, error) {
 func runScans(ctx context.Context, o Options, pty *serialsim.PTY, baud, n int, ctr *counter.Counter, store *stampedStore, results chan time.Time, priv ed25519.PrivateKey) ([]scanSample, int, error) {
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
+	// Wired as the agent's main wires a scanner given by --device.
+	dev, err := device.Parse(fmt.Sprintf("kind=scanner,name=scanner,path=%s,baud=%d", pty.Path, baud))
+	if err != nil {
+		return nil, 0, err
+	}
 	r := &serialport.Reader{
-		Name: "scanner", Path: pty.Path, Baud: baud, Open: serialport.OpenTarm, Log: slog.New(slog.DiscardHandler),
-		NewFramer: func() serialport.Framer { return frame.NewLines(512) },
-		Handle:    func(ctx context.Context, f frame.Frame) { ctr.HandleFrame(ctx, f.Text, f.Err) },
+		Name: dev.Name, Kind: string(dev.Kind), Path: dev.Path, Baud: dev.Baud, Open: serialport.OpenTarm, Log: slog.New(slog.DiscardHandler),
+		NewFramer: func() serialport.Framer { return dev.NewFramer() },
+		Handle:    func(ctx context.Context, f frame.Frame) { ctr.Handle(ctx, dev.Name, f) },
 	}
 	done := make(chan struct{})
 	go func() { r.Run(rctx); close(done) }()
