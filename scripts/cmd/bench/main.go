@@ -91,10 +91,16 @@ func render(table, env string, took time.Duration, profDir, out string) string {
 	b.WriteString("What limits each figure is explained in the README's *Benchmarks* section.\n\n")
 	fmt.Fprintf(&b, "%s Whole run: %s.\n\n", env, took.Round(time.Second))
 	b.WriteString(table)
-	prof := filepath.Join(profDir, "sync-push.cpu.pprof")
-	if _, err := os.Stat(prof); err == nil {
+	for _, p := range []struct{ file, title string }{
+		{"sync-push.cpu.pprof", "bbolt"},
+		{"sync-push-postgres.cpu.pprof", "PostgreSQL"},
+	} {
+		prof := filepath.Join(profDir, p.file)
+		if _, err := os.Stat(prof); err != nil {
+			continue
+		}
 		rel, _ := filepath.Rel(filepath.Dir(out), prof)
-		fmt.Fprintf(&b, "\n## CPU profile of the sync path\n\nOne agent pushing a week offline to an in-process cloud over loopback gRPC (agent, gRPC and cloud in one process): [`%s`](%s).\n", rel, rel)
+		fmt.Fprintf(&b, "\n## CPU profile of the sync path, %s\n\nOne agent pushing a week offline to an in-process cloud over loopback gRPC (agent, gRPC and cloud in one process): [`%s`](%s).\n", p.title, rel, rel)
 		fmt.Fprintf(&b, "Open it with `go tool pprof -http=: %s`.\n\n", prof)
 		for _, mode := range []string{"-top", "-top -cum"} {
 			args := append([]string{"tool", "pprof"}, strings.Fields(mode)...)
