@@ -73,5 +73,9 @@ fuzz:
 		done; \
 	done
 
+## bench: every benchmark beside its baseline, one table, written to docs/benchmarks.md (BENCHFLAGS=-quick: short run)
+bench:
+	$(GO) run ./scripts/cmd/bench $(BENCHFLAGS)
+
 clean:
 	rm -rf bin .bin

@@ -98,7 +98,9 @@ type Syncer struct {
 	client pb.SyncServiceClient
 	log    *slog.Logger
 
-	// BatchSize is the number of events per push.
+	// BatchSize is the number of events per push: the cloud's cap
+	// (loyalty.MaxPushBatch), since each push costs the cloud and the agent
+	// one fsynced commit each, whatever it carries.
 	BatchSize int
 	// Interval is the wait between syncs when all is well; a recorded
 	// event (Wake) starts one at once.
@@ -121,7 +123,7 @@ type Syncer struct {
 func New(store Store, conn grpc.ClientConnInterface, log *slog.Logger) *Syncer {
 	return &Syncer{
 		store: store, client: pb.NewSyncServiceClient(conn), log: log,
-		BatchSize: 500, Interval: 5 * time.Second, MinBackoff: 200 * time.Millisecond, MaxBackoff: 30 * time.Second,
+		BatchSize: 1000, Interval: 5 * time.Second, MinBackoff: 200 * time.Millisecond, MaxBackoff: 30 * time.Second,
 		CallTimeout: 10 * time.Second, StaleAfter: 15 * time.Minute,
 		wake: make(chan struct{}, 1), rebuild: make(chan struct{}, 1),
 	}

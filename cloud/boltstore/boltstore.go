@@ -149,7 +149,17 @@ func (t *txn) Count(brand, kind string) (uint64, error) {
 	if b == nil {
 		return 0, nil
 	}
-	return uint64(b.Stats().KeyN), nil
+	if !t.tx.Writable() {
+		return uint64(b.Stats().KeyN), nil
+	}
+	// Stats reads committed pages only; inside a write transaction count
+	// what the transaction sees.
+	var n uint64
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n, nil
 }
 
 func (t *txn) NextSeq(brand, sequence string) (uint64, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/records"
@@ -16,71 +17,105 @@ import (
 // acked+1. An event that cannot be applied (unknown member, wrong store) is
 // kept as rejected with its reason, and acknowledged: never dropped, never
 // retried forever.
+//
+// Pushes from many devices arriving together share one transaction (group
+// commit, see pushGroup): a durable commit costs the same whether it holds
+// one push or fifty.
 func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []cloud.Event) (uint64, []cloud.EventResult, error) {
 	if len(events) > MaxPushBatch {
 		return 0, nil, cloud.Errorf(cloud.Invalid, "%d events in one push; at most %d", len(events), MaxPushBatch)
 	}
-	var acked uint64
-	var results []cloud.EventResult
-	err := s.store.Update(ctx, func(tx cloud.Tx) error {
-		results = results[:0]
-		d, err := records.Device(tx, dev.BrandID, dev.ID)
-		if err != nil {
-			return err
-		}
-		b, err := records.Brand(tx, dev.BrandID)
-		if err != nil {
-			return err
-		}
-		now := s.Now()
-		if _, err := records.PruneCodeUses(tx, d.BrandID, now, 100); err != nil {
-			return fmt.Errorf("forget old member code uses: %w", err)
-		}
-		for _, ev := range events {
-			if ev.Seq > d.AckedSeq+1 {
-				break // a gap: the device resends from acked+1
-			}
-			res := cloud.EventResult{EventID: ev.ID, Seq: ev.Seq}
-			prior, err := records.Event(tx, d.BrandID, ev.ID)
-			switch {
-			case err == nil:
-				res.Outcome = cloud.Duplicate
-				if prior.DeviceID != d.ID || prior.Seq != ev.Seq {
-					res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("event id already used by device %s seq %d", prior.DeviceID, prior.Seq)
-				}
-			case !cloud.IsNotFound(err):
-				return err
-			case ev.Seq <= d.AckedSeq:
-				res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
-			default:
-				ev.DeviceID = d.ID
-				res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
-				if err != nil {
-					return fmt.Errorf("apply event %s: %w", ev.ID, err)
-				}
-				if err := records.PutEvent(tx, cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}); err != nil {
-					return err
-				}
-			}
-			if ev.Seq == d.AckedSeq+1 {
-				d.AckedSeq = ev.Seq
-			}
-			results = append(results, res)
-		}
-		d.LastSeenAt = now
-		acked = d.AckedSeq
-		return records.PutDevice(tx, d)
-	})
-	if err != nil {
-		return 0, nil, err
+	c := s.pushes.do(ctx, &pushCall{ctx: ctx, dev: dev, events: events}, s.commitPushes)
+	if c.err != nil {
+		return 0, nil, c.err
 	}
-	for _, r := range results {
+	for _, r := range c.results {
 		if r.Outcome == cloud.Rejected {
 			s.log.Warn("event rejected", "brand", dev.BrandID, "device", dev.ID, "seq", r.Seq, "event", r.EventID, "reason", r.Reason)
 		}
 	}
-	s.log.Debug("events pushed", "brand", dev.BrandID, "device", dev.ID, "events", len(events), "acked", acked)
-	return acked, results, nil
+	s.log.Debug("events pushed", "brand", dev.BrandID, "device", dev.ID, "events", len(events), "acked", c.acked)
+	return c.acked, c.results, nil
+}
+
+// commitPushes applies a group of pushes in one transaction. If the group
+// fails, each push is tried again alone, so one push's failure is never
+// another's.
+func (s *Service) commitPushes(group []*pushCall) {
+	// Once a push has joined a group it is committed even if its caller
+	// stops waiting: resending it later is answered as a duplicate.
+	ctx := context.WithoutCancel(group[0].ctx)
+	run := func(calls []*pushCall) error {
+		return s.store.Update(ctx, func(tx cloud.Tx) error {
+			now := s.Now()
+			for _, c := range calls {
+				c.acked, c.results, c.err = s.pushTx(tx, c.dev, c.events, now)
+				if c.err != nil {
+					return c.err
+				}
+			}
+			return nil
+		})
+	}
+	err := run(group)
+	if err == nil || len(group) == 1 {
+		for _, c := range group {
+			c.err = err
+		}
+		return
+	}
+	for _, c := range group {
+		c.err = run([]*pushCall{c})
+	}
+}
+
+// pushTx applies one push inside tx.
+func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, now time.Time) (uint64, []cloud.EventResult, error) {
+	var results []cloud.EventResult
+	d, err := records.Device(tx, dev.BrandID, dev.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := records.Brand(tx, dev.BrandID)
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := records.PruneCodeUses(tx, d.BrandID, now, 100); err != nil {
+		return 0, nil, fmt.Errorf("forget old member code uses: %w", err)
+	}
+	for _, ev := range events {
+		if ev.Seq > d.AckedSeq+1 {
+			break // a gap: the device resends from acked+1
+		}
+		res := cloud.EventResult{EventID: ev.ID, Seq: ev.Seq}
+		prior, err := records.Event(tx, d.BrandID, ev.ID)
+		switch {
+		case err == nil:
+			res.Outcome = cloud.Duplicate
+			if prior.DeviceID != d.ID || prior.Seq != ev.Seq {
+				res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("event id already used by device %s seq %d", prior.DeviceID, prior.Seq)
+			}
+		case !cloud.IsNotFound(err):
+			return 0, nil, err
+		case ev.Seq <= d.AckedSeq:
+			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
+		default:
+			ev.DeviceID = d.ID
+			res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
+			if err != nil {
+				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
+			}
+			if err := records.PutEvent(tx, cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}); err != nil {
+				return 0, nil, err
+			}
+		}
+		if ev.Seq == d.AckedSeq+1 {
+			d.AckedSeq = ev.Seq
+		}
+		results = append(results, res)
+	}
+	d.LastSeenAt = now
+	return d.AckedSeq, results, records.PutDevice(tx, d)
 }
 
 // RevokeDevice stops a device's credentials.

@@ -31,6 +31,8 @@ type Service struct {
 	// that a member code was used: longer than a store stays offline, so a
 	// code replayed at two stores is caught when the later one syncs.
 	CodeUseRetention time.Duration
+
+	pushes pushGroup
 }
 
 // New makes a service on a storage.

@@ -121,7 +121,7 @@ func (d *DB) runTx(ctx context.Context, opts pgx.TxOptions, fn func(cloud.Tx) er
 		defer cancel()
 		_ = ptx.Rollback(rctx)
 	}()
-	t := &txn{ctx: ctx, tx: ptx}
+	t := newTxn(ctx, ptx)
 	if err := fn(t); err != nil {
 		// fn may have replaced a conflict with its own error; the conflict
 		// still decides whether to run fn again.
@@ -134,6 +134,9 @@ func (d *DB) runTx(ctx context.Context, opts pgx.TxOptions, fn func(cloud.Tx) er
 		// fn went on after a failed statement: PostgreSQL has aborted the
 		// transaction, so nothing it did can be committed.
 		return fmt.Errorf("pgstore: transaction aborted by an earlier error that was not returned: %w", t.failed)
+	}
+	if err := t.flush(); err != nil {
+		return err
 	}
 	if err := ptx.Commit(ctx); err != nil {
 		return fmt.Errorf("pgstore: commit: %w", err)

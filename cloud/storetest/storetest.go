@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"RollbackOnError", testRollback},
 		{"ConcurrentUpdates", testConcurrent},
 		{"ValuesOutliveTransaction", testValuesOutlive},
+		{"TransactionSeesItsOwnWrites", testOwnWrites},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -330,5 +331,60 @@ func testValuesOutlive(t *testing.T, s cloud.Storage) {
 	update(t, s, func(tx cloud.Tx) error { return tx.Put("b1", "k", []byte("1"), bytes.Repeat([]byte("z"), 4096)) })
 	if string(v) != "value" {
 		t.Fatalf("value read earlier changed to %q", v[:8])
+	}
+}
+
+func testOwnWrites(t *testing.T, s cloud.Storage) {
+	update(t, s, func(tx cloud.Tx) error {
+		for _, k := range []string{"b", "d", "f"} {
+			if err := tx.Put("b1", "k", []byte(k), []byte("old-"+k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	update(t, s, func(tx cloud.Tx) error {
+		// Overwrite one, delete one, add two around them, then read back
+		// before committing.
+		for _, w := range []struct{ k, v string }{{"d", "new-d"}, {"a", "new-a"}, {"e", "new-e"}, {"g", "new-g"}} {
+			if err := tx.Put("b1", "k", []byte(w.k), []byte(w.v)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete("b1", "k", []byte("f")); err != nil {
+			return err
+		}
+		var got []string
+		err := tx.Scan("b1", "k", []byte("b"), func(k, v []byte) (bool, error) {
+			got = append(got, string(k)+"="+string(v))
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		if want := "[b=old-b d=new-d e=new-e g=new-g]"; fmt.Sprint(got) != want {
+			t.Errorf("scan inside the transaction = %v, want %s", got, want)
+		}
+		if v, err := tx.Get("b1", "k", []byte("f")); err != nil || v != nil {
+			t.Errorf("deleted record reads %q, %v", v, err)
+		}
+		if v, err := tx.Get("b1", "k", []byte("a")); err != nil || string(v) != "new-a" {
+			t.Errorf("new record reads %q, %v", v, err)
+		}
+		n, err := tx.Count("b1", "k")
+		if n != 5 {
+			t.Errorf("count inside the transaction = %d, want 5", n)
+		}
+		return err
+	})
+	var got []string
+	view(t, s, func(tx cloud.Tx) error {
+		return tx.Scan("b1", "k", nil, func(k, v []byte) (bool, error) {
+			got = append(got, string(k))
+			return true, nil
+		})
+	})
+	if fmt.Sprint(got) != "[a b d e g]" {
+		t.Fatalf("after commit: %v", got)
 	}
 }

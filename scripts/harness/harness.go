@@ -239,3 +239,6 @@ func AgentStatus(kioskAddr string) (kiosk.StatusReport, error) {
 	}
 	return rep, json.NewDecoder(resp.Body).Decode(&rep)
 }
+
+// PID is the process's id, for reading /proc/<pid>.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
