@@ -185,6 +185,12 @@ func (s *shop) setUpProgramme() {
 	if _, err := s.admin.IssueCoupons(ctx, &pb.IssueCouponsRequest{BrandId: brand, TemplateId: "ten-off", MemberIds: []string{s.members[0].GetId()}}); err != nil {
 		s.t.Fatal(err)
 	}
+	// Her birthday is this month (in the shop's time zone): the counter
+	// shows the birthday-month offer.
+	shanghai := time.FixedZone("CST", 8*3600)
+	if _, err := s.admin.UpdateMember(ctx, &pb.UpdateMemberRequest{BrandId: brand, MemberId: s.members[0].GetId(), Birthday: time.Now().In(shanghai).Format("01") + "-15"}); err != nil {
+		s.t.Fatal(err)
+	}
 	csv := "code,platform,campaign,face_value_fen,expires,title\n" + voucherCode + ",meituan,spring-tea,3990,2099-12-31,双人下午茶套餐\n"
 	rep, err := s.admin.ImportVouchers(ctx, &pb.ImportRequest{BrandId: brand, Csv: []byte(csv)})
 	if err != nil || !rep.GetWritten() {
@@ -376,6 +382,7 @@ func TestCounterToCloud(t *testing.T) {
 	// A card swiped on the serial scanner shows the member at once, live.
 	s.scan(cardOf(0))
 	s.waitJS("the member to appear live", `document.getElementById("member-name") && ((document.getElementById("member-name")||{}).innerText||"") === "李娜"`)
+	s.waitJS("the birthday-month offer", `!!document.getElementById("birthday")`)
 	if got := s.text(".who .phone"); got != "139****0000" {
 		t.Errorf("masked phone = %q", got)
 	}
