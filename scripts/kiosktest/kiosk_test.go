@@ -383,6 +383,9 @@ func TestCounterToCloud(t *testing.T) {
 	s.scan(cardOf(0))
 	s.waitJS("the member to appear live", `document.getElementById("member-name") && ((document.getElementById("member-name")||{}).innerText||"") === "李娜"`)
 	s.waitJS("the birthday-month offer", `!!document.getElementById("birthday")`)
+	if got := s.text("#member-points"); got != "0" {
+		t.Errorf("points shown = %q, want 0", got)
+	}
 	if got := s.text(".who .phone"); got != "139****0000" {
 		t.Errorf("masked phone = %q", got)
 	}

@@ -103,9 +103,9 @@ function renderCustomer() {
       tierName ? el("span", { class: "pill tier", id: "member-tier" }, tierName) : null));
     if (a.provisional) kids.push(el("div", { class: "notice warn", id: "provisional" }, t("provisional")));
     else if (!a.known) kids.push(el("div", { class: "notice warn" }, t("unknownMember")));
-    if (a.birthday_month) kids.push(el("div", { class: "notice warn", id: "birthday" }, "🎂 " + t("birthday")));
+    if (a.birthday_month) kids.push(el("div", { class: "notice warn", id: "birthday" }, "★ " + t("birthday")));
     kids.push(el("div", { class: "balances" },
-      el("div", { class: "balance" }, el("div", { class: "label" }, t("points")), el("div", { class: "value", id: "member-points" }, m.Points)),
+      el("div", { class: "balance" }, el("div", { class: "label" }, t("points")), el("div", { class: "value", id: "member-points" }, String(m.Points || 0))),
       el("div", { class: "balance" }, el("div", { class: "label" }, t("storedValue")), el("div", { class: "value", id: "member-sv" }, yuan(m.StoredValueFen)))));
     kids.push(el("h2", {}, t("coupons")));
     const usable = a.coupons || [];
@@ -217,7 +217,7 @@ function topUpBox() {
 function pickCoupon(code) { if (!S.txn) return; S.txn.coupon = code; saveTxn(); validateAndQuote(true); }
 function svMax() {
   if (!S.quote || !S.account) return;
-  const fen = Math.max(0, Math.min(S.quote.due_fen, S.account.member.StoredValueFen));
+  const fen = Math.max(0, Math.min(S.quote.due_fen, S.account.member.StoredValueFen || 0));
   S.txn.sv = (fen / 100).toFixed(2); saveTxn(); validateAndQuote(true);
 }
 
