@@ -114,3 +114,36 @@ func TestJoinThenCard(t *testing.T) {
 		}
 	}
 }
+
+// A walk-in who joins through a group-buy voucher's QR code has the
+// voucher's campaign as their source.
+func TestJoinWithVoucher(t *testing.T) {
+	svc, srv := newPages(t)
+	ctx := context.Background()
+	csv := "code,platform,campaign,face_value_fen,expires,title\nMT2026ABC001,meituan,spring-tea,3990,2099-12-31,下午茶\n"
+	if rep, err := svc.ImportVouchers(ctx, "tea", []byte(csv), false); err != nil || len(rep.Errors) > 0 {
+		t.Fatalf("import vouchers: %+v %v", rep, err)
+	}
+	resp, err := http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(`{"phone":"13900001111","consent":true,"staff":"s02","voucher":"MT2026ABC001"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j Joined
+	json.NewDecoder(resp.Body).Decode(&j)
+	resp.Body.Close()
+	m, err := svc.GetMember(ctx, "tea", j.MemberID, "")
+	if err != nil || m.Source.Channel != "group_buy" || m.Source.CampaignID != "spring-tea" || m.Source.StaffID != "s02" {
+		t.Fatalf("member who joined with a voucher: %+v, %v", m.Source, err)
+	}
+	// Joining again with the same phone says so, in both languages.
+	resp, err = http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(`{"phone":"13900001111","consent":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p problem
+	json.NewDecoder(resp.Body).Decode(&p)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict || p.Zh == "" || p.En == "" {
+		t.Fatalf("second join: %d %+v", resp.StatusCode, p)
+	}
+}
