@@ -281,25 +281,3 @@ type SyncState struct {
 	// the old replica serves the counter until the new one is complete.
 	Rebuilding bool `json:",omitempty"`
 }
-
-// Ledger is what the counter knows of a member when deciding a
-// redemption: the replica as of the last pull, plus this device's own
-// events the replica does not reflect yet, plus what this device approved
-// for the member today.
-type Ledger struct {
-	Member    Member
-	Coupons   []Coupon
-	Programme Programme
-	// PendingStoredValueFen and PendingPoints are the net change of this
-	// device's events not yet reflected in the replica (spends negative,
-	// top-ups positive).
-	PendingStoredValueFen int64
-	PendingPoints         int64
-	// UsedCoupons are coupon codes redeemed by events not yet reflected.
-	UsedCoupons map[string]bool
-	// TodayStoredValueFen and TodayPoints are what this device approved for
-	// the member since the start of the day.
-	TodayStoredValueFen int64
-	TodayPoints         int64
-	ReplicaSyncedAt     time.Time
-}

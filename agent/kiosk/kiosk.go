@@ -6,7 +6,6 @@
 package kiosk
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -34,11 +33,6 @@ type Sources struct {
 	Rebuild func()
 	// StaleAfter is the replica age the kiosk calls stale.
 	StaleAfter time.Duration
-	// Purchase and TopUp record what the cashier confirms.
-	Purchase func(context.Context, counter.PurchaseRequest) counter.PurchaseResult
-	TopUp    func(ctx context.Context, memberID string, amountFen int64) counter.PurchaseResult
-	// Ledger shows a member as the counter sees them: replica + pending.
-	Ledger func(memberID string) (agent.Ledger, error)
 	// Metrics, if set, is served on /metrics (a registry of the agent's
 	// own, never the global default).
 	Metrics prometheus.Gatherer
@@ -74,9 +68,6 @@ func New(src Sources, log *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /api/status", s.status)
 	s.mux.HandleFunc("POST /api/replica/rebuild", s.rebuild)
-	s.mux.HandleFunc("POST /api/purchase", s.purchase)
-	s.mux.HandleFunc("POST /api/topup", s.topUp)
-	s.mux.HandleFunc("GET /api/member/{id}", s.member)
 	if src.Metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(src.Metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
 	}
@@ -118,60 +109,6 @@ type StatusReport struct {
 var noticeRefused = counter.Refusal{Code: "device_refused",
 	Zh: "总部已停用本设备的凭证，收银照常记录但无法同步；请联系总部获取新的配对码。",
 	En: "HQ has revoked this device's credentials. Visits are still recorded but cannot sync; ask HQ for a new pairing code."}
-
-// maxBody bounds a request from the kiosk page.
-const maxBody = 16 << 10
-
-func (s *Server) purchase(w http.ResponseWriter, r *http.Request) {
-	var req counter.PurchaseRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&req); err != nil || s.src.Purchase == nil {
-		http.Error(w, "purchase: want JSON {member_id, bill_fen, coupon_codes, points_burn, stored_value_fen}", http.StatusBadRequest)
-		return
-	}
-	writeResult(w, s.src.Purchase(r.Context(), req))
-}
-
-func (s *Server) topUp(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		MemberID  string `json:"member_id"`
-		AmountFen int64  `json:"amount_fen"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&req); err != nil || s.src.TopUp == nil {
-		http.Error(w, "top-up: want JSON {member_id, amount_fen}", http.StatusBadRequest)
-		return
-	}
-	writeResult(w, s.src.TopUp(r.Context(), req.MemberID, req.AmountFen))
-}
-
-func writeResult(w http.ResponseWriter, res counter.PurchaseResult) {
-	w.Header().Set("Content-Type", "application/json")
-	if res.Refusal != nil {
-		w.WriteHeader(http.StatusConflict)
-	}
-	json.NewEncoder(w).Encode(res)
-}
-
-func (s *Server) member(w http.ResponseWriter, r *http.Request) {
-	if s.src.Ledger == nil {
-		http.Error(w, "member view is not available", http.StatusNotImplemented)
-		return
-	}
-	l, err := s.src.Ledger(r.PathValue("id"))
-	if err != nil {
-		http.Error(w, "member: "+err.Error(), http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{
-		"member": l.Member, "coupons": l.Coupons,
-		// What the counter offers: the replica plus its own pending events.
-		"stored_value_fen": l.Member.StoredValueFen + l.PendingStoredValueFen,
-		"points":           l.Member.Points + l.PendingPoints,
-		"used_coupons":     l.UsedCoupons,
-		"today":            map[string]int64{"stored_value_fen": l.TodayStoredValueFen, "points": l.TodayPoints},
-		"policy":           l.Programme.Offline,
-	})
-}
 
 func (s *Server) rebuild(w http.ResponseWriter, _ *http.Request) {
 	if s.src.Rebuild == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -43,18 +44,20 @@ func kioskPost(t *testing.T, kiosk, path string, body any) kioskResult {
 
 func kioskMember(t *testing.T, kiosk, id string) (sv, points int64, coupons int) {
 	t.Helper()
-	resp, err := http.Get("http://" + kiosk + "/api/member/" + id)
+	resp, err := http.Get("http://" + kiosk + "/api/members/" + id)
 	if err != nil {
 		return 0, 0, 0
 	}
 	defer resp.Body.Close()
 	var v struct {
-		StoredValueFen int64            `json:"stored_value_fen"`
-		Points         int64            `json:"points"`
-		Coupons        []map[string]any `json:"coupons"`
+		Member struct {
+			StoredValueFen int64
+			Points         int64
+		} `json:"member"`
+		Coupons []map[string]any `json:"coupons"`
 	}
 	json.NewDecoder(resp.Body).Decode(&v)
-	return v.StoredValueFen, v.Points, len(v.Coupons)
+	return v.Member.StoredValueFen, v.Member.Points, len(v.Coupons)
 }
 
 // TestOfflineRedemptionsConflictAtTheCloud: two stores, both offline, each
@@ -118,7 +121,7 @@ func TestOfflineRedemptionsConflictAtTheCloud(t *testing.T) {
 	a, b := kiosks[0], kiosks[1]
 
 	// 300 yuan of stored value bought at shop A reaches both replicas.
-	if res := kioskPost(t, a, "/api/topup", map[string]any{"member_id": m.GetId(), "amount_fen": 30000}); res.Event == nil {
+	if res := kioskPost(t, a, "/api/topups", map[string]any{"txn_id": "topup-a-1", "member_id": m.GetId(), "amount_fen": 30000}); res.Event == nil {
 		t.Fatalf("top-up: %+v", res)
 	}
 	for _, k := range kiosks {
@@ -134,16 +137,18 @@ func TestOfflineRedemptionsConflictAtTheCloud(t *testing.T) {
 	if err := cloud.Stop(10 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	buy := func(k string, bill, sv int64, coupons ...string) kioskResult {
-		return kioskPost(t, k, "/api/purchase", map[string]any{"member_id": m.GetId(), "bill_fen": bill, "stored_value_fen": sv, "coupon_codes": coupons})
+	txn := 0
+	buy := func(k string, bill, sv int64, coupon string) kioskResult {
+		txn++
+		return kioskPost(t, k, "/api/checkout", map[string]any{"txn_id": fmt.Sprintf("purchase-%04d", txn), "member_id": m.GetId(), "bill_fen": bill, "stored_value_fen": sv, "coupon_code": coupon})
 	}
 	if res := buy(a, 20000, 15000, coupon); res.Event == nil {
 		t.Fatalf("shop A purchase refused: %+v", res)
 	}
-	if res := buy(a, 5000, 0, coupon); res.Refusal == nil || res.Refusal.Code != "coupon_unusable" {
+	if res := buy(a, 5000, 0, coupon); res.Refusal == nil || res.Refusal.Code != "coupon_used" {
 		t.Fatalf("shop A reused its own coupon: %+v", res)
 	}
-	if res := buy(a, 30000, 20000); res.Refusal == nil || res.Refusal.Code != "stored_value_short" {
+	if res := buy(a, 30000, 20000, ""); res.Refusal == nil || res.Refusal.Code != "stored_value_over_balance" {
 		t.Fatalf("shop A spent beyond replica + pending: %+v", res)
 	}
 	if res := buy(b, 25000, 20000, coupon); res.Event == nil {

@@ -157,32 +157,12 @@ func run(args []string, stderr io.Writer) error {
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(kiosk.NewDeviceCollector(deviceStatus), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var ctr *counter.Counter // made below; the kiosk's handlers run only once serving starts
 	ks := kiosk.New(kiosk.Sources{
 		Identity: id, State: db.State, Sync: syncer.Status, Devices: deviceStatus, Metrics: metrics,
 		Rebuild: syncer.RequestRebuild, StaleAfter: c.staleAfter,
 		Checkout: till, Staff: staff, JoinURL: c.joinURL,
-		Purchase: func(ctx context.Context, req counter.PurchaseRequest) counter.PurchaseResult {
-			res := ctr.Purchase(ctx, db, req)
-			if res.Event != nil {
-				syncer.Wake()
-			}
-			return res
-		},
-		TopUp: func(ctx context.Context, member string, amount int64) counter.PurchaseResult {
-			res := ctr.TopUp(ctx, member, amount)
-			if res.Event != nil {
-				syncer.Wake()
-			}
-			return res
-		},
-		Ledger: func(member string) (agent.Ledger, error) {
-			now := time.Now()
-			y, m, d := now.Date()
-			return db.Ledger(member, time.Date(y, m, d, 0, 0, 0, 0, time.Local))
-		},
 	}, log)
-	ctr = counter.New(db, id, verifier, log)
+	ctr := counter.New(db, id, verifier, log)
 	ctr.Debounce = c.debounce
 	ctr.Rules = rules
 	ctr.OnResult = func(r counter.Result) {
