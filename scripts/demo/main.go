@@ -8,10 +8,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -116,6 +119,17 @@ func run(keep, verbose bool) error {
 		fmt.Printf("member %s  %-10s phone %s  card %s\n", m.GetId(), m.GetName(), m.GetPhone(), p.card)
 	}
 
+	if _, err := admin.CreateCouponTemplate(ctx, &pb.CouponTemplate{BrandId: d.brand, Id: "ten-off", Name: "满50减10 ¥10 off ¥50", Kind: pb.CouponKind_COUPON_KIND_AMOUNT_OFF,
+		AmountOffFen: 1000, MinSpendFen: 5000, ValidDays: 30, PerMemberLimit: 1}); err != nil {
+		return err
+	}
+	issued, err := admin.IssueCoupons(ctx, &pb.IssueCouponsRequest{BrandId: d.brand, TemplateId: "ten-off", MemberIds: []string{members[1].GetId()}})
+	if err != nil {
+		return err
+	}
+	coupon := issued.GetCoupons()[0].GetCode()
+	fmt.Printf("coupon %s (¥10 off ¥50) issued to %s\n", coupon, members[1].GetName())
+
 	step("The agent pairs, opens the scanner and the card reader (two pseudo-terminals) and pulls its replica")
 	pty, err := serialsim.OpenPTY()
 	if err != nil {
@@ -194,6 +208,22 @@ func run(keep, verbose bool) error {
 			return err
 		}
 	}
+	fmt.Println("the cashier settles bills on the kiosk, still offline:")
+	if err := d.settle("/api/topups", "李雷 tops up ¥500 (充500送50)", map[string]any{"txn_id": "demo-topup-0001", "member_id": members[1].GetId(), "amount_fen": 50000}); err != nil {
+		return err
+	}
+	if err := d.settle("/api/checkout", "李雷 pays a ¥128.50 bill with the coupon and ¥100 stored value", map[string]any{
+		"txn_id": "demo-bill-0001", "member_id": members[1].GetId(), "bill_fen": 12850, "coupon_code": coupon, "stored_value_fen": 10000}); err != nil {
+		return err
+	}
+	if err := d.settle("/api/checkout", "the same bill confirmed again (a double tap)", map[string]any{
+		"txn_id": "demo-bill-0001", "member_id": members[1].GetId(), "bill_fen": 12850, "coupon_code": coupon, "stored_value_fen": 10000}); err != nil {
+		return err
+	}
+	if err := d.settle("/api/checkout", "a second bill tries the same coupon", map[string]any{
+		"txn_id": "demo-bill-0002", "member_id": members[1].GetId(), "bill_fen": 6000, "coupon_code": coupon}); err != nil {
+		return err
+	}
 	rep, err := harness.AgentStatus(kioskAddr)
 	if err != nil {
 		return err
@@ -217,12 +247,12 @@ func run(keep, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("members %d, events %d, visits %d, rejected %d\n", stats.GetMembers(), stats.GetEvents(), stats.GetVisits(), stats.GetRejectedEvents())
+	fmt.Printf("members %d, events %d (visits %d), rejected %d\n", stats.GetMembers(), stats.GetEvents(), stats.GetVisits(), stats.GetRejectedEvents())
 	for _, dev := range stats.GetDevices() {
 		fmt.Printf("device %s (%s) acknowledged up to seq %d\n", dev.GetDeviceId(), dev.GetName(), dev.GetAckedSeq())
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "member\tname\tvisits\tlast visit (UTC)")
+	fmt.Fprintln(w, "member\tname\tvisits\ttier\tpoints\tstored value (principal + bonus)\tspend\tlast visit (UTC)")
 	for _, m := range members {
 		got, err := admin.GetMember(ctx, &pb.GetMemberRequest{BrandId: d.brand, MemberId: m.GetId()})
 		if err != nil {
@@ -232,9 +262,15 @@ func run(keep, verbose bool) error {
 		if got.GetLastVisitAt() != nil {
 			last = got.GetLastVisitAt().AsTime().Format("15:04:05")
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", got.GetId(), got.GetName(), got.GetVisits(), last)
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%d\t%s + %s\t%s\t%s\n", got.GetId(), got.GetName(), got.GetVisits(), got.GetTierId(), got.GetPoints(),
+			yuan(got.GetStoredValuePrincipalFen()), yuan(got.GetStoredValueBonusFen()), yuan(got.GetTotalSpendFen()), last)
 	}
 	w.Flush()
+	conflicts, err := admin.ListConflicts(ctx, &pb.ListConflictsRequest{BrandId: d.brand})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("conflicts for HQ: %d\n", len(conflicts.GetConflicts()))
 	fmt.Println("\ndemo finished: every scan the counter recorded reached the cloud exactly once")
 	return nil
 }
@@ -268,6 +304,52 @@ func (d *demo) send(label string, write func() error) error {
 	}
 	if r.Notice != nil {
 		fmt.Printf("%-34s    %s\n", "", r.Notice.Zh)
+	}
+	return nil
+}
+
+func yuan(fen int64) string { return fmt.Sprintf("¥%d.%02d", fen/100, fen%100) }
+
+// settle posts a counter transaction to the kiosk, as the page does when
+// the cashier confirms, and prints the outcome.
+func (d *demo) settle(path, label string, body map[string]any) error {
+	raw, _ := json.Marshal(body)
+	resp, err := http.Post("http://"+d.kiosk+path, "application/json", bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Event *struct {
+			Seq      uint64
+			Purchase *struct{ StoredValueFen, PaidOtherFen int64 }
+			TopUp    *struct{ AmountFen, BonusFen int64 }
+		} `json:"event"`
+		Quote *struct {
+			TierDiscountFen   int64 `json:"tier_discount_fen"`
+			CouponDiscountFen int64 `json:"coupon_discount_fen"`
+			DueFen            int64 `json:"due_fen"`
+		} `json:"quote"`
+		Again   bool                           `json:"again"`
+		Refusal *struct{ Code, Zh, En string } `json:"refusal"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return fmt.Errorf("%s: %s: %w", path, resp.Status, err)
+	}
+	switch ev := out.Event; {
+	case out.Refusal != nil:
+		fmt.Printf("  %-60s -> refused: %s\n  %-60s    %s\n", label, out.Refusal.En, "", out.Refusal.Zh)
+	case ev == nil:
+		return fmt.Errorf("%s: %s with neither a record nor a refusal", path, resp.Status)
+	case out.Again:
+		fmt.Printf("  %-60s -> already recorded as seq %d; recorded once\n", label, ev.Seq)
+	case ev.TopUp != nil:
+		fmt.Printf("  %-60s -> recorded seq %d: %s + bonus %s\n", label, ev.Seq, yuan(ev.TopUp.AmountFen), yuan(ev.TopUp.BonusFen))
+	case ev.Purchase != nil && out.Quote != nil:
+		fmt.Printf("  %-60s -> recorded seq %d: tier discount %s, coupon %s, due %s = stored value %s + other %s\n", label, ev.Seq,
+			yuan(out.Quote.TierDiscountFen), yuan(out.Quote.CouponDiscountFen), yuan(out.Quote.DueFen), yuan(ev.Purchase.StoredValueFen), yuan(ev.Purchase.PaidOtherFen))
+	default:
+		fmt.Printf("  %-60s -> recorded seq %d\n", label, ev.Seq)
 	}
 	return nil
 }
