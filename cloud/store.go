@@ -37,3 +37,11 @@ type Tx interface {
 	// NextSeq returns the next number of a per-brand sequence: 1, 2, ...
 	NextSeq(brand, sequence string) (uint64, error)
 }
+
+// Prefetcher is a Tx that can read many records of a kind at once, so the
+// Gets that follow are served from memory. A backend whose reads are round
+// trips (PostgreSQL) implements it; for one whose reads are memory-mapped
+// (bbolt) it would gain nothing.
+type Prefetcher interface {
+	Prefetch(brand, kind string, keys [][]byte) error
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
@@ -82,6 +83,9 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 	}
 	if _, err := records.PruneCodeUses(tx, d.BrandID, now, 100); err != nil {
 		return 0, nil, fmt.Errorf("forget old member code uses: %w", err)
+	}
+	if err := prefetch(tx, d.BrandID, events); err != nil {
+		return 0, nil, err
 	}
 	for _, ev := range events {
 		if ev.Seq > d.AckedSeq+1 {
@@ -248,4 +252,33 @@ func (s *Service) ListEvents(ctx context.Context, brandID, pageToken string, lim
 		return out, "", err
 	}
 	return out, strconv.FormatUint(last, 10), nil
+}
+
+// prefetch reads what applying a push will look up, a kind at a time:
+// each event's ID (for deduplication), its member and the member's
+// activity on that day. Where reads are round trips this turns a few per
+// event into a few per push.
+func prefetch(tx cloud.Tx, brand string, events []cloud.Event) error {
+	var ids, members, days [][]byte
+	seen := map[string]bool{}
+	for _, ev := range events {
+		ids = append(ids, []byte(ev.ID))
+		if ev.MemberID == "" || strings.HasPrefix(ev.MemberID, "local:") {
+			continue
+		}
+		if !seen[ev.MemberID] {
+			seen[ev.MemberID] = true
+			members = append(members, []byte(ev.MemberID))
+		}
+		days = append(days, records.ActivityKey(ev.MemberID, ev.OccurredAt))
+	}
+	for _, p := range []struct {
+		kind string
+		keys [][]byte
+	}{{records.KindEvent, ids}, {records.KindMember, members}, {records.KindActivity, days}} {
+		if err := records.Prefetch(tx, brand, p.kind, p.keys); err != nil {
+			return fmt.Errorf("prefetch %s records: %w", p.kind, err)
+		}
+	}
+	return nil
 }

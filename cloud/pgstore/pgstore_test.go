@@ -130,3 +130,41 @@ func TestContextCancelled(t *testing.T) {
 		t.Fatalf("Get after the deadline = %v, want context.DeadlineExceeded", err)
 	}
 }
+
+func TestPrefetchServesGets(t *testing.T) {
+	db := pgtest.Open(t)
+	ctx := context.Background()
+	err := db.Update(ctx, func(tx cloud.Tx) error {
+		for _, k := range []string{"a", "b"} {
+			if err := tx.Put("b1", "event", []byte(k), []byte("stored-"+k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx cloud.Tx) error {
+		// A write made before the prefetch must win over what it reads.
+		if err := tx.Put("b1", "event", []byte("b"), []byte("mine")); err != nil {
+			return err
+		}
+		if err := tx.(cloud.Prefetcher).Prefetch("b1", "event", [][]byte{[]byte("a"), []byte("b"), []byte("missing")}); err != nil {
+			return err
+		}
+		for k, want := range map[string]string{"a": "stored-a", "b": "mine", "missing": ""} {
+			v, err := tx.Get("b1", "event", []byte(k))
+			if err != nil {
+				return err
+			}
+			if string(v) != want || (want == "" && v != nil) {
+				t.Errorf("Get %s after prefetch = %q, want %q", k, v, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

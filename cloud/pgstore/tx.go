@@ -101,6 +101,42 @@ func (t *txn) Get(brand, kind string, key []byte) ([]byte, error) {
 	return bytes.Clone(bytesArg(v)), nil
 }
 
+// Prefetch implements cloud.Prefetcher: one query for many keys; what it
+// finds (and what it does not) is cached for the Gets that follow.
+func (t *txn) Prefetch(brand, kind string, keys [][]byte) error {
+	var want [][]byte
+	for _, k := range keys {
+		rk := recKey{brand, kind, string(k)}
+		if _, ok := t.pending[rk]; ok {
+			continue
+		}
+		if _, ok := t.cache[rk]; ok {
+			continue
+		}
+		t.cache[rk] = cached{} // absent unless the query finds it
+		want = append(want, bytesArg(k))
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	rows, err := t.tx.Query(t.ctx, `select key, value from records where brand_id = $1 and kind = $2 and key = any($3)`, brand, kind, want)
+	if err != nil {
+		return t.fail(err, "prefetch %d records of %s/%s", len(want), brand, kind)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			return t.fail(err, "prefetch %s/%s", brand, kind)
+		}
+		t.cache[recKey{brand, kind, string(k)}] = cached{value: bytesArg(v), ok: true}
+	}
+	if err := rows.Err(); err != nil {
+		return t.fail(err, "prefetch %s/%s", brand, kind)
+	}
+	return nil
+}
+
 func cloneIf(c cached) []byte {
 	if !c.ok {
 		return nil
@@ -289,4 +325,7 @@ func (t *txn) NextSeq(brand, sequence string) (uint64, error) {
 	return s.value, nil
 }
 
-var _ cloud.Tx = (*txn)(nil)
+var (
+	_ cloud.Tx         = (*txn)(nil)
+	_ cloud.Prefetcher = (*txn)(nil)
+)

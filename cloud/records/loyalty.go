@@ -118,6 +118,9 @@ type Activity struct {
 	SpendFen int64
 }
 
+// ActivityKey is the key of a member's activity on the day of t.
+func ActivityKey(memberID string, t time.Time) []byte { return dayKey(memberID, t) }
+
 func dayKey(memberID string, t time.Time) []byte {
 	return MemberKey(memberID, Seq(uint64(max(t.Unix(), 0)/86400)))
 }

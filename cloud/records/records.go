@@ -333,3 +333,13 @@ func PruneCodeUses(tx cloud.Tx, brand string, now time.Time, limit int) (int, er
 	}
 	return len(keys), nil
 }
+
+// Prefetch reads the records of a kind with the given keys in one go where
+// the backend can (cloud.Prefetcher); elsewhere it does nothing.
+func Prefetch(tx cloud.Tx, brand, kind string, keys [][]byte) error {
+	p, ok := tx.(cloud.Prefetcher)
+	if !ok || len(keys) == 0 {
+		return nil
+	}
+	return p.Prefetch(brand, kind, keys)
+}
