@@ -26,6 +26,7 @@ func commands() []command {
 		{"member history", "--brand --id: balances, ledgers, tiers, coupons", memberHistory},
 		{"member import", "--brand --file members.csv [--dry-run]", memberImport},
 		{"member merge", "--brand --keep ID --merge ID", memberMerge},
+		{"member link", "--brand --id: the private link of the member's card page", memberLink},
 		{"coupon template", "--brand --id --name --kind amount_off|percent_off|free_item ...", couponTemplate},
 		{"coupon issue", "--brand --template [--members 1,2 | --tag vip]", couponIssue},
 		{"voucher import", "--brand --file vouchers.csv [--dry-run]", voucherImport},
@@ -301,6 +302,29 @@ func memberMerge(ctx context.Context, c *client, args []string) error {
 		return err
 	}
 	printMember(c, m)
+	return nil
+}
+
+func memberLink(ctx context.Context, c *client, args []string) error {
+	fs := flags("member link")
+	brand, id := fs.String("brand", "", "brand id"), fs.String("id", "", "member id")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "brand", "id"); err != nil {
+		return err
+	}
+	l, err := c.admin.GetMemberCardLink(ctx, &pb.GetMemberCardLinkRequest{BrandId: *brand, MemberId: *id})
+	if err != nil {
+		return err
+	}
+	c.print(l, func() {
+		if l.GetUrl() != "" {
+			fmt.Fprintln(c.out, l.GetUrl())
+		} else {
+			fmt.Fprintf(c.out, "%s\n(path on the cloud's member page server; start the cloud with --public-url for a full link)\n", l.GetPath())
+		}
+	})
 	return nil
 }
 

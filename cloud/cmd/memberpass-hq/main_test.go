@@ -59,6 +59,7 @@ func TestHQWorkflow(t *testing.T) {
 		{[]string{"voucher", "import", "--brand", "cha", "--file", vouchers}, "1 created", ""},
 		{[]string{"member", "history", "--brand", "cha", "--id", "1"}, "coupon CP", ""},
 		{[]string{"member", "merge", "--brand", "cha", "--keep", "1", "--merge", "2"}, "member 1", ""},
+		{[]string{"member", "link", "--brand", "cha", "--id", "1"}, "/card/cha/1/", ""},
 		{[]string{"programme", "get", "--brand", "cha"}, `"pointsPerYuan"`, ""},
 		{[]string{"stats", "--brand", "cha"}, "members 2", ""},
 		{[]string{"conflicts", "--brand", "cha"}, "resolution", ""},
