@@ -26,14 +26,21 @@ var webFS embed.FS
 
 // Server is the member page HTTP handler.
 type Server struct {
-	svc *loyalty.Service
-	log *slog.Logger
-	mux *http.ServeMux
+	svc   *loyalty.Service
+	log   *slog.Logger
+	mux   *http.ServeMux
+	joins *joinLimiter
 }
+
+// Join attempts allowed per client address and window.
+const (
+	joinsPerWindow = 10
+	joinWindow     = 10 * time.Minute
+)
 
 // New makes the handler.
 func New(svc *loyalty.Service, log *slog.Logger) *Server {
-	s := &Server{svc: svc, log: log, mux: http.NewServeMux()}
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), joins: newJoinLimiter(joinsPerWindow, joinWindow)}
 	static, _ := fs.Sub(webFS, "web")
 	page := func(name string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -109,6 +116,11 @@ type Joined struct {
 }
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
+	if !s.joins.allow(r) {
+		s.log.Warn("join page: too many attempts", "remote", r.RemoteAddr)
+		writeJSON(w, http.StatusTooManyRequests, problem{Code: "too_many", Zh: "尝试次数过多，请稍后再试，或请店员帮您办理入会。", En: "Too many attempts. Try again later, or ask the cashier to enrol you."})
+		return
+	}
 	var f JoinForm
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10))
 	if err := dec.Decode(&f); err != nil {

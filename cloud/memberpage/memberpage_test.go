@@ -3,12 +3,14 @@ package memberpage
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/memberpass/memberpass/cloud/boltstore"
 	"github.com/memberpass/memberpass/cloud/loyalty"
@@ -145,5 +147,59 @@ func TestJoinWithVoucher(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusConflict || p.Zh == "" || p.En == "" {
 		t.Fatalf("second join: %d %+v", resp.StatusCode, p)
+	}
+}
+
+func TestJoinIsRateLimitedPerAddress(t *testing.T) {
+	svc, srv := newPages(t)
+	for i := range joinsPerWindow + 1 {
+		body := fmt.Sprintf(`{"phone":"139%08d","name":"客%d","consent":true}`, i, i)
+		resp, err := http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p problem
+		json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		want := http.StatusOK
+		if i == joinsPerWindow {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("join %d: status %d %+v, want %d", i+1, resp.StatusCode, p, want)
+		}
+		if want == http.StatusTooManyRequests && (p.Code != "too_many" || p.Zh == "" || p.En == "") {
+			t.Fatalf("refusal %+v, want too_many with sentences", p)
+		}
+	}
+	st, err := svc.Stats(context.Background(), "tea")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Members != joinsPerWindow {
+		t.Fatalf("%d members, want %d: the refused join must enrol no one", st.Members, joinsPerWindow)
+	}
+}
+
+func TestJoinLimiterWindow(t *testing.T) {
+	l := newJoinLimiter(2, time.Minute)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { return now }
+	req := func(addr string) *http.Request { return &http.Request{RemoteAddr: addr} }
+	for i, tt := range []struct {
+		addr string
+		wait time.Duration
+		want bool
+	}{
+		{"10.0.0.1:5000", 0, true},
+		{"10.0.0.1:5001", 0, true},
+		{"10.0.0.1:5002", 0, false}, // same host, third in the window
+		{"10.0.0.2:5000", 0, true},  // another host has its own count
+		{"10.0.0.1:5003", time.Minute, true},
+	} {
+		now = now.Add(tt.wait)
+		if got := l.allow(req(tt.addr)); got != tt.want {
+			t.Errorf("attempt %d from %s: allow = %v, want %v", i+1, tt.addr, got, tt.want)
+		}
 	}
 }
