@@ -27,15 +27,7 @@ func cardLinkToken(b cloud.Brand, memberID string) string {
 
 // CardLinkPath returns the private path of a member's card page.
 func (s *Service) CardLinkPath(ctx context.Context, brandID, memberID string) (string, error) {
-	var b cloud.Brand
-	err := s.store.View(ctx, func(tx cloud.Tx) error {
-		var err error
-		if b, err = records.Brand(tx, brandID); err != nil {
-			return err
-		}
-		_, err = records.Member(tx, brandID, memberID)
-		return err
-	})
+	b, err := s.brandOfMember(ctx, brandID, memberID)
 	if err != nil {
 		return "", err
 	}

@@ -228,6 +228,16 @@ func (s *Service) ImportMembers(ctx context.Context, brandID string, raw []byte,
 		rep.Created = len(todo)
 		return nil
 	})
+	return finishImport(rep, err)
+}
+
+// errRollback ends a transaction without writing.
+var errRollback = errors.New("rollback")
+
+// finishImport turns an import transaction's end into its report: rolled
+// back on purpose (errors found, or a dry run) is not a failure, and a file
+// with errors created nothing.
+func finishImport(rep ImportReport, err error) (ImportReport, error) {
 	if errors.Is(err, errRollback) {
 		if len(rep.Errors) > 0 {
 			rep.Created = 0
@@ -237,9 +247,6 @@ func (s *Service) ImportMembers(ctx context.Context, brandID string, raw []byte,
 	rep.Written = err == nil
 	return rep, err
 }
-
-// errRollback ends a transaction without writing.
-var errRollback = errors.New("rollback")
 
 // ImportVouchers takes a group-buy platform's voucher codes from a CSV file
 // with the columns code, platform, campaign (required), face_value_fen,
@@ -328,12 +335,5 @@ func (s *Service) ImportVouchers(ctx context.Context, brandID string, raw []byte
 		}
 		return nil
 	})
-	if errors.Is(err, errRollback) {
-		if len(rep.Errors) > 0 {
-			rep.Created = 0
-		}
-		return rep, nil
-	}
-	rep.Written = err == nil
-	return rep, err
+	return finishImport(rep, err)
 }

@@ -218,15 +218,7 @@ func (s *Service) IssueMemberCode(ctx context.Context, brandID, memberID string)
 	if err != nil {
 		return "", time.Time{}, cloud.Errorf(cloud.Invalid, "member id %q is not a member number", memberID)
 	}
-	var b cloud.Brand
-	err = s.store.View(ctx, func(tx cloud.Tx) error {
-		var err error
-		if b, err = records.Brand(tx, brandID); err != nil {
-			return err
-		}
-		_, err = records.Member(tx, brandID, memberID)
-		return err
-	})
+	b, err := s.brandOfMember(ctx, brandID, memberID)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -236,4 +228,18 @@ func (s *Service) IssueMemberCode(ctx context.Context, brandID, memberID string)
 		return "", time.Time{}, err
 	}
 	return code, now.Add(s.MemberCodeTTL), nil
+}
+
+// brandOfMember reads a brand, checking that the member exists in it.
+func (s *Service) brandOfMember(ctx context.Context, brandID, memberID string) (cloud.Brand, error) {
+	var b cloud.Brand
+	err := s.store.View(ctx, func(tx cloud.Tx) error {
+		var err error
+		if b, err = records.Brand(tx, brandID); err != nil {
+			return err
+		}
+		_, err = records.Member(tx, brandID, memberID)
+		return err
+	})
+	return b, err
 }

@@ -57,10 +57,7 @@ func yuan(fen int64) string {
 func brandCreate(ctx context.Context, c *client, args []string) error {
 	fs := flags("brand create")
 	id, name, cur := fs.String("id", "", "brand id (a-z, 0-9, -)"), fs.String("name", "", "brand name"), fs.String("currency", "CNY", "ISO 4217 currency")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "id", "name"); err != nil {
+	if err := parse(fs, args, "id", "name"); err != nil {
 		return err
 	}
 	b, err := c.admin.CreateBrand(ctx, &pb.CreateBrandRequest{Id: *id, Name: *name, Currency: *cur})
@@ -77,10 +74,7 @@ func storeCreate(ctx context.Context, c *client, args []string) error {
 	fs := flags("store create")
 	brand, id, name := fs.String("brand", "", "brand id"), fs.String("id", "", "store id"), fs.String("name", "", "store name")
 	qrPNG := fs.String("qr-png", "", "also write the pairing ticket's QR code to this PNG file")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "brand", "id"); err != nil {
+	if err := parse(fs, args, "brand", "id"); err != nil {
 		return err
 	}
 	r, err := c.admin.CreateStore(ctx, &pb.CreateStoreRequest{BrandId: *brand, Id: *id, Name: *name})
@@ -122,10 +116,7 @@ func programmeGet(ctx context.Context, c *client, args []string) error {
 func programmeSet(ctx context.Context, c *client, args []string) error {
 	fs := flags("programme set")
 	brand, file := fs.String("brand", "", "brand id"), fs.String("file", "", "programme JSON (as printed by programme get)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "brand", "file"); err != nil {
+	if err := parse(fs, args, "brand", "file"); err != nil {
 		return err
 	}
 	raw, err := os.ReadFile(*file)
@@ -166,10 +157,7 @@ func memberCreate(ctx context.Context, c *client, args []string) error {
 	brand, phone, name := fs.String("brand", "", "brand id"), fs.String("phone", "", "mobile number"), fs.String("name", "", "name")
 	birthday, card, tags := fs.String("birthday", "", "YYYY-MM-DD or MM-DD"), fs.String("card", "", "physical card number"), fs.String("tags", "", "comma-separated tags")
 	consent := fs.Bool("consent", false, "the member agreed to receive messages")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "brand", "phone"); err != nil {
+	if err := parse(fs, args, "brand", "phone"); err != nil {
 		return err
 	}
 	req := &pb.CreateMemberRequest{BrandId: *brand, Phone: *phone, Name: *name, Birthday: *birthday, Consent: *consent, Source: &pb.MemberSource{Channel: "hq"}}
@@ -259,10 +247,7 @@ func printImport(c *client, r *pb.ImportReport, dry bool) error {
 func importFile(ctx context.Context, c *client, args []string, name string, call func(context.Context, *pb.ImportRequest) (*pb.ImportReport, error)) error {
 	fs := flags(name)
 	brand, file, dry := fs.String("brand", "", "brand id"), fs.String("file", "", "CSV file"), fs.Bool("dry-run", false, "check every row, write nothing")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "brand", "file"); err != nil {
+	if err := parse(fs, args, "brand", "file"); err != nil {
 		return err
 	}
 	raw, err := os.ReadFile(*file)
@@ -291,10 +276,7 @@ func voucherImport(ctx context.Context, c *client, args []string) error {
 func memberMerge(ctx context.Context, c *client, args []string) error {
 	fs := flags("member merge")
 	brand, keep, merge := fs.String("brand", "", "brand id"), fs.String("keep", "", "member id to keep"), fs.String("merge", "", "member id to fold into it")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "brand", "keep", "merge"); err != nil {
+	if err := parse(fs, args, "brand", "keep", "merge"); err != nil {
 		return err
 	}
 	m, err := c.admin.MergeMembers(ctx, &pb.MergeMembersRequest{BrandId: *brand, KeepMemberId: *keep, MergeMemberId: *merge})
@@ -308,10 +290,7 @@ func memberMerge(ctx context.Context, c *client, args []string) error {
 func memberLink(ctx context.Context, c *client, args []string) error {
 	fs := flags("member link")
 	brand, id := fs.String("brand", "", "brand id"), fs.String("id", "", "member id")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "brand", "id"); err != nil {
+	if err := parse(fs, args, "brand", "id"); err != nil {
 		return err
 	}
 	l, err := c.admin.GetMemberCardLink(ctx, &pb.GetMemberCardLinkRequest{BrandId: *brand, MemberId: *id})
@@ -334,10 +313,7 @@ func couponTemplate(ctx context.Context, c *client, args []string) error {
 	amount, pct, item := fs.Int64("amount-fen", 0, "amount off in fen"), fs.Int("percent-bp", 0, "percent off in basis points (1000 = 10%)"), fs.String("item", "", "free item")
 	minSpend, days, limit := fs.Int64("min-spend-fen", 0, "minimum spend in fen"), fs.Int("valid-days", 30, "valid this many days from issue"), fs.Int("per-member", 0, "per-member limit (0: none)")
 	stores := fs.String("stores", "", "comma-separated store ids (empty: all)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "brand", "id", "name"); err != nil {
+	if err := parse(fs, args, "brand", "id", "name"); err != nil {
 		return err
 	}
 	k := map[string]pb.CouponKind{"amount_off": pb.CouponKind_COUPON_KIND_AMOUNT_OFF, "percent_off": pb.CouponKind_COUPON_KIND_PERCENT_OFF, "free_item": pb.CouponKind_COUPON_KIND_FREE_ITEM}[*kind]
@@ -357,10 +333,7 @@ func couponTemplate(ctx context.Context, c *client, args []string) error {
 func couponIssue(ctx context.Context, c *client, args []string) error {
 	fs := flags("coupon issue")
 	brand, tpl, members, tag := fs.String("brand", "", "brand id"), fs.String("template", "", "template id"), fs.String("members", "", "comma-separated member ids"), fs.String("tag", "", "or every member with this tag")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "brand", "template"); err != nil {
+	if err := parse(fs, args, "brand", "template"); err != nil {
 		return err
 	}
 	req := &pb.IssueCouponsRequest{BrandId: *brand, TemplateId: *tpl, Tag: *tag}
@@ -442,10 +415,7 @@ func maintenance(ctx context.Context, c *client, args []string) error {
 func deviceRevoke(ctx context.Context, c *client, args []string) error {
 	fs := flags("device revoke")
 	brand, id := fs.String("brand", "", "brand id"), fs.String("id", "", "device id (see stats)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "brand", "id"); err != nil {
+	if err := parse(fs, args, "brand", "id"); err != nil {
 		return err
 	}
 	d, err := c.admin.RevokeDevice(ctx, &pb.RevokeDeviceRequest{BrandId: *brand, DeviceId: *id})

@@ -146,13 +146,15 @@ func envOr(name, def string) string {
 
 // flags makes a flag set for a subcommand that reports its own usage.
 func flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	return fs
+	return flag.NewFlagSet(name, flag.ContinueOnError)
 }
 
-// required fails when a flag was left empty.
-func required(fs *flag.FlagSet, names ...string) error {
-	for _, n := range names {
+// parse reads a subcommand's flags and fails when a required one is empty.
+func parse(fs *flag.FlagSet, args []string, required ...string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, n := range required {
 		if fs.Lookup(n).Value.String() == "" {
 			return fmt.Errorf("%s: --%s is required", fs.Name(), n)
 		}
