@@ -23,14 +23,14 @@ func eventFromProto(e *pb.Event) (cloud.Event, error) {
 	if !e.GetOccurredAt().IsValid() {
 		return cloud.Event{}, fmt.Errorf("occurred_at is missing or invalid")
 	}
-	for name, v := range map[string]string{"store_id": e.GetStoreId(), "member_id": e.GetMemberId(), "staff_id": e.GetStaffId()} {
+	for name, v := range map[string]string{"store_id": e.GetStoreId(), "member_id": e.GetMemberId(), "staff_id": e.GetStaffId(), "approved_by": e.GetApprovedBy()} {
 		if len(v) > maxIDLen {
 			return cloud.Event{}, fmt.Errorf("%s is longer than %d characters", name, maxIDLen)
 		}
 	}
 	ev := cloud.Event{
 		ID: e.GetId(), Seq: e.GetSeq(), OccurredAt: e.GetOccurredAt().AsTime(),
-		StoreID: e.GetStoreId(), MemberID: e.GetMemberId(), StaffID: e.GetStaffId(),
+		StoreID: e.GetStoreId(), MemberID: e.GetMemberId(), StaffID: e.GetStaffId(), ApprovedBy: e.GetApprovedBy(),
 	}
 	switch b := e.GetBody().(type) {
 	case *pb.Event_Visit:
@@ -77,7 +77,7 @@ func eventFromProto(e *pb.Event) (cloud.Event, error) {
 func eventToProto(e cloud.Event) *pb.Event {
 	out := &pb.Event{
 		Id: e.ID, Seq: e.Seq, OccurredAt: timestamppb.New(e.OccurredAt),
-		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID,
+		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID, ApprovedBy: e.ApprovedBy,
 	}
 	switch {
 	case e.Visit != nil:
