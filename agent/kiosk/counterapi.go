@@ -139,6 +139,9 @@ type CounterState struct {
 	Last    *ScanView   `json:"last,omitempty"`
 	Online  bool        `json:"online"`
 	Pending uint64      `json:"pending"`
+	// Recovered are what the last run recorded just before it stopped and
+	// never showed: recorded, not to be entered again.
+	Recovered []RecoveredEvent `json:"recovered"`
 }
 
 func (s *Server) counterState(w http.ResponseWriter, r *http.Request) {
@@ -151,6 +154,7 @@ func (s *Server) counterState(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	st.Last = s.last
+	st.Recovered = append([]RecoveredEvent{}, s.recovered...)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, st)
 }
@@ -313,6 +317,9 @@ func (s *Server) settle(w http.ResponseWriter, what string, rec checkout.Receipt
 	default:
 		// The event is fsynced: only now may the page say "recorded".
 		writeJSON(w, http.StatusOK, rec)
+		if s.src.Answered != nil {
+			s.src.Answered(rec.Event.Seq)
+		}
 	}
 }
 

@@ -55,6 +55,9 @@ type Sources struct {
 	ScanValidFor time.Duration
 	// Now is the kiosk's clock (default time.Now).
 	Now func() time.Time
+	// Answered, if set, is told the seq of each event whose answer the
+	// kiosk has written (the agent's answered mark).
+	Answered func(seq uint64)
 }
 
 // Server is the kiosk's HTTP handler.
@@ -68,6 +71,8 @@ type Server struct {
 	mu     sync.Mutex
 	recent []counter.Result
 	last   *ScanView
+	// recovered are the events the last run recorded but never answered.
+	recovered []RecoveredEvent
 	// identified is when each member was last identified at this till
 	// (a scan, or an enrolment here): what a checkout or top-up may name.
 	identified map[string]time.Time
@@ -164,6 +169,39 @@ type StatusReport struct {
 	// Recent are the last scans; only a signed-in manager sees them (they
 	// name members).
 	Recent []counter.Result `json:"recent"`
+	// Recovered are the events recorded just before the last restart and
+	// never answered then (a manager sees them).
+	Recovered []RecoveredEvent `json:"recovered"`
+}
+
+// RecoveredEvent is an event the last run recorded but never answered:
+// the agent stopped (a crash, a power cut) between writing it to disk and
+// showing it. It is recorded and will reach the cloud; the cashier should
+// not enter it again.
+type RecoveredEvent struct {
+	Seq        uint64    `json:"seq"`
+	EventID    string    `json:"event_id"`
+	Kind       string    `json:"kind"`
+	MemberID   string    `json:"member_id,omitempty"`
+	MemberName string    `json:"member_name,omitempty"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+// Recovered tells the kiosk what the last run recorded but never answered.
+func (s *Server) Recovered(events []agent.Event) {
+	out := make([]RecoveredEvent, 0, len(events))
+	for _, ev := range events {
+		r := RecoveredEvent{Seq: ev.Seq, EventID: ev.ID, Kind: string(ev.Kind), MemberID: ev.MemberID, OccurredAt: ev.OccurredAt}
+		if s.src.Checkout != nil && ev.MemberID != "" {
+			if a, err := s.src.Checkout.Account(ev.MemberID); err == nil {
+				r.MemberName = a.Member.Name
+			}
+		}
+		out = append(out, r)
+	}
+	s.mu.Lock()
+	s.recovered = out
+	s.mu.Unlock()
 }
 
 func (s *Server) rebuild(w http.ResponseWriter, r *http.Request) {
@@ -199,10 +237,11 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	case rep.ReplicaStale:
 		rep.Notice = refusal(wordStale(age))
 	}
-	rep.Recent = []counter.Result{}
+	rep.Recent, rep.Recovered = []counter.Result{}, []RecoveredEvent{}
 	if sess, ok := s.sessionOf(r); ok && sess.person.Role == staff.Manager {
 		s.mu.Lock()
 		rep.Recent = append(rep.Recent, s.recent...)
+		rep.Recovered = append(rep.Recovered, s.recovered...)
 		s.mu.Unlock()
 	}
 	writeJSON(w, http.StatusOK, rep)

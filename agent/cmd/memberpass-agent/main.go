@@ -162,6 +162,7 @@ func run(args []string, stderr io.Writer) error {
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(kiosk.NewDeviceCollector(deviceStatus), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ks := kiosk.New(kiosk.Sources{
+		Answered: db.MarkAnswered,
 		Identity: id, State: db.State, Sync: syncer.Status, Devices: deviceStatus, Metrics: metrics,
 		Rebuild: syncer.RequestRebuild, StaleAfter: c.staleAfter,
 		Checkout: till, Desk: desk, JoinURL: c.joinURL, Hosts: hosts, SessionIdle: c.sessionIdle, ScanValidFor: c.scanValidFor,
@@ -172,8 +173,13 @@ func run(args []string, stderr io.Writer) error {
 	ctr.OnResult = func(r counter.Result) {
 		ks.Observe(r)
 		if r.Event != nil {
+			// Shown on the kiosk and logged: answered.
+			db.MarkAnswered(r.Event.Seq)
 			syncer.Wake()
 		}
+	}
+	if err := recoverUnanswered(db, ctr, ks, c.debounce, log); err != nil {
+		return err
 	}
 	for _, d := range deviceList {
 		readers = append(readers, &serialport.Reader{

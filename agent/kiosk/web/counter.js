@@ -101,6 +101,14 @@ function noticeBox(r) {
 function renderCustomer() {
   const box = document.getElementById("customer");
   const kids = [];
+  // What the till recorded just before a restart and never showed: recorded, not to be entered again.
+  const seen = Number(localStorage.getItem("mp.recoveredSeen") || 0);
+  const rec = ((S.store && S.store.recovered) || []).filter(r => r.seq > seen);
+  if (rec.length) {
+    kids.push(el("div", { class: "notice warn", id: "recovered" }, t("recovered"),
+      ...rec.map(r => el("small", {}, `#${r.seq} · ${t("kind_" + r.kind) || r.kind} · ${r.member_name || r.member_id || ""} · ${new Date(r.occurred_at).toLocaleTimeString()}`)),
+      el("button", { id: "recovered-ok", onclick: () => { localStorage.setItem("mp.recoveredSeen", String(Math.max(...rec.map(r => r.seq)))); render(); } }, t("understood"))));
+  }
   if (S.notice) kids.push(noticeBox(S.notice));
   if (S.info) kids.push(el("div", { class: "notice warn", id: "scan-notice" }, sentence(S.info), el("small", {}, otherSentence(S.info))));
   if (S.okText) kids.push(el("div", { class: "notice ok", id: "voucher-done" }, "✓ " + S.okText));

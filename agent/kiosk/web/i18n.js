@@ -3,6 +3,8 @@
 const I18N = {
   zh: {
     counter: "收银台", manager: "店长", online: "在线", offline: "离线", pending: "待同步",
+    recovered: "重启前已记录（当时未显示），请勿重复录入：", understood: "知道了",
+    kind_visit: "到店", kind_purchase: "消费", kind_top_up: "充值", kind_enrolment: "入会", kind_voucher_redemption: "团购券",
     staff: "员工", signIn: "员工登录", signOut: "退出登录", pin: "密码（PIN）", noStaffSetUp: "本机尚未配置员工，请店长设置员工文件。",
     scanPrompt: "请扫描会员码或会员卡", scanHint: "会员在手机上打开会员卡，出示二维码",
     enrolByPhone: "手机号入会", points: "积分", storedValue: "储值余额", tier: "等级",
@@ -26,6 +28,8 @@ const I18N = {
   },
   en: {
     counter: "Counter", manager: "Manager", online: "Online", offline: "Offline", pending: "pending",
+    recovered: "Recorded just before the restart (not shown then); do not enter again:", understood: "OK",
+    kind_visit: "Visit", kind_purchase: "Purchase", kind_top_up: "Top-up", kind_enrolment: "Enrolment", kind_voucher_redemption: "Voucher",
     staff: "Staff", signIn: "Sign in", signOut: "Sign out", pin: "PIN", noStaffSetUp: "No staff are set up on this till; the manager sets up the staff file.",
     scanPrompt: "Scan the member code or card", scanHint: "The member opens their card on the phone and shows the QR code",
     enrolByPhone: "Enrol by phone", points: "Points", storedValue: "Stored value", tier: "Tier",
