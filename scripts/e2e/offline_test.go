@@ -182,6 +182,16 @@ func TestOfflineRedemptionsConflictAtTheCloud(t *testing.T) {
 	if st.GetEvents() != 3 || st.GetRejectedEvents() != 0 {
 		t.Fatalf("cloud holds %d events (%d rejected), want the top-up and both purchases, none dropped", st.GetEvents(), st.GetRejectedEvents())
 	}
+	// The manager's approvals travel with the events.
+	evs, err := admin.ListEvents(ctx, &pb.ListEventsRequest{BrandId: brand, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs.GetEvents() {
+		if e.GetEvent().GetApprovedBy() != harness.ManagerID || e.GetEvent().GetStaffId() != harness.CashierID {
+			t.Errorf("event %s: staff %q approved by %q, want %s approved by %s", e.GetEvent().GetId(), e.GetEvent().GetStaffId(), e.GetEvent().GetApprovedBy(), harness.CashierID, harness.ManagerID)
+		}
+	}
 	got, err := admin.GetMember(ctx, &pb.GetMemberRequest{BrandId: brand, MemberId: m.GetId()})
 	if err != nil {
 		t.Fatal(err)
