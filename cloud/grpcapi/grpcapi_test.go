@@ -38,6 +38,8 @@ type cloudFixture struct {
 	t     *testing.T
 	addr  string
 	admin pb.AdminServiceClient
+	store *boltstore.DB
+	svc   *loyalty.Service
 }
 
 func newCloud(t *testing.T) *cloudFixture {
@@ -48,14 +50,15 @@ func newCloud(t *testing.T) *cloudFixture {
 	}
 	t.Cleanup(func() { store.Close() })
 	log := slog.New(slog.DiscardHandler)
-	srv, _ := grpcapi.NewServer(grpcapi.Config{Service: loyalty.New(store, log), Log: log, AdminToken: token})
+	svc := loyalty.New(store, log)
+	srv, _ := grpcapi.NewServer(grpcapi.Config{Service: svc, Log: log, AdminToken: token})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)
-	f := &cloudFixture{t: t, addr: lis.Addr().String()}
+	f := &cloudFixture{t: t, addr: lis.Addr().String(), store: store, svc: svc}
 	f.admin = pb.NewAdminServiceClient(f.dial(grpc.WithPerRPCCredentials(tokenCreds(token))))
 	return f
 }

@@ -400,6 +400,9 @@ func (a *applyCtx) enrol(s *Service) (*rejection, error) {
 	if err != nil {
 		return rejectf("%s", cloud.ErrorMessage(err)), nil
 	}
+	if err := validMemberName(e.Name); err != nil {
+		return rejectf("%s", cloud.ErrorMessage(err)), nil
+	}
 	if id, err := records.LocalRef(a.tx, a.brand.ID, e.LocalRef); err == nil {
 		return rejectf("reference %s already enrolled member %s", e.LocalRef, id), nil
 	}

@@ -105,8 +105,9 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
 			ev.DeviceID = d.ID
-			res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
-			if err != nil {
+			if ev.Malformed != "" {
+				res.Outcome, res.Reason = cloud.Rejected, ev.Malformed
+			} else if res.Outcome, res.Reason, err = s.apply(tx, b, d, ev); err != nil {
 				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
 			}
 			if err := records.PutEvent(tx, cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}); err != nil {
