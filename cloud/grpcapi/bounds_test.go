@@ -12,7 +12,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
 
@@ -97,14 +96,14 @@ func TestOversizedOldRecordCannotWedgePull(t *testing.T) {
 		for i := range n {
 			m := cloud.Member{BrandID: "wedge", ID: fmt.Sprint(100 + i), Phone: fmt.Sprintf("1390000%04d", i), Name: strings.Repeat("x", 3<<20),
 				Tags: []string{strings.Repeat("t", 1<<20)}, CreatedAt: time.Now()}
-			if err := records.PutMember(tx, m); err != nil {
+			if err := tx.PutMember(m); err != nil {
 				return err
 			}
-			if _, err := records.AppendChange(tx, "wedge", cloud.ChangeMember, m.ID); err != nil {
+			if _, err := tx.AppendChange("wedge", cloud.ChangeMember, m.ID); err != nil {
 				return err
 			}
 		}
-		return records.PutDevice(tx, cloud.Device{BrandID: "wedge", StoreID: "s1", ID: "old", Name: strings.Repeat("d", 7<<20)})
+		return tx.PutDevice(cloud.Device{BrandID: "wedge", StoreID: "s1", ID: "old", Name: strings.Repeat("d", 7<<20), SecretHash: []byte("x"), PairedAt: time.Now()})
 	})
 	if err != nil {
 		t.Fatal(err)

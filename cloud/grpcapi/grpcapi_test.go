@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +16,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/memberpass/memberpass/agent/cloudsync"
-	"github.com/memberpass/memberpass/cloud/boltstore"
+	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/proto/membercode"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
@@ -38,17 +38,13 @@ type cloudFixture struct {
 	t     *testing.T
 	addr  string
 	admin pb.AdminServiceClient
-	store *boltstore.DB
+	store cloud.Storage
 	svc   *loyalty.Service
 }
 
 func newCloud(t *testing.T) *cloudFixture {
 	t.Helper()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := sqltest.OpenSQLite(t)
 	log := slog.New(slog.DiscardHandler)
 	svc := loyalty.New(store, log)
 	srv, _ := grpcapi.NewServer(grpcapi.Config{Service: svc, Log: log, AdminToken: token})
