@@ -137,6 +137,11 @@ type Event struct {
 	Refund     *Refund            `json:",omitempty"`
 	Voucher    *VoucherRedemption `json:",omitempty"`
 	Enrolment  *Enrolment         `json:",omitempty"`
+	// Malformed is set by the transport when the event arrived beyond the
+	// edge's bounds or otherwise unreadable (its content then shortened to
+	// fit): the service keeps it as rejected with this reason, so it never
+	// stops the events behind it.
+	Malformed string `json:"-"`
 }
 
 // Visit is a member identified at the counter.
