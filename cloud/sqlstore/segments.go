@@ -160,7 +160,10 @@ func (e Engine) compileSegment(brand string, r segment.Rules, st segment.Setting
 	p := newParams(brand)
 	var where []string
 	cond := func(s string) { where = append(where, s) }
-	stage := e.stageExpr(p, st, c)
+	stage := ""
+	if !count || len(r.Stages) > 0 {
+		stage = e.stageExpr(p, st, c)
+	}
 	from := "members m"
 	if r.Visits.Set() || r.SpendFen.Set() {
 		from += ` left join (select member_id, sum(visits) as visits, sum(spend_fen) as spend_fen from member_activity
