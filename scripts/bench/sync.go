@@ -17,8 +17,8 @@ import (
 	"github.com/memberpass/memberpass/agent/cloudsync"
 	"github.com/memberpass/memberpass/agent/localstore"
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/sqlstore"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 	"github.com/memberpass/memberpass/scripts/localcloud"
 )
 
