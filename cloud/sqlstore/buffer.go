@@ -161,7 +161,7 @@ func (t *tx) upsert(tb *table, rows [][]any) error {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(" + placeholders(len(args)+1, len(r)) + ")")
+		q.WriteString("(" + t.e.placeholders(len(args)+1, len(r)) + ")")
 		args = append(args, r...)
 	}
 	if !tb.insertOnly {

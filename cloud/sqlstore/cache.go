@@ -154,7 +154,7 @@ func (t *tx) MembersByIDs(brand string, list []string) (map[string]cloud.Member,
 	for _, part := range chunks(missing, maxInList) {
 		got := map[string]cloud.Member{}
 		var found []string
-		err := t.query("read members", `select `+memberCols+` from members where brand_id = $1 and member_id in (`+placeholders(2, len(part))+`)`,
+		err := t.query("read members", `select `+memberCols+` from members where brand_id = $1 and member_id in (`+t.e.placeholders(2, len(part))+`)`,
 			ids([]any{brand}, part), func(r *sql.Rows) error {
 				m, err := scanMember(r)
 				got[m.ID] = m
@@ -238,7 +238,7 @@ func (t *tx) EventsByIDs(brand string, list []string) (map[string]cloud.StoredEv
 		missing = append(missing, id)
 	}
 	for _, part := range chunks(missing, maxInList) {
-		err := t.query("read events", `select `+eventCols+` from events where brand_id = $1 and event_id in (`+placeholders(2, len(part))+`)`,
+		err := t.query("read events", `select `+eventCols+` from events where brand_id = $1 and event_id in (`+t.e.placeholders(2, len(part))+`)`,
 			ids([]any{brand}, part), func(r *sql.Rows) error {
 				e, _, err := scanEvent(r)
 				out[e.ID] = e
@@ -344,7 +344,7 @@ func (t *tx) loadActivity(brand string, members []string, day string) error {
 			got[id] = &activityEntry{from: day, days: map[string]*[2]int64{}}
 		}
 		err := t.query("read activity", `select member_id, day, visits, spend_fen from member_activity
-			where brand_id = $1 and day >= $2 and member_id in (`+placeholders(3, len(part))+`)`, ids([]any{brand, day}, part), func(r *sql.Rows) error {
+			where brand_id = $1 and day >= $2 and member_id in (`+t.e.placeholders(3, len(part))+`)`, ids([]any{brand, day}, part), func(r *sql.Rows) error {
 			var id string
 			var d time.Time
 			var a [2]int64

@@ -27,7 +27,7 @@ func (t *tx) cardsOf(brand string, members []string, into map[string]cloud.Membe
 	if len(members) == 0 {
 		return nil
 	}
-	return t.query("read members' cards", `select member_id, number from cards where brand_id = $1 and member_id in (`+placeholders(2, len(members))+`)
+	return t.query("read members' cards", `select member_id, number from cards where brand_id = $1 and member_id in (`+t.e.placeholders(2, len(members))+`)
 		and not revoked order by bound_at, number`, ids([]any{brand}, members), func(r *sql.Rows) error {
 		var id, number string
 		if err := r.Scan(&id, &number); err != nil {
