@@ -71,7 +71,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.debounce, "debounce", 2*time.Second, "ignore the same scan read again within this time")
 	fs.StringVar(&c.staff, "staff", "", "staff who may be on duty at the counter, as id:name pairs separated by commas, e.g. \"s01:王芳,s02:Li Lei\"")
 	fs.StringVar(&c.joinURL, "join-url", "", "the cloud's join page for this store (e.g. https://m.example.com/join/<brand>/<store>); its QR code is the store's \"scan to join\"")
-	fs.StringVar(&c.timezone, "timezone", "Asia/Shanghai", "the shop's time zone, for \"today\" and birthday months")
+	fs.StringVar(&c.timezone, "timezone", "", "the shop's time zone, for \"today\" and birthday months; empty: the brand's, as the cloud gave it at pairing (Asia/Shanghai for a device paired before)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
