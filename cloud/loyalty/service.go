@@ -94,7 +94,7 @@ func (s *Service) CreateBrand(ctx context.Context, id, name, currency string) (c
 	if err != nil {
 		return cloud.Brand{}, err
 	}
-	b := cloud.Brand{ID: id, Name: name, Currency: currency, MemberCodeKey: priv, Programme: cloud.DefaultProgramme(), CreatedAt: s.Now()}
+	b := cloud.Brand{ID: id, Name: name, Currency: currency, TimeZone: cloud.DefaultTimeZone, MemberCodeKey: priv, Programme: cloud.DefaultProgramme(), CreatedAt: s.Now()}
 	err = s.store.Update(ctx, func(tx cloud.Tx) error {
 		if _, err := tx.Brand(id); err == nil {
 			return cloud.Errorf(cloud.Conflict, "brand %q already exists", id)
