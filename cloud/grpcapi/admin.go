@@ -17,6 +17,8 @@ type adminServer struct {
 	// publicAddr and caFingerprint go into pairing tickets.
 	publicAddr, caFingerprint string
 	memberPageURL             string
+	// an serves segments and reports (reports.go).
+	an analytics
 }
 
 func (s *adminServer) CreateBrand(ctx context.Context, req *pb.CreateBrandRequest) (*pb.Brand, error) {

@@ -23,6 +23,8 @@ import (
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/report"
+	"github.com/memberpass/memberpass/cloud/segment"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
 
@@ -48,6 +50,10 @@ type Config struct {
 	// MemberPageURL is the public address of the member pages, to give
 	// full card links; empty gives paths only.
 	MemberPageURL string
+	// Reports and Segments serve HQ's reports and member segments; nil
+	// when the store offers none.
+	Reports  report.Source
+	Segments *segment.Service
 }
 
 // NewServer builds a gRPC server with the sync, admin, health and
@@ -63,7 +69,8 @@ func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Ser
 	}, opts...)
 	srv := grpc.NewServer(opts...)
 	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM})
-	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL})
+	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL,
+		an: analytics{reports: cfg.Reports, segments: cfg.Segments}})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

@@ -257,6 +257,9 @@ type Store interface {
 	// Members calls fn with the members the rules select now, in id order,
 	// until fn returns false.
 	Members(ctx context.Context, brand string, r Rules, st Settings, now time.Time, fn func(Member) bool) error
+	// Page lists at most limit members the rules select now with ids
+	// after after, in id order (an export a page at a time).
+	Page(ctx context.Context, brand string, r Rules, st Settings, now time.Time, after string, limit int) ([]Member, error)
 	Settings(ctx context.Context, brand string) (Settings, error)
 	PutSettings(ctx context.Context, brand string, st Settings) error
 }
@@ -328,6 +331,25 @@ func (s *Service) Members(ctx context.Context, brand, name string, fn func(Membe
 		return err
 	}
 	return s.Store.Members(ctx, brand, seg.Rules, st, s.now(), fn)
+}
+
+// MaxPage bounds a page of a segment's members.
+const MaxPage = 5000
+
+// Page lists a saved segment's members after a member id, as of now.
+func (s *Service) Page(ctx context.Context, brand, name, after string, limit int) ([]Member, error) {
+	if limit <= 0 || limit > MaxPage {
+		limit = MaxPage
+	}
+	seg, err := s.Store.Segment(ctx, brand, name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.Store.Settings(ctx, brand)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Page(ctx, brand, seg.Rules, st, s.now(), after, limit)
 }
 
 // Audience returns the ids of a saved segment's members as of now: what a

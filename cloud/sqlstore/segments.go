@@ -125,12 +125,31 @@ func (s segmentStore) Count(ctx context.Context, brand string, r segment.Rules, 
 	return n, nil
 }
 
+// pageOf asks for the members after a member id, at most limit of them.
+type pageOf struct {
+	after string
+	limit int
+}
+
+func (s segmentStore) Page(ctx context.Context, brand string, r segment.Rules, st segment.Settings, now time.Time, after string, limit int) ([]segment.Member, error) {
+	var out []segment.Member
+	err := s.members(ctx, brand, r, st, now, pageOf{after, limit}, func(m segment.Member) bool {
+		out = append(out, m)
+		return true
+	})
+	return out, err
+}
+
 func (s segmentStore) Members(ctx context.Context, brand string, r segment.Rules, st segment.Settings, now time.Time, fn func(segment.Member) bool) error {
+	return s.members(ctx, brand, r, st, now, pageOf{}, fn)
+}
+
+func (s segmentStore) members(ctx context.Context, brand string, r segment.Rules, st segment.Settings, now time.Time, page pageOf, fn func(segment.Member) bool) error {
 	clock, _, err := s.d.brandClock(ctx, brand, now)
 	if err != nil {
 		return err
 	}
-	q, args := s.d.engine.compileSegment(brand, r, st, clock, false)
+	q, args := s.d.engine.compileSegment(brand, r, st, clock, false, page)
 	rows, err := s.d.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: list segment members: %w", err)
@@ -156,7 +175,7 @@ func (s segmentStore) Members(ctx context.Context, brand string, r segment.Rules
 // compileSegment writes the one query that selects a segment's members
 // (or counts them): members of the brand, not merged, with each rule an
 // AND-ed condition whose values are parameters.
-func (e Engine) compileSegment(brand string, r segment.Rules, st segment.Settings, c segment.Clock, count bool) (string, []any) {
+func (e Engine) compileSegment(brand string, r segment.Rules, st segment.Settings, c segment.Clock, count bool, page ...pageOf) (string, []any) {
 	p := newParams(brand)
 	var where []string
 	cond := func(s string) { where = append(where, s) }
@@ -224,6 +243,15 @@ func (e Engine) compileSegment(brand string, r segment.Rules, st segment.Setting
 	rangeCond(p, cond, "(m.sv_principal_fen + m.sv_bonus_fen)", r.StoredValueFen)
 
 	filter := "m.brand_id = $1 and m.merged_into is null"
+	limit := ""
+	for _, pg := range page {
+		if pg.after != "" {
+			where = append(where, "m.member_id > "+p.add(pg.after))
+		}
+		if pg.limit > 0 {
+			limit = " limit " + p.add(int64(pg.limit))
+		}
+	}
 	for _, w := range where {
 		filter += "\n\tand " + w
 	}
@@ -231,7 +259,7 @@ func (e Engine) compileSegment(brand string, r segment.Rules, st segment.Setting
 		return "select count(*) from " + from + " where " + filter, p.args
 	}
 	return `select m.member_id, m.name, m.phone, m.tier_id, ` + stage + `, m.visits, m.last_visit_at, m.points,
-		m.sv_principal_fen + m.sv_bonus_fen, m.total_spend_fen from ` + from + " where " + filter + " order by m.member_id", p.args
+		m.sv_principal_fen + m.sv_bonus_fen, m.total_spend_fen from ` + from + " where " + filter + " order by m.member_id" + limit, p.args
 }
 
 func rangeCond(p *params, cond func(string), expr string, r *segment.Range) {

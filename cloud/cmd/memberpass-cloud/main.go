@@ -29,6 +29,8 @@ import (
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
+	"github.com/memberpass/memberpass/cloud/segment"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 	"github.com/memberpass/memberpass/cloud/tlscert"
 )
 
@@ -204,6 +206,10 @@ func run(args []string, stderr io.Writer) error {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
 	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	if db, ok := store.(*sqlstore.DB); ok {
+		cfg.Reports = db.Reports()
+		cfg.Segments = &segment.Service{Store: db.Segments()}
+	}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)

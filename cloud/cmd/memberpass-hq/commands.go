@@ -34,6 +34,13 @@ func commands() []command {
 		{"stats", "--brand", stats},
 		{"device revoke", "--brand --id: the device's credentials stop working at once", deviceRevoke},
 		{"maintenance", "--brand: review tiers, expire points and coupons now", maintenance},
+		{"segment create", "--brand --name (--rules JSON | --file rules.json): save a segment and count it", segmentCreate},
+		{"segment list", "--brand", segmentList},
+		{"segment count", "--brand (--name | --rules JSON): members now", segmentCount},
+		{"segment export", "--brand --name [--out file.csv]: members now as CSV", segmentExport},
+		{"segment delete", "--brand --name", segmentDelete},
+		{"segment settings", "--brand [--new-days --active-days --lapsed-days]: lifecycle thresholds", segmentSettings},
+		{"report", "<" + reportNames + "> --brand [--store --from --to] [--csv|--json]", reportCmd},
 	}
 }
 

@@ -2672,7 +2672,7 @@ var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memberpass/v1/types.proto\"h\n" +
+	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memberpass/v1/types.proto\x1a\x1bmemberpass/v1/reports.proto\"h\n" +
 	"\x13SetProgrammeRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x126\n" +
 	"\tprogramme\x18\x02 \x01(\v2\x18.memberpass.v1.ProgrammeR\tprogramme\"0\n" +
@@ -2879,7 +2879,7 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x03url\x18\x02 \x01(\tR\x03url\"M\n" +
 	"\x13RevokeDeviceRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
-	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\xa8\x0e\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\xe8\x13\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -2903,7 +2903,15 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12N\n" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
-	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLinkBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12H\n" +
+	"\vSaveSegment\x12!.memberpass.v1.SaveSegmentRequest\x1a\x16.memberpass.v1.Segment\x12W\n" +
+	"\fListSegments\x12\".memberpass.v1.ListSegmentsRequest\x1a#.memberpass.v1.ListSegmentsResponse\x12Z\n" +
+	"\rDeleteSegment\x12#.memberpass.v1.DeleteSegmentRequest\x1a$.memberpass.v1.DeleteSegmentResponse\x12W\n" +
+	"\fCountSegment\x12\".memberpass.v1.CountSegmentRequest\x1a#.memberpass.v1.CountSegmentResponse\x12Z\n" +
+	"\rExportSegment\x12#.memberpass.v1.ExportSegmentRequest\x1a$.memberpass.v1.ExportSegmentResponse\x12d\n" +
+	"\x14GetLifecycleSettings\x12*.memberpass.v1.GetLifecycleSettingsRequest\x1a .memberpass.v1.LifecycleSettings\x12Z\n" +
+	"\x14SetLifecycleSettings\x12 .memberpass.v1.LifecycleSettings\x1a .memberpass.v1.LifecycleSettings\x12H\n" +
+	"\tGetReport\x12\x1f.memberpass.v1.GetReportRequest\x1a\x1a.memberpass.v1.ReportTableBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -2967,6 +2975,20 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*MemberSource)(nil),                // 45: memberpass.v1.MemberSource
 	(*Event)(nil),                       // 46: memberpass.v1.Event
 	(Outcome)(0),                        // 47: memberpass.v1.Outcome
+	(*SaveSegmentRequest)(nil),          // 48: memberpass.v1.SaveSegmentRequest
+	(*ListSegmentsRequest)(nil),         // 49: memberpass.v1.ListSegmentsRequest
+	(*DeleteSegmentRequest)(nil),        // 50: memberpass.v1.DeleteSegmentRequest
+	(*CountSegmentRequest)(nil),         // 51: memberpass.v1.CountSegmentRequest
+	(*ExportSegmentRequest)(nil),        // 52: memberpass.v1.ExportSegmentRequest
+	(*GetLifecycleSettingsRequest)(nil), // 53: memberpass.v1.GetLifecycleSettingsRequest
+	(*LifecycleSettings)(nil),           // 54: memberpass.v1.LifecycleSettings
+	(*GetReportRequest)(nil),            // 55: memberpass.v1.GetReportRequest
+	(*Segment)(nil),                     // 56: memberpass.v1.Segment
+	(*ListSegmentsResponse)(nil),        // 57: memberpass.v1.ListSegmentsResponse
+	(*DeleteSegmentResponse)(nil),       // 58: memberpass.v1.DeleteSegmentResponse
+	(*CountSegmentResponse)(nil),        // 59: memberpass.v1.CountSegmentResponse
+	(*ExportSegmentResponse)(nil),       // 60: memberpass.v1.ExportSegmentResponse
+	(*ReportTable)(nil),                 // 61: memberpass.v1.ReportTable
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	40, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
@@ -3019,30 +3041,46 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	39, // 47: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
 	19, // 48: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
 	37, // 49: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	21, // 50: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	25, // 51: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	42, // 52: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	42, // 53: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	42, // 54: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	30, // 55: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	33, // 56: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	36, // 57: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	40, // 58: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	40, // 59: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	42, // 60: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	5,  // 61: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	42, // 62: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	10, // 63: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	11, // 64: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	13, // 65: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	15, // 66: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	5,  // 67: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	18, // 68: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	32, // 69: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	20, // 70: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	38, // 71: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	50, // [50:72] is the sub-list for method output_type
-	28, // [28:50] is the sub-list for method input_type
+	48, // 50: memberpass.v1.AdminService.SaveSegment:input_type -> memberpass.v1.SaveSegmentRequest
+	49, // 51: memberpass.v1.AdminService.ListSegments:input_type -> memberpass.v1.ListSegmentsRequest
+	50, // 52: memberpass.v1.AdminService.DeleteSegment:input_type -> memberpass.v1.DeleteSegmentRequest
+	51, // 53: memberpass.v1.AdminService.CountSegment:input_type -> memberpass.v1.CountSegmentRequest
+	52, // 54: memberpass.v1.AdminService.ExportSegment:input_type -> memberpass.v1.ExportSegmentRequest
+	53, // 55: memberpass.v1.AdminService.GetLifecycleSettings:input_type -> memberpass.v1.GetLifecycleSettingsRequest
+	54, // 56: memberpass.v1.AdminService.SetLifecycleSettings:input_type -> memberpass.v1.LifecycleSettings
+	55, // 57: memberpass.v1.AdminService.GetReport:input_type -> memberpass.v1.GetReportRequest
+	21, // 58: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	25, // 59: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	42, // 60: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	42, // 61: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	42, // 62: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	30, // 63: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	33, // 64: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	36, // 65: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	40, // 66: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	40, // 67: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	42, // 68: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	5,  // 69: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	42, // 70: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	10, // 71: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	11, // 72: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	13, // 73: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	15, // 74: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	5,  // 75: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	18, // 76: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	32, // 77: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	20, // 78: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	38, // 79: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	56, // 80: memberpass.v1.AdminService.SaveSegment:output_type -> memberpass.v1.Segment
+	57, // 81: memberpass.v1.AdminService.ListSegments:output_type -> memberpass.v1.ListSegmentsResponse
+	58, // 82: memberpass.v1.AdminService.DeleteSegment:output_type -> memberpass.v1.DeleteSegmentResponse
+	59, // 83: memberpass.v1.AdminService.CountSegment:output_type -> memberpass.v1.CountSegmentResponse
+	60, // 84: memberpass.v1.AdminService.ExportSegment:output_type -> memberpass.v1.ExportSegmentResponse
+	54, // 85: memberpass.v1.AdminService.GetLifecycleSettings:output_type -> memberpass.v1.LifecycleSettings
+	54, // 86: memberpass.v1.AdminService.SetLifecycleSettings:output_type -> memberpass.v1.LifecycleSettings
+	61, // 87: memberpass.v1.AdminService.GetReport:output_type -> memberpass.v1.ReportTable
+	58, // [58:88] is the sub-list for method output_type
+	28, // [28:58] is the sub-list for method input_type
 	28, // [28:28] is the sub-list for extension type_name
 	28, // [28:28] is the sub-list for extension extendee
 	0,  // [0:28] is the sub-list for field type_name
@@ -3054,6 +3092,7 @@ func file_memberpass_v1_admin_proto_init() {
 		return
 	}
 	file_memberpass_v1_types_proto_init()
+	file_memberpass_v1_reports_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
