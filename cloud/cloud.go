@@ -64,6 +64,9 @@ type Member struct {
 	LastVisitAt time.Time `json:",omitzero"`
 	// Birthday is YYYY-MM-DD or MM-DD.
 	Birthday    string `json:",omitempty"`
+	// BirthdayLunar says the member keeps a lunar birthday: Birthday's
+	// month and day are then lunar (month 1-12, day 1-30).
+	BirthdayLunar bool `json:",omitempty"`
 	Source      MemberSource
 	Consent     bool
 	Tags        []string `json:",omitempty"`

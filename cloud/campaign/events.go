@@ -1,0 +1,102 @@
+package campaign
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// EventCampaignsTTL is how long the engine trusts its list of a brand's
+// running event campaigns before reading it again. Events are the sync
+// path's hot loop: reading the campaigns for each would cost more than
+// the event. A start or pause made by another process takes effect within
+// this time; one made through this engine at once.
+const EventCampaignsTTL = 5 * time.Second
+
+type eventCache struct {
+	mu     sync.Mutex
+	brands map[string]eventEntry
+}
+
+type eventEntry struct {
+	ids    []string
+	loaded time.Time
+}
+
+func (e *Engine) eventCampaignIDs(r Reader, brandID string, now time.Time) ([]string, error) {
+	e.events.mu.Lock()
+	ent, ok := e.events.brands[brandID]
+	e.events.mu.Unlock()
+	if ok && now.Sub(ent.loaded) < EventCampaignsTTL && !now.Before(ent.loaded) {
+		return ent.ids, nil
+	}
+	cs, err := r.Campaigns()
+	if err != nil {
+		return nil, err
+	}
+	ent = eventEntry{loaded: now}
+	for _, c := range cs {
+		if c.Trigger.IsEvent() && (c.Status == Running || c.Status == Paused) {
+			ent.ids = append(ent.ids, c.ID)
+		}
+	}
+	e.events.mu.Lock()
+	if e.events.brands == nil {
+		e.events.brands = map[string]eventEntry{}
+	}
+	e.events.brands[brandID] = ent
+	e.events.mu.Unlock()
+	return ent.ids, nil
+}
+
+// forgetEvents drops the cached list after this engine changed a campaign.
+func (e *Engine) forgetEvents(brandID string) {
+	e.events.mu.Lock()
+	delete(e.events.brands, brandID)
+	e.events.mu.Unlock()
+}
+
+// OnEvent runs the brand's event campaigns for one applied event, inside
+// the transaction that applied it (l), so the event and what its campaigns
+// give commit together, once. It returns the grants made.
+func (e *Engine) OnEvent(l Ledger, brandID string, f EventFacts) ([]Grant, error) {
+	now := e.Now()
+	ids, err := e.eventCampaignIDs(l, brandID, now)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	var out []Grant
+	for _, id := range ids {
+		c, err := l.Campaign(id)
+		if err != nil {
+			return nil, fmt.Errorf("campaign %s: %w", id, err)
+		}
+		if !c.ActiveAt(now) {
+			continue
+		}
+		fr, ok, err := c.EventFiring(f)
+		if err != nil || !ok {
+			if err != nil {
+				return nil, fmt.Errorf("campaign %s: %w", id, err)
+			}
+			continue
+		}
+		who := f.After
+		if fr.MemberID != who.ID {
+			if who, err = l.Member(fr.MemberID); err != nil {
+				continue // a referrer who no longer exists gets nothing
+			}
+		}
+		if !c.Audience.Matches(who) {
+			continue
+		}
+		g, acted, err := Act(l, &c, fr, now)
+		if err != nil {
+			return nil, err
+		}
+		if acted {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
