@@ -76,7 +76,8 @@ func (c Campaign) EventFiring(f EventFacts) (Firing, bool, error) {
 			return fire(m.ID, "ev-"+ev.ID, nil)
 		}
 	case TriggerJoin:
-		if ev.Kind == cloud.EventEnrolment && joinMatches(t, m) {
+		// Only a member the enrolment made (not a phone that was already a member).
+		if ev.Kind == cloud.EventEnrolment && f.Before.ID == "" && m.CreatedAt.Equal(ev.OccurredAt) && joinMatches(t, m) {
 			return fire(m.ID, "join", nil)
 		}
 	case TriggerVoucherReturn:

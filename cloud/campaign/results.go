@@ -51,9 +51,9 @@ func (e *Engine) Results(ctx context.Context, brandID, id string, days int) (Res
 		if res.Campaign, err = r.Campaign(id); err != nil {
 			return err
 		}
-		after := ""
+		var afterM, afterO string
 		for {
-			gs, err := r.Grants(id, after, 1000)
+			gs, err := r.Grants(id, afterM, afterO, 1000)
 			if err != nil {
 				return err
 			}
@@ -81,7 +81,7 @@ func (e *Engine) Results(ctx context.Context, brandID, id string, days int) (Res
 			if len(gs) < 1000 {
 				break
 			}
-			after = gs[len(gs)-1].key()
+			afterM, afterO = gs[len(gs)-1].MemberID, gs[len(gs)-1].Occurrence
 		}
 		return nil
 	})

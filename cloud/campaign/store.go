@@ -77,8 +77,8 @@ type Reader interface {
 	Campaign(id string) (Campaign, error)
 	Campaigns() ([]Campaign, error)
 	Grant(campaignID, memberID, occurrence string) (Grant, bool, error)
-	// Grants lists a campaign's grants in key order after the given key.
-	Grants(campaignID string, after string, limit int) ([]Grant, error)
+	// Grants lists a campaign's grants in (member, occurrence) order after the given one.
+	Grants(campaignID, afterMember, afterOccurrence string, limit int) ([]Grant, error)
 	// Members lists up to limit members' facts in id order after the id.
 	Members(after string, limit int, need Needs) ([]MemberFacts, error)
 	Member(id string) (cloud.Member, error)

@@ -231,7 +231,11 @@ func (a *applyCtx) purchase() (*rejection, error) {
 	if err := earnPoints(a.tx, &m, earned, "earn", a.ev.ID, at, a.brand.Programme.PointsExpiry(at)); err != nil {
 		return nil, err
 	}
-	eff.PointsEarned = earned
+	extra, err := boostPoints(a.tx, &m, earned, a.ev.ID, at, a.brand.Programme.PointsExpiry(at))
+	if err != nil {
+		return nil, err
+	}
+	eff.PointsEarned = earned + extra
 	m.TotalSpendFen += p.NetFen()
 	if err := records.AddActivity(a.tx, a.brand.ID, m.ID, at, 0, p.NetFen()); err != nil {
 		return nil, err

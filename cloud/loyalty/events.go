@@ -105,9 +105,20 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
 			ev.DeviceID = d.ID
+			var before cloud.Member
+			if s.OnApplied != nil && ev.MemberID != "" {
+				if before, err = resolveMember(tx, d.BrandID, ev.MemberID); err != nil && !cloud.IsNotFound(err) {
+					return 0, nil, err
+				}
+			}
 			res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
 			if err != nil {
 				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
+			}
+			if s.OnApplied != nil && res.Outcome == cloud.Applied {
+				if err := s.afterApply(tx, b, ev, before); err != nil {
+					return 0, nil, fmt.Errorf("campaigns on event %s: %w", ev.ID, err)
+				}
 			}
 			if err := records.PutEvent(tx, cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}); err != nil {
 				return 0, nil, err
@@ -275,10 +286,29 @@ func prefetch(tx cloud.Tx, brand string, events []cloud.Event) error {
 	for _, p := range []struct {
 		kind string
 		keys [][]byte
-	}{{records.KindEvent, ids}, {records.KindMember, members}, {records.KindActivity, days}} {
+	}{{records.KindEvent, ids}, {records.KindMember, members}, {records.KindActivity, days}, {records.KindPointsBoost, members}} {
 		if err := records.Prefetch(tx, brand, p.kind, p.keys); err != nil {
 			return fmt.Errorf("prefetch %s records: %w", p.kind, err)
 		}
 	}
 	return nil
+}
+
+// afterApply hands an applied event to OnApplied with its member after it.
+func (s *Service) afterApply(tx cloud.Tx, b cloud.Brand, ev cloud.Event, before cloud.Member) error {
+	id := before.ID
+	if id == "" && ev.Kind == cloud.EventEnrolment && ev.Enrolment != nil {
+		var err error
+		if id, err = records.LocalRef(tx, b.ID, ev.Enrolment.LocalRef); err != nil {
+			return nil // an enrolment that made no member (a known phone): nothing to act on
+		}
+	}
+	if id == "" {
+		return nil
+	}
+	after, err := records.Member(tx, b.ID, id)
+	if err != nil {
+		return err
+	}
+	return s.OnApplied(tx, b, ev, before, after)
 }

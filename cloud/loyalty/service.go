@@ -32,6 +32,12 @@ type Service struct {
 	// code replayed at two stores is caught when the later one syncs.
 	CodeUseRetention time.Duration
 
+	// OnApplied, if set, sees each applied event inside the push's
+	// transaction, with the member before and after it: campaigns act on
+	// events there, so an event and what its campaigns give commit
+	// together, once. An error aborts the push (it is retried).
+	OnApplied func(tx cloud.Tx, b cloud.Brand, ev cloud.Event, before, after cloud.Member) error
+
 	pushes pushGroup
 }
 

@@ -23,6 +23,7 @@ const (
 	KindConflict       = "conflict"     // seq -> ConflictRecord
 	KindLocalRef       = "localref"     // counter's local ref -> member id
 	KindEffect         = "effect"       // purchase event id -> PurchaseEffect
+	KindPointsBoost    = "pointboost"   // member -> PointsBoost
 )
 
 // MemberKey makes a key under a member: id, a zero byte, then the parts,
@@ -270,4 +271,19 @@ func Members(tx cloud.Tx, brand string, fn func(cloud.Member) (bool, error)) err
 		}
 		return fn(m)
 	})
+}
+
+// PointsBoost reads a member's points boost; ok is false when there is none.
+func PointsBoost(tx cloud.Tx, brand, memberID string) (cloud.PointsBoost, bool, error) {
+	b, err := Get[cloud.PointsBoost](tx, brand, KindPointsBoost, []byte(memberID), "points boost")
+	if cloud.IsNotFound(err) {
+		return b, false, nil
+	}
+	return b, err == nil, err
+}
+
+// PutPointsBoost writes a member's points boost (one per member: the
+// latest grant replaces an earlier one).
+func PutPointsBoost(tx cloud.Tx, brand string, b cloud.PointsBoost) error {
+	return Put(tx, brand, KindPointsBoost, []byte(b.MemberID), b)
 }
