@@ -95,9 +95,9 @@ func NewLottery(l Lottery) (Lottery, error) {
 
 // DrawChance is one draw a campaign gave a member, used once.
 type DrawChance struct {
-	BrandID    string
-	LotteryID  string
-	MemberID   string
+	BrandID   string
+	LotteryID string
+	MemberID  string
 	// Key is the grant's key; it becomes the draw's ID.
 	Key        string
 	CampaignID string

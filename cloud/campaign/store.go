@@ -25,8 +25,8 @@ type Grant struct {
 	Coupons []string `json:",omitempty"`
 	// Messages to send through the messaging service after the commit;
 	// MessagesQueued once the service took them (it deduplicates by key).
-	Messages       []MessageRequest `json:",omitempty"`
-	MessagesQueued bool             `json:",omitempty"`
+	Messages       []MessageRequest  `json:",omitempty"`
+	MessagesQueued bool              `json:",omitempty"`
 	Vars           map[string]string `json:",omitempty"`
 }
 

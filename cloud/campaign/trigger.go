@@ -17,21 +17,21 @@ type TriggerKind string
 // one-off acts once for its audience, now or at a time. Join acts on both
 // paths (a join through the member page is not a pushed event).
 const (
-	TriggerVisit             TriggerKind = "visit"
-	TriggerPurchase          TriggerKind = "purchase"      // a bill of at least MinFen
-	TriggerNthVisit          TriggerKind = "nth_visit"     // the member's N-th visit
-	TriggerSpendReached      TriggerKind = "spend_reached" // net spend reaching AmountFen within Period
-	TriggerTopUp             TriggerKind = "top_up"        // a top-up of at least MinFen
-	TriggerJoin              TriggerKind = "join"          // joining through one of Sources
-	TriggerVoucherReturn     TriggerKind = "voucher_return"
-	TriggerTierUpgrade       TriggerKind = "tier_upgrade"
-	TriggerReferral          TriggerKind = "referral_first_purchase"
-	TriggerBirthday          TriggerKind = "birthday"
-	TriggerHoliday           TriggerKind = "holiday"
-	TriggerCouponExpiring    TriggerKind = "coupon_expiring"
-	TriggerPointsExpiring    TriggerKind = "points_expiring"
-	TriggerLapsed            TriggerKind = "lapsed"
-	TriggerOneOff            TriggerKind = "one_off"
+	TriggerVisit          TriggerKind = "visit"
+	TriggerPurchase       TriggerKind = "purchase"      // a bill of at least MinFen
+	TriggerNthVisit       TriggerKind = "nth_visit"     // the member's N-th visit
+	TriggerSpendReached   TriggerKind = "spend_reached" // net spend reaching AmountFen within Period
+	TriggerTopUp          TriggerKind = "top_up"        // a top-up of at least MinFen
+	TriggerJoin           TriggerKind = "join"          // joining through one of Sources
+	TriggerVoucherReturn  TriggerKind = "voucher_return"
+	TriggerTierUpgrade    TriggerKind = "tier_upgrade"
+	TriggerReferral       TriggerKind = "referral_first_purchase"
+	TriggerBirthday       TriggerKind = "birthday"
+	TriggerHoliday        TriggerKind = "holiday"
+	TriggerCouponExpiring TriggerKind = "coupon_expiring"
+	TriggerPointsExpiring TriggerKind = "points_expiring"
+	TriggerLapsed         TriggerKind = "lapsed"
+	TriggerOneOff         TriggerKind = "one_off"
 )
 
 // TriggerKinds lists every kind, for HQ's help.

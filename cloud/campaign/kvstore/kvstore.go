@@ -26,13 +26,13 @@ import (
 
 // Kinds of record this package keeps.
 const (
-	KindCampaign    = "campaign"    // id -> Campaign
-	KindGrant       = "cgrant"      // campaign 0 member 0 occurrence -> Grant
-	KindPendingMsg  = "cmsgpending" // campaign 0 member 0 occurrence -> nothing
-	KindRun         = "crun"        // run id -> Run
-	KindLottery     = "lottery"     // id -> Lottery
-	KindDraw        = "ldraw"       // lottery 0 draw id -> Draw
-	KindDrawChance  = "ldrawchance" // member 0 lottery 0 key -> DrawChance
+	KindCampaign   = "campaign"    // id -> Campaign
+	KindGrant      = "cgrant"      // campaign 0 member 0 occurrence -> Grant
+	KindPendingMsg = "cmsgpending" // campaign 0 member 0 occurrence -> nothing
+	KindRun        = "crun"        // run id -> Run
+	KindLottery    = "lottery"     // id -> Lottery
+	KindDraw       = "ldraw"       // lottery 0 draw id -> Draw
+	KindDrawChance = "ldrawchance" // member 0 lottery 0 key -> DrawChance
 )
 
 // Store implements campaign.Store on a cloud.Storage.
@@ -126,7 +126,7 @@ func (l *Ledger) Grants(campaignID, afterMember, afterOccurrence string, limit i
 	}
 	var out []campaign.Grant
 	err := l.Tx.Scan(l.BrandID, KindGrant, from, func(k, v []byte) (bool, error) {
-		if !bytes.HasPrefix(k, prefix) || len(out) == limit {
+		if !bytes.HasPrefix(k, prefix) || (limit > 0 && len(out) == limit) {
 			return false, nil
 		}
 		var g campaign.Grant
