@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -315,34 +316,61 @@ var errLeaseLost = fmt.Errorf("run lease lost")
 
 // RunDaily evaluates the brand's running daily campaigns for today in the
 // brand's time zone, resuming where an earlier run of the day stopped.
-// Several processes may call it at once: one holds the run's lease; and
-// whoever acts, each (campaign, member, occurrence) acts once.
+// A run is named by the day and the set of campaigns it evaluates, so a
+// campaign started later in the day gets a run of its own. Several
+// processes may call it at once: one holds the run's lease; and whoever
+// acts, each (campaign, member, occurrence) acts once.
 func (e *Engine) RunDaily(ctx context.Context, brandID string) (Run, error) {
 	var loc *time.Location
+	var ids []string
+	now := e.Now()
 	err := e.Store.View(ctx, brandID, func(r Reader) error {
 		b, err := r.Brand()
+		if err != nil {
+			return err
+		}
 		loc = e.Location(b)
+		cs, err := r.Campaigns()
+		for _, c := range cs {
+			if c.Trigger.IsDaily() && c.ActiveAt(now) {
+				ids = append(ids, c.ID)
+			}
+		}
 		return err
 	})
-	if err != nil {
+	if err != nil || len(ids) == 0 {
 		return Run{}, err
 	}
-	now := e.Now()
 	day, err := NewDay(now, loc)
 	if err != nil {
 		return Run{}, err
 	}
-	return e.run(ctx, brandID, "daily-"+day.Date.String(), func(c Campaign) bool {
-		return c.Trigger.IsDaily() && c.ActiveAt(now)
+	return e.run(ctx, brandID, "daily-"+day.Date.String()+"-"+setHash(ids), func(c Campaign) bool {
+		return slices.Contains(ids, c.ID) && c.ActiveAt(now)
 	}, func(c Campaign, mf MemberFacts) []Firing { return c.TimeFirings(day, mf) })
 }
 
-// RunOneOff sends a one-off campaign to its audience, once.
+func setHash(ids []string) string {
+	h := sha256.New()
+	for _, id := range ids {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:6])
+}
+
+// RunOneOff sends a one-off campaign to its audience, once. A campaign
+// not running (or whose time has not come) is left alone.
 func (e *Engine) RunOneOff(ctx context.Context, brandID, id string) (Run, error) {
 	now := e.Now()
-	return e.run(ctx, brandID, "oneoff-"+id, func(c Campaign) bool {
+	active := func(c Campaign) bool {
 		return c.ID == id && c.Trigger.Kind == TriggerOneOff && c.ActiveAt(now) && !now.Before(c.Trigger.At)
-	}, func(c Campaign, mf MemberFacts) []Firing {
+	}
+	c, err := e.Get(ctx, brandID, id)
+	if err != nil || !active(c) {
+		return Run{}, err
+	}
+	return e.run(ctx, brandID, "oneoff-"+id, active, func(c Campaign, mf MemberFacts) []Firing {
 		return []Firing{{CampaignID: c.ID, MemberID: mf.Member.ID, Occurrence: "once"}}
 	})
 }
