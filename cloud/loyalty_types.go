@@ -218,13 +218,3 @@ type PurchaseEffect struct {
 	Refunded        bool
 	RefundedEventID string `json:",omitempty"`
 }
-
-// PointsBoost makes a member earn points at a multiple until a time: a
-// campaign's reward. The cloud books the extra points as their own ledger
-// line ("boost"), so the counter's own figure stays the programme's.
-type PointsBoost struct {
-	MemberID     string
-	MultiplierBP int
-	Until        time.Time
-	Reason       string
-}

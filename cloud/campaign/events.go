@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -19,7 +20,9 @@ type eventCache struct {
 }
 
 type eventEntry struct {
-	ids    []string
+	ids []string
+	// boosts: a campaign gives points multipliers, so purchases need a look.
+	boosts bool
 	loaded time.Time
 }
 
@@ -36,8 +39,14 @@ func (e *Engine) eventCampaignIDs(r Reader, brandID string, now time.Time) ([]st
 	}
 	ent = eventEntry{loaded: now}
 	for _, c := range cs {
-		if c.Trigger.IsEvent() && (c.Status == Running || c.Status == Paused) {
+		if c.Status != Running && c.Status != Paused {
+			continue
+		}
+		if c.Trigger.IsEvent() {
 			ent.ids = append(ent.ids, c.ID)
+		}
+		for _, a := range c.Actions {
+			ent.boosts = ent.boosts || a.Kind == ActionPointsMultiplier
 		}
 	}
 	e.events.mu.Lock()
@@ -47,6 +56,29 @@ func (e *Engine) eventCampaignIDs(r Reader, brandID string, now time.Time) ([]st
 	e.events.brands[brandID] = ent
 	e.events.mu.Unlock()
 	return ent.ids, nil
+}
+
+// WantsEvents reports whether a brand's pushed events need the campaigns'
+// look at all (a running event campaign, or points multipliers given), so
+// the sync path skips the hook's reads for brands without any.
+func (e *Engine) WantsEvents(ctx context.Context, brandID string) bool {
+	now := e.Now()
+	e.events.mu.Lock()
+	ent, ok := e.events.brands[brandID]
+	e.events.mu.Unlock()
+	if !ok || now.Sub(ent.loaded) >= EventCampaignsTTL || now.Before(ent.loaded) {
+		err := e.Store.View(ctx, brandID, func(r Reader) error {
+			_, err := e.eventCampaignIDs(r, brandID, now)
+			return err
+		})
+		if err != nil {
+			return true // when in doubt, look
+		}
+		e.events.mu.Lock()
+		ent = e.events.brands[brandID]
+		e.events.mu.Unlock()
+	}
+	return len(ent.ids) > 0 || ent.boosts
 }
 
 // forgetEvents drops the cached list after this engine changed a campaign.

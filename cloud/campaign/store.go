@@ -133,3 +133,45 @@ type Store interface {
 	// BrandIDs lists every brand, for the daily run.
 	BrandIDs(ctx context.Context) ([]string, error)
 }
+
+// PointsBoost makes a member earn points at a multiple until a time (the
+// points multiplier action). The extra points are booked when a purchase
+// is applied, by the campaigns' event hook, as a grant line of their own.
+type PointsBoost struct {
+	BrandID      string
+	MemberID     string
+	MultiplierBP int
+	Until        time.Time
+	Reason       string
+}
+
+// Tables is what a storage keeps for the campaigns, in the same
+// transaction as the loyalty books (a cloud.Tx that also implements
+// Tables): cloud/sqlstore does, in its campaign tables (migration 0300).
+type Tables interface {
+	Campaign(brand, id string) (Campaign, error)
+	Campaigns(brand string) ([]Campaign, error)
+	PutCampaign(c Campaign) error
+	// Grant reads a grant; ok is false when the key has not acted.
+	Grant(brand, campaignID, memberID, occurrence string) (g Grant, ok bool, err error)
+	PutGrant(g Grant) error
+	Grants(brand, campaignID, afterMember, afterOccurrence string, limit int) ([]Grant, error)
+	PendingMessages(brand string, limit int) ([]Grant, error)
+	Run(brand, id string) (r Run, ok bool, err error)
+	PutRun(r Run) error
+	// MembersAfter lists up to limit members in id order after the id.
+	MembersAfter(brand, after string, limit int) ([]cloud.Member, error)
+	// ActivityBetween sums a member's visits and spend on the days of
+	// [from, to).
+	ActivityBetween(brand, memberID string, from, to time.Time) (visits, spendFen int64, err error)
+	Lottery(brand, id string) (Lottery, error)
+	Lotteries(brand string) ([]Lottery, error)
+	PutLottery(l Lottery) error
+	Draws(brand, lotteryID string) ([]Draw, error)
+	PutDraw(d Draw) error
+	DrawChances(brand, memberID string) ([]DrawChance, error)
+	PutDrawChance(c DrawChance) error
+	DeleteDrawChance(c DrawChance) error
+	PointsBoost(brand, memberID string) (b PointsBoost, ok bool, err error)
+	PutPointsBoost(b PointsBoost) error
+}

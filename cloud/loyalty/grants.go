@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // The grants below give a member something inside a transaction the
@@ -16,7 +15,7 @@ import (
 // GrantCoupon issues a coupon of a template to a member; validDays > 0
 // overrides the template's validity.
 func GrantCoupon(tx cloud.Tx, brandID, memberID, templateID string, validDays int, reason string, now time.Time) (cloud.Coupon, cloud.CouponTemplate, error) {
-	t, err := records.CouponTemplate(tx, brandID, templateID)
+	t, err := tx.CouponTemplate(brandID, templateID)
 	if err != nil {
 		return cloud.Coupon{}, t, err
 	}
@@ -34,10 +33,10 @@ func GrantCoupon(tx cloud.Tx, brandID, memberID, templateID string, validDays in
 		c.ValidFrom, c.ExpiresAt = t.ValidFrom, t.ValidUntil
 	}
 	c.History = []cloud.CouponTransition{{At: now, To: cloud.CouponIssued, Reason: reason}}
-	if err := records.PutCoupon(tx, c); err != nil {
+	if err := tx.PutCoupon(c); err != nil {
 		return cloud.Coupon{}, t, err
 	}
-	if _, err := records.AppendChange(tx, brandID, cloud.ChangeCoupon, c.Code); err != nil {
+	if _, err := tx.AppendChange(brandID, cloud.ChangeCoupon, c.Code); err != nil {
 		return cloud.Coupon{}, t, err
 	}
 	return c, t, nil
@@ -48,7 +47,7 @@ func GrantPoints(tx cloud.Tx, brandID, memberID string, n int64, reason string, 
 	if n <= 0 {
 		return cloud.Errorf(cloud.Invalid, "points to grant must be positive, not %d", n)
 	}
-	b, err := records.Brand(tx, brandID)
+	b, err := tx.Brand(brandID)
 	if err != nil {
 		return err
 	}
@@ -77,33 +76,10 @@ func GrantBonus(tx cloud.Tx, brandID, memberID string, fen int64, reason string,
 	return saveGranted(tx, m, reason)
 }
 
-// GrantPointsBoost makes the member earn at multiplierBP/10000 until a time.
-func GrantPointsBoost(tx cloud.Tx, brandID, memberID string, multiplierBP int, until time.Time, reason string) error {
-	m, err := resolveMember(tx, brandID, memberID)
-	if err != nil {
-		return err
-	}
-	return records.PutPointsBoost(tx, brandID, cloud.PointsBoost{MemberID: m.ID, MultiplierBP: multiplierBP, Until: until.UTC(), Reason: reason})
-}
-
 func saveGranted(tx cloud.Tx, m cloud.Member, _ string) error {
-	if err := records.PutMember(tx, m); err != nil {
+	if err := tx.PutMember(m); err != nil {
 		return err
 	}
-	_, err := records.AppendChange(tx, m.BrandID, cloud.ChangeMember, m.ID)
+	_, err := tx.AppendChange(m.BrandID, cloud.ChangeMember, m.ID)
 	return err
-}
-
-// boostPoints books the extra points of a member's active boost on what a
-// purchase earned.
-func boostPoints(tx cloud.Tx, m *cloud.Member, earned int64, eventID string, at, expires time.Time) (int64, error) {
-	if earned <= 0 {
-		return 0, nil
-	}
-	b, ok, err := records.PointsBoost(tx, m.BrandID, m.ID)
-	if err != nil || !ok || !at.Before(b.Until) || b.MultiplierBP <= 10000 {
-		return 0, err
-	}
-	extra := earned * int64(b.MultiplierBP-10000) / 10000
-	return extra, earnPoints(tx, m, extra, "boost", eventID, at, expires)
 }

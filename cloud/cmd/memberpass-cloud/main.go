@@ -27,7 +27,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/memberpass/memberpass/cloud/campaign"
-	campaignkv "github.com/memberpass/memberpass/cloud/campaign/kvstore"
+	campaignkv "github.com/memberpass/memberpass/cloud/campaign/books"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
@@ -79,8 +79,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.tlsSelfSigned, "tls-self-signed", false, "make (once) a private CA and a server certificate in <data-dir>/tls and serve TLS with them; the default when no --tls-cert is given")
 	fs.StringVar(&c.tlsHosts, "tls-hosts", "", "comma-separated names and addresses for the self-signed server certificate; empty: localhost, 127.0.0.1 and the host of --public-addr")
 	fs.BoolVar(&c.insecure, "insecure", false, "serve plaintext gRPC without TLS (loopback and tests only: device secrets and the HQ token travel in the clear)")
-	fs.StringVar(&c.dataDir, "data-dir", "data/cloud", "directory for the embedded bbolt database and the generated HQ token")
-	fs.StringVar(&c.storage, "storage", "bbolt", "where the cloud keeps its state: bbolt (a file in --data-dir) or postgres (--postgres-url)")
+	fs.StringVar(&c.dataDir, "data-dir", "data/cloud", "directory for the embedded SQLite database (cloud.sqlite), the TLS files and the generated HQ token")
+	fs.StringVar(&c.storage, "storage", "sqlite", "where the cloud keeps its state: sqlite (a file in --data-dir) or postgres (--postgres-url)")
 	fs.StringVar(&c.postgresURL, "postgres-url", "", "PostgreSQL connection string for --storage postgres, e.g. postgres://memberpass@db:5432/memberpass")
 	fs.StringVar(&c.adminToken, "admin-token", "", "HQ token for the admin API; empty: read or create <data-dir>/admin.token")
 	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page), e.g. 127.0.0.1:7080; empty: not served")
@@ -176,7 +176,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 	svc.MemberCodeTTL = c.codeTTL
 	campaigns := campaign.NewEngine(campaignkv.New(store), log)
-	svc.OnApplied = campaignkv.EventHook(campaigns)
+	svc.OnApplied, svc.WantsEvents = campaignkv.EventHook(campaigns), campaigns.WantsEvents
 	publicURL := c.publicURL
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen

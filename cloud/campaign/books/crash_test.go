@@ -1,4 +1,4 @@
-package kvstore_test
+package books_test
 
 import (
 	"bufio"
@@ -13,24 +13,23 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/boltstore"
 	"github.com/memberpass/memberpass/cloud/campaign"
-	"github.com/memberpass/memberpass/cloud/campaign/kvstore"
+	"github.com/memberpass/memberpass/cloud/campaign/books"
 	"github.com/memberpass/memberpass/cloud/loyalty"
-	"github.com/memberpass/memberpass/cloud/pgstore"
 	"github.com/memberpass/memberpass/cloud/pgstore/pgtest"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 )
 
-// openTarget opens "bolt:<path>" or "pg:<url>".
+// openTarget opens "sqlite:<path>" or "pg:<url>".
 func openTarget(t testing.TB, target string) cloud.Storage {
 	t.Helper()
 	kind, where, _ := strings.Cut(target, ":")
 	var db cloud.Storage
 	var err error
-	if kind == "bolt" {
-		db, err = boltstore.Open(where)
+	if kind == "sqlite" {
+		db, err = sqlstore.OpenSQLite(ctx, where)
 	} else {
-		db, err = pgstore.Open(ctx, where)
+		db, err = sqlstore.OpenPostgres(ctx, where)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +46,7 @@ func TestCrashHelper(t *testing.T) {
 		t.Skip("child process of TestCrashMidRun only")
 	}
 	db := openTarget(t, target)
-	eng := campaign.NewEngine(kvstore.New(db), slog.New(slog.DiscardHandler))
+	eng := campaign.NewEngine(books.New(db), slog.New(slog.DiscardHandler))
 	eng.PageSize = 10
 	eng.Lease = time.Second
 	in := bufio.NewReader(os.Stdin)
@@ -64,11 +63,11 @@ func TestCrashHelper(t *testing.T) {
 // A run killed with SIGKILL in the middle resumes on restart: every member
 // acted on once, none twice, none missed.
 func TestCrashMidRun(t *testing.T) {
-	for _, engine := range []string{"bbolt", "postgres"} {
+	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			var target string
-			if engine == "bbolt" {
-				target = "bolt:" + filepath.Join(t.TempDir(), "cloud.db")
+			if engine == "sqlite" {
+				target = "sqlite:" + filepath.Join(t.TempDir(), "cloud.sqlite")
 			} else {
 				target = "pg:" + pgtest.Schema(t)
 			}
@@ -79,7 +78,7 @@ func TestCrashMidRun(t *testing.T) {
 				f.member(loyalty.NewMember{})
 			}
 			f.start(noHoldout(campaign.Campaign{ID: "all", Trigger: campaign.Trigger{Kind: campaign.TriggerOneOff}, Actions: coupon}))
-			db.Close() // the child owns the database now (bbolt locks its file)
+			db.Close() // the child owns the database now
 
 			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.count=1")
 			cmd.Env = append(os.Environ(), "CAMPAIGN_CRASH_TARGET="+target)
@@ -140,7 +139,7 @@ func TestCrashMidRun(t *testing.T) {
 func newFixture2(t testing.TB, db cloud.Storage) *fixture {
 	f := &fixture{t: t, db: db, brand: "tea", msg: &messenger{keys: map[string]int{}}}
 	f.svc = loyalty.New(db, slog.New(slog.DiscardHandler))
-	f.eng = campaign.NewEngine(kvstore.New(db), nil)
+	f.eng = campaign.NewEngine(books.New(db), nil)
 	return f
 }
 
@@ -163,7 +162,7 @@ func TestConcurrentProcessesActOnce(t *testing.T) {
 		_ = p
 		pdb := openTarget(t, "pg:"+url)
 		defer pdb.Close()
-		st := kvstore.New(pdb)
+		st := books.New(pdb)
 		wg.Go(func() {
 			for _, id := range ids {
 				err := st.Update(ctx, "tea", func(l campaign.Ledger) error {

@@ -1,4 +1,4 @@
-package kvstore_test
+package books_test
 
 import (
 	"testing"

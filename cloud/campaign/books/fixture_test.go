@@ -1,41 +1,25 @@
-package kvstore_test
+package books_test
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/boltstore"
 	"github.com/memberpass/memberpass/cloud/campaign"
-	"github.com/memberpass/memberpass/cloud/campaign/kvstore"
+	"github.com/memberpass/memberpass/cloud/campaign/books"
 	"github.com/memberpass/memberpass/cloud/loyalty"
-	"github.com/memberpass/memberpass/cloud/pgstore/pgtest"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 )
 
 var ctx = context.Background()
 
-// engines are the storages every test runs on: the embedded default and a
-// real PostgreSQL (a fresh schema per test; fails, never skips, when down).
-var engines = map[string]func(t testing.TB) cloud.Storage{
-	"bbolt": func(t testing.TB) cloud.Storage {
-		db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	},
-	"postgres": func(t testing.TB) cloud.Storage { return pgtest.Open(t) },
-}
-
 func forEach(t *testing.T, fn func(t *testing.T, f *fixture)) {
-	for _, name := range []string{"bbolt", "postgres"} {
-		t.Run(name, func(t *testing.T) { fn(t, newFixture(t, engines[name](t))) })
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) { fn(t, newFixture(t, sqltest.Engines[name](t))) })
 	}
 }
 
@@ -77,11 +61,11 @@ func newFixture(t testing.TB, db cloud.Storage) *fixture {
 	f := &fixture{t: t, db: db, brand: "tea", now: time.Date(2026, 9, 20, 2, 0, 0, 0, time.UTC), msg: &messenger{keys: map[string]int{}}}
 	f.svc = loyalty.New(db, slog.New(slog.DiscardHandler))
 	f.svc.Now = f.clock
-	f.eng = campaign.NewEngine(kvstore.New(db), nil)
+	f.eng = campaign.NewEngine(books.New(db), nil)
 	f.eng.Now = f.clock
 	f.eng.Messenger = f.msg
 	f.eng.PageSize = 7 // several pages even for small brands
-	f.svc.OnApplied = kvstore.EventHook(f.eng)
+	f.svc.OnApplied, f.svc.WantsEvents = books.EventHook(f.eng), f.eng.WantsEvents
 	must(f.svc.CreateBrand(ctx, f.brand, "茶", "CNY"))(t)
 	_, p, err := f.svc.CreateStore(ctx, f.brand, "shop-a", "A")
 	if err != nil {
