@@ -77,7 +77,7 @@ func (c Campaign) EventFiring(f EventFacts) (Firing, bool, error) {
 		}
 	case TriggerJoin:
 		// Only a member the enrolment made (not a phone that was already a member).
-		if ev.Kind == cloud.EventEnrolment && f.Before.ID == "" && m.CreatedAt.Equal(ev.OccurredAt) && joinMatches(t, m) {
+		if ev.Kind == cloud.EventEnrolment && f.Before.ID == "" && SameInstant(m.CreatedAt, ev.OccurredAt) && joinMatches(t, m) {
 			return fire(m.ID, "join", nil)
 		}
 	case TriggerVoucherReturn:
@@ -101,4 +101,9 @@ func (c Campaign) EventFiring(f EventFacts) (Firing, bool, error) {
 		}
 	}
 	return Firing{}, false, nil
+}
+
+// SameInstant compares times as the store keeps them (to the microsecond).
+func SameInstant(a, b time.Time) bool {
+	return !a.IsZero() && a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
 }

@@ -21,6 +21,9 @@ type eventCache struct {
 
 type eventEntry struct {
 	ids []string
+	// byID holds the campaigns as read (their Spent may be stale: a
+	// campaign is read again in the transaction only when it fires).
+	byID map[string]Campaign
 	// boosts: a campaign gives points multipliers, so purchases need a look.
 	boosts bool
 	loaded time.Time
@@ -37,13 +40,14 @@ func (e *Engine) eventCampaignIDs(r Reader, brandID string, now time.Time) ([]st
 	if err != nil {
 		return nil, err
 	}
-	ent = eventEntry{loaded: now}
+	ent = eventEntry{loaded: now, byID: map[string]Campaign{}}
 	for _, c := range cs {
 		if c.Status != Running && c.Status != Paused {
 			continue
 		}
 		if c.Trigger.IsEvent() {
 			ent.ids = append(ent.ids, c.ID)
+			ent.byID[c.ID] = c
 		}
 		for _, a := range c.Actions {
 			ent.boosts = ent.boosts || a.Kind == ActionPointsMultiplier
@@ -98,19 +102,19 @@ func (e *Engine) OnEvent(l Ledger, brandID string, f EventFacts) ([]Grant, error
 		return nil, err
 	}
 	var out []Grant
+	e.events.mu.Lock()
+	cached := e.events.brands[brandID].byID
+	e.events.mu.Unlock()
 	for _, id := range ids {
-		c, err := l.Campaign(id)
-		if err != nil {
-			return nil, fmt.Errorf("campaign %s: %w", id, err)
-		}
-		if !c.ActiveAt(now) {
+		c, ok := cached[id]
+		if !ok || !c.ActiveAt(now) {
 			continue
 		}
 		fr, ok, err := c.EventFiring(f)
-		if err != nil || !ok {
-			if err != nil {
-				return nil, fmt.Errorf("campaign %s: %w", id, err)
-			}
+		if err != nil {
+			return nil, fmt.Errorf("campaign %s: %w", id, err)
+		}
+		if !ok {
 			continue
 		}
 		who := f.After
@@ -120,6 +124,20 @@ func (e *Engine) OnEvent(l Ledger, brandID string, f EventFacts) ([]Grant, error
 			}
 		}
 		if !c.Audience.Matches(who) {
+			continue
+		}
+		if _, acted, err := l.Grant(c.ID, fr.MemberID, fr.Occurrence); err != nil || acted {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// Fires: read the campaign in the transaction for its status and
+		// what it has spent.
+		if c, err = l.Campaign(id); err != nil {
+			return nil, fmt.Errorf("campaign %s: %w", id, err)
+		}
+		if !c.ActiveAt(now) {
 			continue
 		}
 		g, acted, err := Act(l, &c, fr, now)

@@ -105,19 +105,13 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
 			ev.DeviceID = d.ID
-			var before cloud.Member
 			hook := s.OnApplied != nil && (s.WantsEvents == nil || s.WantsEvents(context.Background(), d.BrandID))
-			if hook && ev.MemberID != "" {
-				if before, err = resolveMember(tx, d.BrandID, ev.MemberID); err != nil && !cloud.IsNotFound(err) {
-					return 0, nil, err
-				}
-			}
 			res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
 			if err != nil {
 				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
 			}
 			if hook && res.Outcome == cloud.Applied {
-				if err := s.afterApply(tx, b, ev, before); err != nil {
+				if err := s.afterApply(tx, b, ev); err != nil {
 					return 0, nil, fmt.Errorf("campaigns on event %s: %w", ev.ID, err)
 				}
 			}
@@ -307,20 +301,26 @@ func prefetch(tx cloud.Tx, b cloud.Brand, events []cloud.Event) (map[string]clou
 }
 
 // afterApply hands an applied event to OnApplied with its member after it.
-func (s *Service) afterApply(tx cloud.Tx, b cloud.Brand, ev cloud.Event, before cloud.Member) error {
-	id := before.ID
-	if id == "" && ev.Kind == cloud.EventEnrolment && ev.Enrolment != nil {
-		var err error
+func (s *Service) afterApply(tx cloud.Tx, b cloud.Brand, ev cloud.Event) error {
+	var id string
+	var err error
+	switch {
+	case ev.Kind == cloud.EventEnrolment && ev.Enrolment != nil:
 		if id, err = tx.LocalRef(b.ID, ev.Enrolment.LocalRef); err != nil {
 			return nil // an enrolment that made no member: nothing to act on
 		}
-	}
-	if id == "" {
+	case ev.MemberID != "":
+		m, err := resolveMember(tx, b.ID, ev.MemberID)
+		if err != nil {
+			return nil // applied without a member (nothing to act on)
+		}
+		return s.OnApplied(tx, b, ev, m)
+	default:
 		return nil
 	}
 	after, err := tx.Member(b.ID, id)
 	if err != nil {
 		return err
 	}
-	return s.OnApplied(tx, b, ev, before, after)
+	return s.OnApplied(tx, b, ev, after)
 }

@@ -32,10 +32,10 @@ type Service struct {
 	CodeUseRetention time.Duration
 
 	// OnApplied, if set, sees each applied event inside the push's
-	// transaction, with the member before and after it: campaigns act on
+	// transaction, with its member as the event left it: campaigns act on
 	// events there, so an event and what its campaigns give commit
 	// together, once. An error aborts the push (it is retried).
-	OnApplied func(tx cloud.Tx, b cloud.Brand, ev cloud.Event, before, after cloud.Member) error
+	OnApplied func(tx cloud.Tx, b cloud.Brand, ev cloud.Event, after cloud.Member) error
 	// WantsEvents, if set, says whether a brand's events need OnApplied at
 	// all; for a brand with no event campaigns the push skips its reads.
 	WantsEvents func(ctx context.Context, brandID string) bool

@@ -11,8 +11,8 @@ import (
 // EventHook is loyalty.Service.OnApplied for an engine: it runs the
 // brand's event campaigns inside the push's transaction, and books the
 // extra points of a member's active points multiplier on a purchase.
-func EventHook(e *campaign.Engine) func(tx cloud.Tx, b cloud.Brand, ev cloud.Event, before, after cloud.Member) error {
-	return func(tx cloud.Tx, b cloud.Brand, ev cloud.Event, before, after cloud.Member) error {
+func EventHook(e *campaign.Engine) func(tx cloud.Tx, b cloud.Brand, ev cloud.Event, after cloud.Member) error {
+	return func(tx cloud.Tx, b cloud.Brand, ev cloud.Event, after cloud.Member) error {
 		l, err := ledgerOf(tx, b.ID)
 		if err != nil {
 			return err
@@ -22,9 +22,12 @@ func EventHook(e *campaign.Engine) func(tx cloud.Tx, b cloud.Brand, ev cloud.Eve
 				return err
 			}
 		}
+		before := beforeOf(ev, after)
 		f := campaign.EventFacts{
 			Event: ev, Before: before, After: after, Location: e.Location(b),
-			TierUpgraded: before.ID != "" && tierRank(b.Programme, after.TierID) > tierRank(b.Programme, before.TierID),
+			// Tiers move up on events and down only in the scheduled
+			// review: a tier set at this event's time is an upgrade by it.
+			TierUpgraded: ev.Kind != cloud.EventEnrolment && campaign.SameInstant(after.TierSince, ev.OccurredAt) && tierRank(b.Programme, after.TierID) > 0,
 			PeriodSpendFen: func(start time.Time) (int64, error) {
 				_, spend, err := tx.ActivitySince(b.ID, after.ID, start)
 				return spend, err
@@ -59,4 +62,26 @@ func tierRank(p cloud.Programme, id string) int {
 		return t.Rank
 	}
 	return -1
+}
+
+// beforeOf works out what campaigns need of the member before the event
+// from the member after it, without another read: the visit count, the
+// lifetime spend, and whether the member existed (an enrolment that made
+// the member leaves no member before).
+func beforeOf(ev cloud.Event, after cloud.Member) cloud.Member {
+	if ev.Kind == cloud.EventEnrolment && campaign.SameInstant(after.CreatedAt, ev.OccurredAt) {
+		return cloud.Member{}
+	}
+	before := after
+	switch ev.Kind {
+	case cloud.EventVisit:
+		if before.Visits > 0 {
+			before.Visits--
+		}
+	case cloud.EventPurchase:
+		if ev.Purchase != nil {
+			before.TotalSpendFen -= ev.Purchase.NetFen()
+		}
+	}
+	return before
 }
