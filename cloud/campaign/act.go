@@ -18,14 +18,21 @@ const (
 // that would pass a budget cap is recorded as skipped. c is the campaign as
 // read in l; its Spent is updated and written.
 func Act(l Ledger, c *Campaign, f Firing, now time.Time) (Grant, bool, error) {
+	g, acted, err := act(l, c, f, now)
+	if err != nil || !acted {
+		return g, acted, err
+	}
+	return g, true, l.PutCampaign(*c)
+}
+
+// act is Act without writing the campaign: a run writes each campaign once
+// per page instead of once per grant.
+func act(l Ledger, c *Campaign, f Firing, now time.Time) (Grant, bool, error) {
 	if prior, ok, err := l.Grant(c.ID, f.MemberID, f.Occurrence); err != nil || ok {
 		return prior, false, err
 	}
 	g := Grant{BrandID: c.BrandID, CampaignID: c.ID, MemberID: f.MemberID, Occurrence: f.Occurrence, At: now, Vars: f.Vars}
 	save := func() (Grant, bool, error) {
-		if err := l.PutCampaign(*c); err != nil {
-			return Grant{}, false, err
-		}
 		if err := l.PutGrant(g); err != nil {
 			return Grant{}, false, err
 		}

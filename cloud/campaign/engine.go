@@ -423,6 +423,7 @@ func (e *Engine) run(ctx context.Context, brandID, runID string, pick func(Campa
 					cs = append(cs, &all[i])
 				}
 			}
+			changed := map[string]*Campaign{}
 			page, err := l.Members(r.Cursor, e.PageSize, needsOf(all))
 			if err != nil {
 				return err
@@ -433,12 +434,18 @@ func (e *Engine) run(ctx context.Context, brandID, runID string, pick func(Campa
 						continue
 					}
 					for _, f := range firings(*c, mf) {
-						if _, acted, err := Act(l, c, f, now); err != nil {
+						if _, acted, err := act(l, c, f, now); err != nil {
 							return err
 						} else if acted {
 							r.Firings++
+							changed[c.ID] = c
 						}
 					}
+				}
+			}
+			for _, c := range changed {
+				if err := l.PutCampaign(*c); err != nil {
+					return err
 				}
 			}
 			r.Members += int64(len(page))
