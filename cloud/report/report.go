@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"slices"
 	"strconv"
 	"time"
 
@@ -30,7 +29,7 @@ const (
 )
 
 // Names lists every report.
-var Names = []string{NameDashboard, NameRetention, NameGroupBuy, NameConversion, NameRFM, NameLiabilities, NameConflicts}
+var Names = []string{NameDashboard, NameRetention, NameGroupBuy, NameConversion, NameRFM, NameCampaigns, NameLiabilities, NameConflicts}
 
 // Query says which brand, store and period a report covers.
 type Query struct {
@@ -162,6 +161,7 @@ type Source interface {
 	RFM(ctx context.Context, q Query) (RFM, error)
 	Liabilities(ctx context.Context, q Query) (Liabilities, error)
 	Conflicts(ctx context.Context, q Query) (Conflicts, error)
+	Campaigns(ctx context.Context, q Query) (Campaigns, error)
 }
 
 // Run computes the named report as a table.
@@ -191,6 +191,10 @@ func Run(ctx context.Context, src Source, name string, q Query) (Table, error) {
 	case NameRFM:
 		var r RFM
 		r, err = src.RFM(ctx, q)
+		t = r.Table()
+	case NameCampaigns:
+		var r Campaigns
+		r, err = src.Campaigns(ctx, q)
 		t = r.Table()
 	case NameLiabilities:
 		var r Liabilities
@@ -253,5 +257,3 @@ func Dates(a, b string) []string {
 	}
 	return out
 }
-
-var _ = slices.Sort[[]string]

@@ -60,3 +60,55 @@ func (e Engine) localDay(col, tz string) string {
 func (e Engine) localMonth(col, tz string) string {
 	return "substr(" + e.localDay(col, tz) + ", 1, 7)"
 }
+
+// asDate is a 'YYYY-MM-DD' text as a value comparable with a date column.
+func (e Engine) asDate(expr string) string {
+	if e == Postgres {
+		return "cast(" + expr + " as date)"
+	}
+	return expr
+}
+
+// addDays is the date n (a parameter) days after the date expr, as text
+// comparable with a date column.
+func (e Engine) addDays(expr, n string) string {
+	if e == Postgres {
+		return "(cast(" + expr + " as date) + cast(" + n + " as integer))"
+	}
+	return "date(" + expr + ", '+' || " + n + " || ' days')"
+}
+
+// jsonInt is the integer at a path of object keys in a JSON column.
+func (e Engine) jsonInt(col string, keys ...string) string {
+	if e == Postgres {
+		x := col
+		for i, k := range keys {
+			op := "->"
+			if i == len(keys)-1 {
+				op = "->>"
+			}
+			x += op + "'" + k + "'"
+		}
+		return "coalesce(cast(" + x + " as bigint), 0)"
+	}
+	path := "$"
+	for _, k := range keys {
+		path += "." + k
+	}
+	return "coalesce(json_extract(" + col + ", '" + path + "'), 0)"
+}
+
+// jsonStrings is a FROM item listing the strings of the JSON array at key
+// of col (a table named before it), and the expression of each string.
+func (e Engine) jsonStrings(col, key, alias string) (from, value string) {
+	if e == Postgres {
+		return "jsonb_array_elements_text(coalesce(" + col + "->'" + key + "', '[]'::jsonb)) as " + alias + "(v)", alias + ".v"
+	}
+	return "json_each(" + col + ", '$." + key + "') as " + alias, alias + ".value"
+}
+
+// float is expr as a floating-point number (sums of squares would
+// overflow a bigint).
+func (e Engine) float(expr string) string {
+	return "cast(" + expr + " as double precision)"
+}

@@ -726,3 +726,100 @@ func (r reportStore) Conflicts(ctx context.Context, q report.Query) (report.Conf
 	}
 	return out, err
 }
+
+func (r reportStore) Campaigns(ctx context.Context, q report.Query) (report.Campaigns, error) {
+	pd, err := r.period(ctx, q)
+	if err != nil {
+		return report.Campaigns{}, err
+	}
+	e := r.d.engine
+	type key struct {
+		id      string
+		holdout bool
+	}
+	groups := map[key]*report.Group{}
+	rows := map[string]*report.CampaignRow{}
+	noProof := map[string]bool{}
+	var order []string
+	p := newParams(q.BrandID)
+	rng := ` and g.granted_at >= ` + p.add(pd.start) + ` and g.granted_at < ` + p.add(pd.end)
+	qs := `select c.campaign_id, c.name, c.holdout_bp, count(*),
+			` + sum("case when g.holdout then 0 else 1 end") + `, ` + sum("case when g.holdout then 1 else 0 end") + `,
+			` + sum(e.jsonInt("g.body", "Cost", "MoneyFen")) + `, ` + sum(e.jsonInt("g.body", "Cost", "Points")) + `
+		from campaigns c join campaign_grants g on g.brand_id = c.brand_id and g.campaign_id = c.campaign_id
+		where c.brand_id = $1 and g.skipped is null` + rng + ` group by c.campaign_id, c.name, c.holdout_bp order by c.campaign_id`
+	err = r.rows(ctx, "campaigns", qs, p.args, func(rs *sql.Rows) error {
+		var row report.CampaignRow
+		var bp, n int64
+		if err := rs.Scan(&row.CampaignID, &row.Name, &bp, &n, &row.Reached, &row.Holdout, &row.CostFen, &row.CostPoints); err != nil {
+			return err
+		}
+		rows[row.CampaignID] = &row
+		noProof[row.CampaignID] = bp == 0
+		order = append(order, row.CampaignID)
+		return nil
+	})
+	if err != nil {
+		return report.Campaigns{}, err
+	}
+	p = newParams(q.BrandID)
+	tz := p.add(pd.tz)
+	rng = ` and g.granted_at >= ` + p.add(pd.start) + ` and g.granted_at < ` + p.add(pd.end)
+	qs = `with g as (select g.campaign_id, g.member_id, g.occurrence, g.holdout, ` + e.localDay("g.granted_at", tz) + ` as d0
+			from campaign_grants g where g.brand_id = $1 and g.skipped is null` + rng + `),
+		a as (select g.campaign_id, g.member_id, g.occurrence, g.holdout,
+				` + sum("ma.visits") + ` as v, ` + sum("ma.spend_fen") + ` as s
+			from g left join member_activity ma on ma.brand_id = $1 and ma.member_id = g.member_id
+				and ma.day >= ` + e.asDate("g.d0") + ` and ma.day < ` + e.addDays("g.d0", p.add(int64(report.CampaignDays))) + `
+			group by g.campaign_id, g.member_id, g.occurrence, g.holdout)
+		select campaign_id, holdout, count(*), ` + sum("case when v > 0 or s > 0 then 1 else 0 end") + `, ` + sum("s") + `,
+			coalesce(sum(` + e.float("s") + ` * s), 0)
+		from a group by campaign_id, holdout`
+	err = r.rows(ctx, "campaign outcomes", qs, p.args, func(rs *sql.Rows) error {
+		var k key
+		var g report.Group
+		if err := rs.Scan(&k.id, boolean{&k.holdout}, &g.Members, &g.Returned, &g.SpendFen, &g.SpendSquares); err != nil {
+			return err
+		}
+		groups[k] = &g
+		return nil
+	})
+	if err != nil {
+		return report.Campaigns{}, err
+	}
+	p = newParams(q.BrandID)
+	from, code := e.jsonStrings("g.body", "Coupons", "cc")
+	qs = `select g.campaign_id, count(*) from campaign_grants g cross join ` + from + `
+		join coupons cp on cp.brand_id = g.brand_id and cp.code = ` + code + `
+		where g.brand_id = $1 and g.skipped is null and not g.holdout and cp.state = 'redeemed'` +
+		` and g.granted_at >= ` + p.add(pd.start) + ` and g.granted_at < ` + p.add(pd.end) + ` group by g.campaign_id`
+	err = r.rows(ctx, "campaign coupons", qs, p.args, func(rs *sql.Rows) error {
+		var id string
+		var n int64
+		if err := rs.Scan(&id, &n); err != nil {
+			return err
+		}
+		if row := rows[id]; row != nil {
+			row.Redeemed = n
+		}
+		return nil
+	})
+	if err != nil {
+		return report.Campaigns{}, err
+	}
+	var out report.Campaigns
+	for _, id := range order {
+		row := rows[id]
+		treated, holdout := report.Group{}, report.Group{}
+		if g := groups[key{id, false}]; g != nil {
+			treated = *g
+		}
+		if g := groups[key{id, true}]; g != nil {
+			holdout = *g
+		}
+		row.RevenueFen, row.TreatedReturned, row.HoldoutReturned = treated.SpendFen, treated.Returned, holdout.Returned
+		row.Lifts(treated, holdout, noProof[id])
+		out.Campaigns = append(out.Campaigns, *row)
+	}
+	return out, nil
+}

@@ -14,7 +14,7 @@ import (
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
 
-const reportNames = "dashboard, retention, groupbuy, conversion, rfm, liabilities, conflicts"
+const reportNames = "dashboard, retention, groupbuy, conversion, rfm, campaigns, liabilities, conflicts"
 
 func reportCmd(ctx context.Context, c *client, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {

@@ -5,10 +5,12 @@ package reporttest
 
 import (
 	"crypto/ed25519"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign"
 )
 
 // Brand is the fixture's brand; Other is a second brand whose rows must
@@ -218,7 +220,61 @@ func Load(t testing.TB, s cloud.Storage) {
 			_, err := tx.AppendConflict(Brand, c)
 			must(t, err)
 		}
-		return nil
+		return loadCampaigns(t, tx)
 	})
 	must(t, err)
+}
+
+// Big is a third brand with one campaign large enough for an interval.
+const Big = "b3"
+
+// loadCampaigns adds campaigns and their grants. In b1, "spring" (10%
+// holdout) granted on 2 March: m1 (coupon C1, redeemed) and m2 (coupon C2,
+// never issued) treated, m3 held out, m4 skipped over budget; "nohold"
+// kept no holdout and granted m5 on 15 March. In b3, "big" (50% holdout)
+// granted 40 treated and 40 held-out members at noon on 1 March.
+func loadCampaigns(t testing.TB, tx cloud.Tx) error {
+	tables, ok := tx.(campaign.Tables)
+	if !ok {
+		t.Fatalf("the store's transaction %T keeps no campaigns", tx)
+	}
+	_, key, _ := ed25519.GenerateKey(nil)
+	must(t, tx.PutBrand(cloud.Brand{ID: Big, Name: Big, Currency: "CNY", TimeZone: "Asia/Shanghai", MemberCodeKey: key, Programme: cloud.DefaultProgramme(), CreatedAt: lt("2025-01-01 00:00")}))
+	for _, c := range []campaign.Campaign{
+		{BrandID: Brand, ID: "spring", Name: "Spring", HoldoutBP: 1000, HoldoutSet: true},
+		{BrandID: Brand, ID: "nohold", Name: "No holdout", HoldoutBP: 0, HoldoutSet: true},
+		{BrandID: Big, ID: "big", Name: "Big", HoldoutBP: 5000, HoldoutSet: true},
+	} {
+		c.Trigger.Kind, c.Status = "manual", "ended"
+		must(t, tables.PutCampaign(c))
+	}
+	for _, g := range []campaign.Grant{
+		{BrandID: Brand, CampaignID: "spring", MemberID: "m1", Occurrence: "1", At: lt("2026-03-02 10:00"), Cost: campaign.Cost{Coupons: 1, MoneyFen: 500}, Coupons: []string{"C1"}},
+		{BrandID: Brand, CampaignID: "spring", MemberID: "m2", Occurrence: "1", At: lt("2026-03-02 10:00"), Cost: campaign.Cost{Coupons: 1, MoneyFen: 500}, Coupons: []string{"C2"}},
+		{BrandID: Brand, CampaignID: "spring", MemberID: "m3", Occurrence: "1", At: lt("2026-03-02 10:00"), Holdout: true},
+		{BrandID: Brand, CampaignID: "spring", MemberID: "m4", Occurrence: "1", At: lt("2026-03-02 10:00"), Skipped: "over_budget"},
+		{BrandID: Brand, CampaignID: "nohold", MemberID: "m5", Occurrence: "1", At: lt("2026-03-15 10:00"), Cost: campaign.Cost{Points: 100}},
+	} {
+		must(t, tables.PutGrant(g))
+	}
+	// b3: t01-t20 spent 1000 on 5 March; t22 5000 on 31 March and t21 on 5
+	// April, past the 30 days (1-30 March); t23 came on 30 March and spent
+	// nothing. h01-h10 spent 1000 on 5 March.
+	for n := 1; n <= 40; n++ {
+		for _, grp := range []string{"t", "h"} {
+			id := fmt.Sprintf("%s%02d", grp, n)
+			must(t, tables.PutGrant(campaign.Grant{BrandID: Big, CampaignID: "big", MemberID: id, Occurrence: "1", At: lt("2026-03-01 12:00"), Holdout: grp == "h"}))
+			switch {
+			case grp == "t" && n <= 20, grp == "h" && n <= 10:
+				must(t, tx.AddActivity(Big, id, lt("2026-03-05 12:00"), 1, 1000))
+			case grp == "t" && n == 21:
+				must(t, tx.AddActivity(Big, id, lt("2026-04-05 12:00"), 1, 1000))
+			case grp == "t" && n == 22:
+				must(t, tx.AddActivity(Big, id, lt("2026-03-31 12:00"), 1, 5000))
+			case grp == "t" && n == 23:
+				must(t, tx.AddActivity(Big, id, lt("2026-03-30 12:00"), 1, 0))
+			}
+		}
+	}
+	return nil
 }

@@ -3,12 +3,14 @@ package reporttest
 import (
 	"context"
 	"database/sql"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign/lift"
 	"github.com/memberpass/memberpass/cloud/report"
 	"github.com/memberpass/memberpass/cloud/segment"
 )
@@ -34,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) Env) {
 	t.Run("RFM", func(t *testing.T) { testRFM(t, env) })
 	t.Run("Liabilities", func(t *testing.T) { testLiabilities(t, env) })
 	t.Run("Conflicts", func(t *testing.T) { testConflicts(t, env) })
+	t.Run("Campaigns", func(t *testing.T) { testCampaigns(t, env) })
 	t.Run("Segments", func(t *testing.T) { testSegments(t, env) })
 	t.Run("ViewsMatchReports", func(t *testing.T) { testViews(t, env) })
 	t.Run("Tables", func(t *testing.T) { testTables(t, env) })
@@ -225,6 +228,50 @@ func testConflicts(t *testing.T, env Env) {
 	})
 	eq(t, "days", len(c.Days), 31)
 	eq(t, "3 March", c.Days[2], report.Point{X: "2026-03-03", Y: 2})
+}
+
+func testCampaigns(t *testing.T, env Env) {
+	c, err := env.Reports.Campaigns(t.Context(), march)
+	must(t, err)
+	// nohold: m5 reached on 15 March, 100 points, no activity after; no
+	// holdout, so no proof either way.
+	// spring: m1 and m2 treated (m4 skipped), m3 held out; C1 redeemed (C2
+	// was never issued); cost 500 + 500. In 2-31 March m1 came back (4500 +
+	// 2800), m2 (6000), m3 (2000); groups under 30: not enough data.
+	noProof, notEnough := report.Lift{Status: report.LiftNoProof}, report.Lift{Status: report.LiftNotEnoughData}
+	eq(t, "b1 campaigns", c.Campaigns, []report.CampaignRow{
+		{CampaignID: "nohold", Name: "No holdout", Reached: 1, CostPoints: 100, ReturnLift: noProof, SpendLift: noProof},
+		{CampaignID: "spring", Name: "Spring", Reached: 2, Holdout: 1, Redeemed: 1, CostFen: 1000, RevenueFen: 13300, TreatedReturned: 2, HoldoutReturned: 1,
+			ReturnLift: notEnough, SpendLift: notEnough},
+	})
+
+	big, err := env.Reports.Campaigns(t.Context(), report.Query{BrandID: Big, From: "2026-03-01", To: "2026-03-31"})
+	must(t, err)
+	eq(t, "b3 campaigns", len(big.Campaigns), 1)
+	row := big.Campaigns[0]
+	// 1-30 March: treated t01-t20 (1000 each) and t23 (0) came back: 21 of
+	// 40, 20000 fen; held out h01-h10: 10 of 40, 10000 fen. Return lift
+	// 21/40 - 10/40 = 0.275 = 2750 bp; spend 500 - 250 = 250 fen a member.
+	eq(t, "big", []int64{row.Reached, row.Holdout, row.TreatedReturned, row.HoldoutReturned, row.RevenueFen}, []int64{40, 40, 21, 10, 20000})
+	// The intervals are the campaign package's estimators on the members'
+	// values listed one by one.
+	treated, held := make([]int64, 40), make([]int64, 40)
+	for n := range 20 {
+		treated[n] = 1000
+	}
+	for n := range 10 {
+		held[n] = 1000
+	}
+	pr, err := lift.Proportions(21, 40, 10, 40)
+	must(t, err)
+	mn, err := lift.Means(lift.Summarize(treated), lift.Summarize(held))
+	must(t, err)
+	round := func(f float64) int64 { return int64(math.Round(f)) }
+	eq(t, "return lift", row.ReturnLift, report.Lift{Status: report.LiftOK, Estimate: 2750, Low: round(pr.Low * 10000), High: round(pr.High * 10000)})
+	eq(t, "spend lift", row.SpendLift, report.Lift{Status: report.LiftOK, Estimate: 250, Low: round(mn.Low), High: round(mn.High)})
+	if row.ReturnLift.Low <= 0 || row.SpendLift.Low <= 0 {
+		t.Errorf("big: lifts %+v %+v should be clear of zero", row.ReturnLift, row.SpendLift)
+	}
 }
 
 func i64(n int64) *int64 { return &n }

@@ -798,8 +798,8 @@ func (x *GetLifecycleSettingsRequest) GetBrandId() string {
 type GetReportRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
-	// report: dashboard, retention, groupbuy, conversion, rfm, liabilities,
-	// conflicts.
+	// report: dashboard, retention, groupbuy, conversion, rfm, campaigns,
+	// liabilities, conflicts.
 	Report string `protobuf:"bytes,2,opt,name=report,proto3" json:"report,omitempty"`
 	// store_id limits the report to one store ("" is every store).
 	StoreId string `protobuf:"bytes,3,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
