@@ -112,3 +112,11 @@ func (e Engine) jsonStrings(col, key, alias string) (from, value string) {
 func (e Engine) float(expr string) string {
 	return "cast(" + expr + " as double precision)"
 }
+
+// dayText is a date column as 'YYYY-MM-DD' text.
+func (e Engine) dayText(col string) string {
+	if e == Postgres {
+		return "to_char(" + col + ", 'YYYY-MM-DD')"
+	}
+	return col
+}

@@ -162,13 +162,26 @@ func (r reportStore) Dashboard(ctx context.Context, q report.Query) (report.Dash
 }
 
 // visitDays is a common table expression "vd (member_id, day)": the
-// distinct local days each member visited before the period's end (at the
-// query's store).
-func visitDays(e Engine, p *params, pd period, since *time.Time) string {
+// distinct local days ('YYYY-MM-DD') each member visited, from the date
+// since ("" for all) to the period's end, at the query's store. For every
+// store it reads member_activity, the per member and day rollup applying
+// events maintains (in the brand's zone, one row per member and day, far
+// fewer than events), with merged members mapped to the member kept; for
+// one store it reads the events there.
+func visitDays(e Engine, p *params, pd period, since string) string {
+	if pd.q.StoreID == "" {
+		cond := ""
+		if since != "" {
+			cond = " and a.day >= " + e.asDate(p.add(since))
+		}
+		return `vd as (select distinct coalesce(mm.merged_into, a.member_id) as member_id, ` + e.dayText("a.day") + ` as day
+			from member_activity a left join members mm on mm.brand_id = a.brand_id and mm.member_id = a.member_id and mm.merged_into is not null
+			where a.brand_id = $1 and a.visits > 0 and a.day <= ` + e.asDate(p.add(pd.q.To)) + cond + `)`
+	}
 	tz := p.add(pd.tz)
 	cond := ""
-	if since != nil {
-		cond = " and occurred_at >= " + p.add(*since)
+	if since != "" {
+		cond = " and occurred_at >= " + p.add(pd.dayStart(since))
 	}
 	return `vd as (select distinct member_id, ` + e.localDay("occurred_at", tz) + ` as day from v_events
 		where brand_id = $1 and kind = 'visit' and member_id is not null and occurred_at < ` + p.add(pd.end) + cond + storeCond(p, pd.q, "store_id") + `)`
@@ -183,7 +196,7 @@ func (r reportStore) Retention(ctx context.Context, q report.Query) (report.Rete
 	var out report.Retention
 
 	p := newParams(q.BrandID)
-	qs := `with ` + visitDays(e, p, pd, &pd.start) + `
+	qs := `with ` + visitDays(e, p, pd, q.From) + `
 		select count(*), ` + sum("case when n >= 2 then 1 else 0 end") + ` from
 		(select member_id, count(*) as n from vd where day >= ` + p.add(q.From) + ` and day <= ` + p.add(q.To) + ` group by member_id) x`
 	err = r.rows(ctx, "repeat rate", qs, p.args, func(rs *sql.Rows) error { return rs.Scan(&out.Visitors, &out.Repeaters) })
@@ -193,7 +206,7 @@ func (r reportStore) Retention(ctx context.Context, q report.Query) (report.Rete
 	out.RepeatRateBP = report.Rate(out.Repeaters, out.Visitors)
 
 	p = newParams(q.BrandID)
-	qs = `with ` + visitDays(e, p, pd, nil) + `,
+	qs = `with ` + visitDays(e, p, pd, "") + `,
 		fv as (select member_id, min(day) as first_day from vd group by member_id)
 		select substr(fv.first_day, 1, 7), substr(vd.day, 1, 7), count(distinct vd.member_id)
 		from fv join vd on vd.member_id = fv.member_id
@@ -229,11 +242,11 @@ func (r reportStore) Retention(ctx context.Context, q report.Query) (report.Rete
 	}
 
 	p = newParams(q.BrandID)
-	qs = `with ` + visitDays(e, p, pd, nil) + `,
-		ranked as (select member_id, day, row_number() over (partition by member_id order by day) as rn from vd)
-		select ` + e.daysBetween("r1.day", "r2.day") + `, count(*) from ranked r1
-		left join ranked r2 on r2.member_id = r1.member_id and r2.rn = 2
-		where r1.rn = 1 and r1.day >= ` + p.add(q.From) + ` and r1.day <= ` + p.add(q.To) + `
+	qs = `with ` + visitDays(e, p, pd, "") + `,
+		ranked as (select member_id, day, row_number() over (partition by member_id order by day) as rn,
+			lead(day) over (partition by member_id order by day) as next_day from vd)
+		select ` + e.daysBetween("day", "next_day") + `, count(*) from ranked
+		where rn = 1 and day >= ` + p.add(q.From) + ` and day <= ` + p.add(q.To) + `
 		group by 1`
 	type bucket struct {
 		days  sql.NullInt64
@@ -283,7 +296,7 @@ func (r reportStore) Retention(ctx context.Context, q report.Query) (report.Rete
 	}
 
 	p = newParams(q.BrandID)
-	qs = `with ` + visitDays(e, p, pd, nil) + `
+	qs = `with ` + visitDays(e, p, pd, "") + `
 		select m.source_channel, count(*), ` + sum("case when x.n >= 1 then 1 else 0 end") + `, ` + sum("case when x.n >= 2 then 1 else 0 end") + `
 		from members m left join (select member_id, count(*) as n from vd group by member_id) x on x.member_id = m.member_id
 		where m.brand_id = $1 and m.merged_into is null and m.created_at >= ` + p.add(pd.start) + ` and m.created_at < ` + p.add(pd.end) +
@@ -508,14 +521,22 @@ func (r reportStore) RFM(ctx context.Context, q report.Query) (report.RFM, error
 	asOf := q.To
 	before := report.AddDays(asOf[:7]+"-01", -1)
 	out := report.RFM{AsOf: asOf, Before: before}
-	since := pd.dayStart(report.AddDays(before, -report.RFMWindowDays+1))
+	since := report.AddDays(before, -report.RFMWindowDays+1)
 
 	p := newParams(q.BrandID)
 	cells := rfmCells(e, p, asOf)
-	qs := `with ` + visitDays(e, p, pd, &since) + `,
-		spend as (select member_id, sum(net_fen) as spent from v_events where brand_id = $1 and kind = 'purchase' and member_id is not null
-			and occurred_at >= ` + p.add(pd.dayStart(report.AddDays(asOf, -report.RFMWindowDays+1))) + ` and occurred_at < ` + p.add(pd.end) +
-		storeCond(p, q, "store_id") + ` group by member_id)
+	winStart := report.AddDays(asOf, -report.RFMWindowDays+1)
+	var spend string
+	if q.StoreID == "" {
+		spend = `spend as (select coalesce(mm.merged_into, a.member_id) as member_id, sum(a.spend_fen) as spent from member_activity a
+			left join members mm on mm.brand_id = a.brand_id and mm.member_id = a.member_id and mm.merged_into is not null
+			where a.brand_id = $1 and a.day >= ` + e.asDate(p.add(winStart)) + ` and a.day <= ` + e.asDate(p.add(asOf)) + ` group by 1)`
+	} else {
+		spend = `spend as (select member_id, sum(net_fen) as spent from v_events where brand_id = $1 and kind = 'purchase' and member_id is not null
+			and occurred_at >= ` + p.add(pd.dayStart(winStart)) + ` and occurred_at < ` + p.add(pd.end) + storeCond(p, q, "store_id") + ` group by member_id)`
+	}
+	qs := `with ` + visitDays(e, p, pd, since) + `,
+		` + spend + `
 		select c.r, c.f, count(*), ` + sum("s.spent") + ` from ` + cells + ` c left join spend s on s.member_id = c.member_id group by c.r, c.f`
 	got := map[string]report.RFMCell{}
 	err = r.rows(ctx, "rfm grid", qs, p.args, func(rs *sql.Rows) error {
@@ -541,7 +562,7 @@ func (r reportStore) RFM(ctx context.Context, q report.Query) (report.RFM, error
 	now := rfmCells(e, p, asOf)
 	then := rfmCells(e, p, before)
 	none := p.add(report.NoCell)
-	qs = `with ` + visitDays(e, p, pd, &since) + `,
+	qs = `with ` + visitDays(e, p, pd, since) + `,
 		cells as (select member_id, 'a' as w, r, f from ` + now + ` x union all select member_id, 'b' as w, r, f from ` + then + ` y),
 		pairs as (select member_id, max(case when w = 'b' then r || '/' || f end) as b, max(case when w = 'a' then r || '/' || f end) as a from cells group by member_id)
 		select coalesce(b, ` + none + `), coalesce(a, ` + none + `), count(*) from pairs group by 1, 2 order by 1, 2`

@@ -154,7 +154,7 @@ func Load(t testing.TB, s cloud.Storage) {
 			must(t, tx.PutEvent(se))
 		}
 		// Each member's activity by local day, as applying the events
-		// books it (e18's visit is m3's since the merge).
+		// books it: e18's visit went to m6, merged into m3 since.
 		for _, a := range []struct {
 			member, at string
 			visits     int
@@ -162,7 +162,7 @@ func Load(t testing.TB, s cloud.Storage) {
 		}{
 			{"m1", "2026-01-10 10:00", 1, 10000}, {"m1", "2026-03-03 09:00", 1, 4500}, {"m1", "2026-03-10 08:00", 1, 2800},
 			{"m2", "2026-03-02 11:05", 1, 0}, {"m2", "2026-03-09 19:00", 1, 6000},
-			{"m3", "2026-03-03 12:30", 1, 2000}, {"m3", "2026-03-05 15:05", 1, 0}, {"m3", "2026-03-11 00:30", 1, 0},
+			{"m3", "2026-03-03 12:30", 1, 2000}, {"m6", "2026-03-05 15:05", 1, 0}, {"m3", "2026-03-11 00:30", 1, 0},
 			{"m4", "2025-07-01 10:00", 1, 0}, {"m4", "2026-03-03 10:00", 1, 0},
 		} {
 			must(t, tx.AddActivity(Brand, a.member, lt(a.at), a.visits, a.spend))

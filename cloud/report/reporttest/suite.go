@@ -181,6 +181,19 @@ func testRFM(t *testing.T, env Env) {
 		{From: "r181-365/f1", To: "r0-30/f2-3", Members: 1},
 		{From: "r31-90/f1", To: "r0-30/f2-3", Members: 1},
 	})
+
+	s2, err := env.Reports.RFM(t.Context(), report.Query{BrandID: Brand, StoreID: "s2", From: "2026-03-01", To: "2026-03-31"})
+	must(t, err)
+	// At s2: m2 came on the 9th (one day, 6000 spent there); m3 on the
+	// 3rd, 5th (e18, as local:r6, merged) and 11th (2000 spent there).
+	cells = nil
+	for _, c := range s2.Cells {
+		if c.Members > 0 {
+			cells = append(cells, c)
+		}
+	}
+	eq(t, "cells at s2", cells, []report.RFMCell{{Recency: "r0-30", Frequency: "f1", Members: 1, SpendFen: 6000}, {Recency: "r0-30", Frequency: "f2-3", Members: 1, SpendFen: 2000}})
+	eq(t, "movement at s2", s2.Movement, []report.Move{{From: "none", To: "r0-30/f1", Members: 1}, {From: "none", To: "r0-30/f2-3", Members: 1}})
 }
 
 func testLiabilities(t *testing.T, env Env) {

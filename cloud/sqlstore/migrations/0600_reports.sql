@@ -24,6 +24,9 @@ create index events_time on events (brand_id, occurred_at);
 create index members_created on members (brand_id, created_at);
 create index member_activity_day on member_activity (brand_id, day);
 create index conflicts_time on conflicts (brand_id, at);
+-- The few merged members, so reports map their activity to the member
+-- kept without reading every member.
+create index members_merged on members (brand_id, member_id) where merged_into is not null;
 
 -- Applied events with their member resolved: a counter's local reference
 -- (local:<ref>) to the member it enrolled, then a merged member to the one
