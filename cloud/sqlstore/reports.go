@@ -46,9 +46,24 @@ func (p period) dayStart(date string) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, p.loc).UTC()
 }
 
-// rows runs a query and calls scan for each row.
+// reportWorkMem is the memory each sort or hash of a report's query may
+// use on PostgreSQL before spilling to disk (the server's default, 4 MB,
+// sends a brand-wide cohort to disk several times over).
+const reportWorkMem = "64MB"
+
+// rows runs a query in a read-only transaction and calls scan for each row.
 func (r reportStore) rows(ctx context.Context, what, q string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := r.d.read.QueryContext(ctx, q, args...)
+	tx, err := r.d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: r.d.engine == Postgres})
+	if err != nil {
+		return fmt.Errorf("sqlstore: %s: %w", what, err)
+	}
+	defer tx.Rollback()
+	if r.d.engine == Postgres {
+		if _, err := tx.ExecContext(ctx, "set local work_mem = '"+reportWorkMem+"'"); err != nil {
+			return fmt.Errorf("sqlstore: %s: %w", what, err)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: %s: %w", what, err)
 	}
@@ -174,9 +189,18 @@ func visitDays(e Engine, p *params, pd period, since string) string {
 		if since != "" {
 			cond = " and a.day >= " + e.asDate(p.add(since))
 		}
-		return `vd as (select distinct coalesce(mm.merged_into, a.member_id) as member_id, ` + e.dayText("a.day") + ` as day
-			from member_activity a left join members mm on mm.brand_id = a.brand_id and mm.member_id = a.member_id and mm.merged_into is not null
-			where a.brand_id = $1 and a.visits > 0 and a.day <= ` + e.asDate(p.add(pd.q.To)) + cond + `)`
+		// A member's rows are one per day already; only the few merged
+		// members' days are mapped, and kept only where the member kept
+		// has no row that day, so no sort of every row is needed.
+		to := e.asDate(p.add(pd.q.To))
+		return `vd as (select a.member_id, ` + e.dayText("a.day") + ` as day from member_activity a
+				where a.brand_id = $1 and a.visits > 0 and a.day <= ` + to + cond + `
+				and not exists (select 1 from members mm where mm.brand_id = a.brand_id and mm.member_id = a.member_id and mm.merged_into is not null)
+			union all
+			select distinct mm.merged_into, ` + e.dayText("a.day") + ` from members mm
+				join member_activity a on a.brand_id = mm.brand_id and a.member_id = mm.member_id
+				where mm.brand_id = $1 and mm.merged_into is not null and a.visits > 0 and a.day <= ` + to + cond + `
+				and not exists (select 1 from member_activity k where k.brand_id = a.brand_id and k.member_id = mm.merged_into and k.day = a.day and k.visits > 0))`
 	}
 	tz := p.add(pd.tz)
 	cond := ""
@@ -206,10 +230,13 @@ func (r reportStore) Retention(ctx context.Context, q report.Query) (report.Rete
 	out.RepeatRateBP = report.Rate(out.Repeaters, out.Visitors)
 
 	p = newParams(q.BrandID)
+	// Months each member visited (one row per member and month), then
+	// each member's first day: the cohorts count rows, with no distinct.
 	qs = `with ` + visitDays(e, p, pd, "") + `,
-		fv as (select member_id, min(day) as first_day from vd group by member_id)
-		select substr(fv.first_day, 1, 7), substr(vd.day, 1, 7), count(distinct vd.member_id)
-		from fv join vd on vd.member_id = fv.member_id
+		vm as (select member_id, substr(day, 1, 7) as month, min(day) as first_in_month from vd group by member_id, substr(day, 1, 7)),
+		fv as (select member_id, min(first_in_month) as first_day from vm group by member_id)
+		select substr(fv.first_day, 1, 7), vm.month, count(*)
+		from fv join vm on vm.member_id = fv.member_id
 		where fv.first_day >= ` + p.add(q.From) + ` and fv.first_day <= ` + p.add(q.To) + `
 		group by 1, 2`
 	cohorts := map[string]map[string]int64{}
