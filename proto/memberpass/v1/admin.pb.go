@@ -2668,6 +2668,58 @@ func (x *RevokeDeviceRequest) GetDeviceId() string {
 	return ""
 }
 
+type IssuePairingCodeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,2,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssuePairingCodeRequest) Reset() {
+	*x = IssuePairingCodeRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssuePairingCodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssuePairingCodeRequest) ProtoMessage() {}
+
+func (x *IssuePairingCodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssuePairingCodeRequest.ProtoReflect.Descriptor instead.
+func (*IssuePairingCodeRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *IssuePairingCodeRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *IssuePairingCodeRequest) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
 var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
@@ -2879,7 +2931,10 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x03url\x18\x02 \x01(\tR\x03url\"M\n" +
 	"\x13RevokeDeviceRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
-	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\xa8\x0e\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"O\n" +
+	"\x17IssuePairingCodeRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId2\x88\x0f\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -2903,7 +2958,8 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12N\n" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
-	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLinkBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12^\n" +
+	"\x10IssuePairingCode\x12&.memberpass.v1.IssuePairingCodeRequest\x1a\".memberpass.v1.CreateStoreResponseBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -2917,7 +2973,7 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*SetProgrammeRequest)(nil),         // 0: memberpass.v1.SetProgrammeRequest
 	(*GetProgrammeRequest)(nil),         // 1: memberpass.v1.GetProgrammeRequest
@@ -2959,43 +3015,44 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*GetMemberCardLinkRequest)(nil),    // 37: memberpass.v1.GetMemberCardLinkRequest
 	(*MemberCardLink)(nil),              // 38: memberpass.v1.MemberCardLink
 	(*RevokeDeviceRequest)(nil),         // 39: memberpass.v1.RevokeDeviceRequest
-	(*Programme)(nil),                   // 40: memberpass.v1.Programme
-	(*timestamppb.Timestamp)(nil),       // 41: google.protobuf.Timestamp
-	(*Member)(nil),                      // 42: memberpass.v1.Member
-	(*CouponSnapshot)(nil),              // 43: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                     // 44: memberpass.v1.CouponKind
-	(*MemberSource)(nil),                // 45: memberpass.v1.MemberSource
-	(*Event)(nil),                       // 46: memberpass.v1.Event
-	(Outcome)(0),                        // 47: memberpass.v1.Outcome
+	(*IssuePairingCodeRequest)(nil),     // 40: memberpass.v1.IssuePairingCodeRequest
+	(*Programme)(nil),                   // 41: memberpass.v1.Programme
+	(*timestamppb.Timestamp)(nil),       // 42: google.protobuf.Timestamp
+	(*Member)(nil),                      // 43: memberpass.v1.Member
+	(*CouponSnapshot)(nil),              // 44: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                     // 45: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                // 46: memberpass.v1.MemberSource
+	(*Event)(nil),                       // 47: memberpass.v1.Event
+	(Outcome)(0),                        // 48: memberpass.v1.Outcome
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	40, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	41, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
 	4,  // 1: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
-	41, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
-	41, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
-	42, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	42, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	42, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	43, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
 	8,  // 5: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
 	8,  // 6: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
 	9,  // 7: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
-	43, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	44, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
 	35, // 9: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
-	44, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
-	41, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
-	41, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	45, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	42, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	42, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
 	11, // 13: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
-	43, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
-	41, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	44, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	42, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
 	16, // 16: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
-	41, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	42, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
 	23, // 18: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	41, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	45, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
-	41, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	41, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	42, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	46, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	42, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	42, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
 	32, // 23: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	46, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	41, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	47, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	47, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	42, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	48, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
 	35, // 27: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
 	22, // 28: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
 	24, // 29: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
@@ -3019,30 +3076,32 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	39, // 47: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
 	19, // 48: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
 	37, // 49: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	21, // 50: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	25, // 51: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	42, // 52: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	42, // 53: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	42, // 54: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	30, // 55: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	33, // 56: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	36, // 57: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	40, // 58: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	40, // 59: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	42, // 60: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	5,  // 61: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	42, // 62: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	10, // 63: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	11, // 64: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	13, // 65: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	15, // 66: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	5,  // 67: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	18, // 68: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	32, // 69: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	20, // 70: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	38, // 71: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	50, // [50:72] is the sub-list for method output_type
-	28, // [28:50] is the sub-list for method input_type
+	40, // 50: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
+	21, // 51: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	25, // 52: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	43, // 53: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	43, // 54: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	43, // 55: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	30, // 56: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	33, // 57: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	36, // 58: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	41, // 59: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	41, // 60: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	43, // 61: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	5,  // 62: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	43, // 63: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	10, // 64: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	11, // 65: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	13, // 66: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	15, // 67: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	5,  // 68: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	18, // 69: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	32, // 70: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	20, // 71: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	38, // 72: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	25, // 73: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
+	51, // [51:74] is the sub-list for method output_type
+	28, // [28:51] is the sub-list for method input_type
 	28, // [28:28] is the sub-list for extension type_name
 	28, // [28:28] is the sub-list for extension extendee
 	0,  // [0:28] is the sub-list for field type_name
@@ -3060,7 +3119,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   40,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
