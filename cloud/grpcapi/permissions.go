@@ -63,9 +63,9 @@ var permissions = map[string]permission{
 	pb.SyncService_PushEvents_FullMethodName:  {cred: device},
 	pb.SyncService_PullChanges_FullMethodName: {cred: device},
 
-	grpc_health_v1.Health_Check_FullMethodName: {cred: public},
-	grpc_health_v1.Health_List_FullMethodName:  {cred: public},
-	grpc_health_v1.Health_Watch_FullMethodName: {cred: public},
+	grpc_health_v1.Health_Check_FullMethodName:                       {cred: public},
+	grpc_health_v1.Health_List_FullMethodName:                        {cred: public},
+	grpc_health_v1.Health_Watch_FullMethodName:                       {cred: public},
 	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      {cred: public},
 	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": {cred: public},
 
