@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -16,12 +17,14 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/ratelimit"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
 
@@ -59,7 +62,7 @@ type Config struct {
 // caller can mark it not serving on shutdown.
 func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
 	admin := &adminServer{svc: cfg.Service, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL}
-	a := &auth{svc: cfg.Service, log: cfg.Log, reflection: cfg.Reflection, admin: admin}
+	a := &auth{svc: cfg.Service, log: cfg.Log, reflection: cfg.Reflection, admin: admin, pairs: ratelimit.New(pairsPerMinute, time.Minute)}
 	if cfg.AdminToken != "" {
 		// The platform operator's first token; kept (hashed) once made, so
 		// revoking it holds across restarts.
@@ -102,6 +105,25 @@ type auth struct {
 	reflection bool
 	// admin reads the state a change replaces, for the audit log.
 	admin *adminServer
+	// pairs bounds failed pairing attempts per client address: a pairing
+	// code is 60 bits, but guessing should not even be tried at speed.
+	pairs *ratelimit.Window
+}
+
+// Failed pairing attempts allowed per client address and minute.
+const pairsPerMinute = 10
+
+// peerHost is the client's address without its port.
+func peerHost(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return p.Addr.String()
+	}
+	return host
 }
 
 func bearer(md metadata.MD) string {
@@ -114,6 +136,22 @@ func bearer(md metadata.MD) string {
 }
 
 func (a *auth) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if info.FullMethod == pb.SyncService_Pair_FullMethodName {
+		if a.pairs.Over(peerHost(ctx)) {
+			return nil, status.Error(codes.ResourceExhausted, "too many failed pairing attempts from this address; wait a minute and try again")
+		}
+		resp, err := a.checked(ctx, req, info, handler)
+		if status.Code(err) == codes.Unauthenticated {
+			a.pairs.Allow(peerHost(ctx)) // count the failure
+		}
+		return resp, err
+	}
+	return a.checked(ctx, req, info, handler)
+}
+
+// checked runs a call through authentication, bounds, authorisation and,
+// for a change, the audit log.
+func (a *auth) checked(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	ctx, p, err := a.authenticate(ctx, info.FullMethod)
 	if err != nil {
 		return nil, err
