@@ -127,6 +127,9 @@ type Event struct {
 	StoreID    string
 	MemberID   string
 	StaffID    string
+	// ApprovedBy is the manager who approved money at the counter for a
+	// member not scanned there.
+	ApprovedBy string `json:",omitempty"`
 	Kind       EventKind
 	Visit      *Visit             `json:",omitempty"`
 	Purchase   *Purchase          `json:",omitempty"`

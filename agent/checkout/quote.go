@@ -40,9 +40,12 @@ const MaxBillFen = 100_000_000
 type Request struct {
 	// TxnID identifies the counter transaction; settling it twice
 	// records it once.
-	TxnID          string `json:"txn_id"`
-	MemberID       string `json:"member_id"`
-	StaffID        string `json:"staff_id"`
+	TxnID    string `json:"txn_id"`
+	MemberID string `json:"member_id"`
+	StaffID  string `json:"staff_id"`
+	// ApprovedBy is the manager who approved spending for a member not
+	// scanned at this till, recorded in the event.
+	ApprovedBy     string `json:"approved_by,omitempty"`
 	BillFen        int64  `json:"bill_fen"`
 	CouponCode     string `json:"coupon_code"`
 	Points         int64  `json:"points"`

@@ -25,6 +25,11 @@ func validateEvent(e *pb.Event) error {
 	if !e.GetOccurredAt().IsValid() {
 		return fmt.Errorf("occurred_at is missing or invalid")
 	}
+	for name, v := range map[string]string{"store_id": e.GetStoreId(), "member_id": e.GetMemberId(), "staff_id": e.GetStaffId(), "approved_by": e.GetApprovedBy()} {
+		if len(v) > maxIDLen {
+			return fmt.Errorf("%s is longer than %d characters", name, maxIDLen)
+		}
+	}
 	if v := e.GetVisit(); v != nil && len(v.GetIdentifierHint()) > maxIDLen {
 		return fmt.Errorf("visit identifier_hint is longer than %d characters", maxIDLen)
 	}
@@ -35,7 +40,7 @@ func validateEvent(e *pb.Event) error {
 // checkBounds and validateEvent).
 func eventFromProto(e *pb.Event) cloud.Event {
 	ev := cloud.Event{
-		ID: e.GetId(), Seq: e.GetSeq(), StoreID: e.GetStoreId(), MemberID: e.GetMemberId(), StaffID: e.GetStaffId(),
+		ID: e.GetId(), Seq: e.GetSeq(), StoreID: e.GetStoreId(), MemberID: e.GetMemberId(), StaffID: e.GetStaffId(), ApprovedBy: e.GetApprovedBy(),
 	}
 	if e.GetOccurredAt().IsValid() {
 		ev.OccurredAt = e.GetOccurredAt().AsTime()
@@ -79,7 +84,7 @@ func eventFromProto(e *pb.Event) cloud.Event {
 func eventToProto(e cloud.Event) *pb.Event {
 	out := &pb.Event{
 		Id: e.ID, Seq: e.Seq, OccurredAt: timestamppb.New(e.OccurredAt),
-		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID,
+		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID, ApprovedBy: e.ApprovedBy,
 	}
 	switch {
 	case e.Visit != nil:
