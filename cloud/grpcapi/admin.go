@@ -34,6 +34,19 @@ func (s *adminServer) CreateStore(ctx context.Context, req *pb.CreateStoreReques
 	if err != nil {
 		return nil, err
 	}
+	return s.pairingAnswer(st, p)
+}
+
+func (s *adminServer) IssuePairingCode(ctx context.Context, req *pb.IssuePairingCodeRequest) (*pb.CreateStoreResponse, error) {
+	st, p, err := s.svc.IssuePairingCode(ctx, req.GetBrandId(), req.GetStoreId())
+	if err != nil {
+		return nil, err
+	}
+	return s.pairingAnswer(st, p)
+}
+
+// pairingAnswer is a store with its pairing ticket, as text and QR code.
+func (s *adminServer) pairingAnswer(st cloud.Store, p cloud.Pairing) (*pb.CreateStoreResponse, error) {
 	ticket := pairing.Ticket{Code: p.Code, Cloud: s.publicAddr, CASHA256: s.caFingerprint}
 	png, err := ticket.QRPNG(320)
 	if err != nil {

@@ -47,6 +47,7 @@ const (
 	AdminService_PreviewCampaign_FullMethodName      = "/memberpass.v1.AdminService/PreviewCampaign"
 	AdminService_DryRunCampaign_FullMethodName       = "/memberpass.v1.AdminService/DryRunCampaign"
 	AdminService_GetCampaignResults_FullMethodName   = "/memberpass.v1.AdminService/GetCampaignResults"
+	AdminService_IssuePairingCode_FullMethodName     = "/memberpass.v1.AdminService/IssuePairingCode"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -105,6 +106,9 @@ type AdminServiceClient interface {
 	DryRunCampaign(ctx context.Context, in *DryRunCampaignRequest, opts ...grpc.CallOption) (*DryRunCampaignResponse, error)
 	// GetCampaignResults compares treated members with the holdout.
 	GetCampaignResults(ctx context.Context, in *CampaignResultsRequest, opts ...grpc.CallOption) (*CampaignResults, error)
+	// IssuePairingCode makes a new one-time pairing code for an existing
+	// store (a replaced POS box, an expired code).
+	IssuePairingCode(ctx context.Context, in *IssuePairingCodeRequest, opts ...grpc.CallOption) (*CreateStoreResponse, error)
 }
 
 type adminServiceClient struct {
@@ -395,6 +399,16 @@ func (c *adminServiceClient) GetCampaignResults(ctx context.Context, in *Campaig
 	return out, nil
 }
 
+func (c *adminServiceClient) IssuePairingCode(ctx context.Context, in *IssuePairingCodeRequest, opts ...grpc.CallOption) (*CreateStoreResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateStoreResponse)
+	err := c.cc.Invoke(ctx, AdminService_IssuePairingCode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -451,6 +465,9 @@ type AdminServiceServer interface {
 	DryRunCampaign(context.Context, *DryRunCampaignRequest) (*DryRunCampaignResponse, error)
 	// GetCampaignResults compares treated members with the holdout.
 	GetCampaignResults(context.Context, *CampaignResultsRequest) (*CampaignResults, error)
+	// IssuePairingCode makes a new one-time pairing code for an existing
+	// store (a replaced POS box, an expired code).
+	IssuePairingCode(context.Context, *IssuePairingCodeRequest) (*CreateStoreResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -544,6 +561,9 @@ func (UnimplementedAdminServiceServer) DryRunCampaign(context.Context, *DryRunCa
 }
 func (UnimplementedAdminServiceServer) GetCampaignResults(context.Context, *CampaignResultsRequest) (*CampaignResults, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCampaignResults not implemented")
+}
+func (UnimplementedAdminServiceServer) IssuePairingCode(context.Context, *IssuePairingCodeRequest) (*CreateStoreResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method IssuePairingCode not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -1070,6 +1090,24 @@ func _AdminService_GetCampaignResults_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_IssuePairingCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IssuePairingCodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).IssuePairingCode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_IssuePairingCode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).IssuePairingCode(ctx, req.(*IssuePairingCodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1188,6 +1226,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCampaignResults",
 			Handler:    _AdminService_GetCampaignResults_Handler,
+		},
+		{
+			MethodName: "IssuePairingCode",
+			Handler:    _AdminService_IssuePairingCode_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
