@@ -1,0 +1,64 @@
+package messaging
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the service's state. Implementations must make Claim,
+// Reserve and Finish atomic against other dispatchers sharing the store
+// (several cloud processes share one database).
+type Store interface {
+	Policy(ctx context.Context, brand string) (Policy, error)
+	SetPolicy(ctx context.Context, p Policy) error
+
+	PutTemplate(ctx context.Context, t Template) error
+	// Template returns a template, or a NotFound error.
+	Template(ctx context.Context, brand, id string) (Template, error)
+	Templates(ctx context.Context, brand string) ([]Template, error)
+
+	// SetConsent records a member's consent for a channel.
+	SetConsent(ctx context.Context, c Consent) error
+	// Consent returns the member's consent for a channel; ok is false when
+	// none was ever recorded.
+	Consent(ctx context.Context, brand, member string, ch Channel) (c Consent, ok bool, err error)
+	// ConsentsByAddress finds the consents on a channel with an address
+	// (an inbound SMS from a phone), in every brand if brand is empty.
+	ConsentsByAddress(ctx context.Context, brand string, ch Channel, address string) ([]Consent, error)
+
+	// Enqueue stores a new message (Status queued, ID assigned) unless a
+	// message with the same brand and Key exists; then it returns that one
+	// and created false.
+	Enqueue(ctx context.Context, m Message) (stored Message, created bool, err error)
+	// Claim leases up to limit due messages to owner until now+lease: those
+	// queued or held with NotBefore <= now, and those sending whose lease
+	// has run out (a dispatcher died with them).
+	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Message, error)
+	// Reserve counts a leased message against its member's caps and moves
+	// it to sending, atomically with the count: it returns ok false (and
+	// changes nothing) when the member already has perDay messages of the
+	// category on the channel since dayStart, or perWeek (if > 0) since
+	// weekStart. A message already reserved is moved to sending without
+	// counting again. It records m.To, the address the message goes to.
+	// dayCount is the member's count for the day, so the caller can say
+	// which cap stopped the message.
+	Reserve(ctx context.Context, m Message, owner string, now, dayStart, weekStart time.Time, perDay, perWeek int) (ok bool, dayCount int, err error)
+	// Finish records the outcome of a leased message and ends the lease:
+	// status, reason, not-before, attempts, provider id, sent time, and
+	// whether it still counts against caps. It fails with ErrLeaseLost when
+	// owner no longer holds the lease.
+	Finish(ctx context.Context, m Message, owner string, now time.Time) error
+
+	// Message returns a message, or NotFound.
+	Message(ctx context.Context, brand, id string) (Message, error)
+	// MemberMessages returns a member's messages, newest first.
+	MemberMessages(ctx context.Context, brand, member string, limit int) ([]Message, error)
+	// History returns a message's status changes, oldest first.
+	History(ctx context.Context, brand, id string) ([]StatusChange, error)
+	// Receipt applies a provider's delivery report to the message it sent
+	// under providerID on a channel: delivered, or failed with reason. It
+	// returns the message, or NotFound.
+	Receipt(ctx context.Context, ch Channel, providerID string, delivered bool, reason string, at time.Time) (Message, error)
+	// Counts returns how many of a brand's messages are in each status.
+	Counts(ctx context.Context, brand string) (map[Status]int, error)
+}
