@@ -319,7 +319,7 @@ func (d *Dispatcher) process(ctx context.Context, pc *policyCache, m Message) er
 		return d.finish(ctx, m, StatusFailed, TextMissingVar.Code)
 	}
 	out := Outgoing{ID: m.ID, BrandID: m.BrandID, MemberID: m.MemberID, Channel: m.Channel, Category: m.Category,
-		To: m.To, Lang: lang, Template: t.Provider(lang), WeChatKind: t.WeChatKind, Vars: mergeVars(rc.Vars, m.Vars), Rendered: r,
+		To: m.To, Lang: lang, Template: t.Provider(lang), WeChatKind: t.WeChatKind, Vars: templateVars(t, mergeVars(rc.Vars, m.Vars)), Rendered: r,
 		SignName: p.SMSSignName, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret, CampaignID: m.CampaignID, CreatedAt: m.CreatedAt}
 	if inDoubt {
 		if f, ok := sender.(Finder); ok {
@@ -388,4 +388,14 @@ func (d *Dispatcher) retry(ctx context.Context, m Message, cause error) error {
 	m.NotBefore = d.Service.now().Add(d.Backoff(m.Attempts))
 	d.log().Warn("message retry", "brand", m.BrandID, "message", m.ID, "attempt", m.Attempts, "err", cause)
 	return d.finish(ctx, m, StatusQueued, TextRetrying.Code+":"+code)
+}
+
+// templateVars keeps the variables a template uses: a gateway given
+// variables its template lacks may refuse the message.
+func templateVars(t Template, vars map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, v := range t.Vars() {
+		out[v] = vars[v]
+	}
+	return out
 }

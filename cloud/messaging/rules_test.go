@@ -138,9 +138,9 @@ func TestTwoCampaignsSameDay(t *testing.T) {
 			r.want(b1, messaging.StatusOptedOut, messaging.TextNoConsent.Code)
 			r.want(c1, messaging.StatusOptedOut, messaging.TextOptedOut.Code)
 			r.want(a2, messaging.StatusCapped, messaging.TextCappedDay.Code)
-			r.want(aw, messaging.StatusSent, "")     // another channel, its own cap
-			r.want(at, messaging.StatusSent, "")     // transactional: not blocked by marketing
-			r.want(ct, messaging.StatusSent, "")     // nor by an SMS marketing opt-out
+			r.want(aw, messaging.StatusSent, "") // another channel, its own cap
+			r.want(at, messaging.StatusSent, "") // transactional: not blocked by marketing
+			r.want(ct, messaging.StatusSent, "") // nor by an SMS marketing opt-out
 			if again.ID != a1.ID {
 				t.Errorf("same key enqueued twice made a second message %s", again.ID)
 			}

@@ -283,14 +283,19 @@ func (s *Service) InboundSMS(ctx context.Context, phone, content, signName strin
 }
 
 // Receipt applies a provider's delivery report.
-func (s *Service) Receipt(ctx context.Context, ch Channel, providerID string, delivered bool, reason string, at time.Time) error {
+// A report for a message nobody knows is a NotFound error.
+func (s *Service) Receipt(ctx context.Context, ch Channel, providerID, messageID string, delivered bool, reason string, at time.Time) (Message, error) {
 	if at.IsZero() {
 		at = s.now()
 	}
-	if _, err := s.Store.Receipt(ctx, ch, providerID, delivered, reason, at); err != nil {
-		return fmt.Errorf("receipt %s %s: %w", ch, providerID, err)
+	if len(providerID) > 128 || len(messageID) > 128 || len(reason) > 200 {
+		return Message{}, invalidf(TextBadField, "receipt", "field too long")
 	}
-	return nil
+	m, err := s.Store.Receipt(ctx, ch, providerID, messageID, delivered, reason, at)
+	if err != nil {
+		return Message{}, fmt.Errorf("receipt %s %s/%s: %w", ch, providerID, messageID, err)
+	}
+	return m, nil
 }
 
 // MemberMessages lists a member's messages, newest first.

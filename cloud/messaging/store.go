@@ -56,9 +56,10 @@ type Store interface {
 	// History returns a message's status changes, oldest first.
 	History(ctx context.Context, brand, id string) ([]StatusChange, error)
 	// Receipt applies a provider's delivery report to the message it sent
-	// under providerID on a channel: delivered, or failed with reason. It
-	// returns the message, or NotFound.
-	Receipt(ctx context.Context, ch Channel, providerID string, delivered bool, reason string, at time.Time) (Message, error)
+	// under providerID on a channel, or, when providerID is empty or
+	// unknown, to the message with ID messageID (reports that echo our id):
+	// delivered, or failed with reason. It returns the message, or NotFound.
+	Receipt(ctx context.Context, ch Channel, providerID, messageID string, delivered bool, reason string, at time.Time) (Message, error)
 	// Counts returns how many of a brand's messages are in each status.
 	Counts(ctx context.Context, brand string) (map[Status]int, error)
 }

@@ -294,7 +294,7 @@ func (s *Store) History(ctx context.Context, brand, id string) ([]messaging.Stat
 }
 
 // Receipt applies a delivery report.
-func (s *Store) Receipt(ctx context.Context, ch messaging.Channel, providerID string, delivered bool, reason string, at time.Time) (messaging.Message, error) {
+func (s *Store) Receipt(ctx context.Context, ch messaging.Channel, providerID, messageID string, delivered bool, reason string, at time.Time) (messaging.Message, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return messaging.Message{}, fmt.Errorf("receipt: %w", err)
@@ -304,9 +304,19 @@ func (s *Store) Receipt(ctx context.Context, ch messaging.Channel, providerID st
 	if !delivered {
 		st = messaging.StatusFailed
 	}
-	m, err := scanMessage(tx.QueryRowContext(ctx, s.rebind(`UPDATE msg_messages SET status = ?, reason = ?, updated_at_ms = ?
-		WHERE channel = ? AND provider_id = ? AND status IN ('sent', 'delivered', 'failed') RETURNING `+msgCols),
-		string(st), reason, ms(at), string(ch), providerID))
+	err = sql.ErrNoRows
+	var m messaging.Message
+	if providerID != "" {
+		m, err = scanMessage(tx.QueryRowContext(ctx, s.rebind(`UPDATE msg_messages SET status = ?, reason = ?, updated_at_ms = ?
+			WHERE channel = ? AND provider_id = ? AND status IN ('sent', 'delivered', 'failed') RETURNING `+msgCols),
+			string(st), reason, ms(at), string(ch), providerID))
+	}
+	if errors.Is(err, sql.ErrNoRows) && messageID != "" {
+		m, err = scanMessage(tx.QueryRowContext(ctx, s.rebind(`UPDATE msg_messages SET status = ?, reason = ?, updated_at_ms = ?,
+			provider_id = CASE WHEN provider_id = '' THEN ? ELSE provider_id END
+			WHERE message_id = ? AND channel = ? AND status IN ('sent', 'delivered', 'failed') RETURNING `+msgCols),
+			string(st), reason, ms(at), providerID, messageID, string(ch)))
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, cloud.Errorf(cloud.NotFound, "no message sent as %s on %s", providerID, ch)
 	}
@@ -337,4 +347,3 @@ func (s *Store) Counts(ctx context.Context, brand string) (map[messaging.Status]
 	}
 	return out, rows.Err()
 }
-

@@ -84,6 +84,8 @@ CREATE INDEX msg_messages_due ON msg_messages (not_before_ms)
 -- Caps: a member's reserved messages on a channel by time.
 CREATE INDEX msg_messages_caps ON msg_messages (brand_id, member_id, channel, category, reserved_at_ms)
     WHERE reserved = 1;
+-- Reports that echo our message id (SMS OutId) name no brand.
+CREATE INDEX msg_messages_id ON msg_messages (message_id);
 CREATE INDEX msg_messages_member ON msg_messages (brand_id, member_id, created_at_ms);
 -- Receipts name the provider's id only.
 CREATE INDEX msg_messages_provider ON msg_messages (channel, provider_id)
