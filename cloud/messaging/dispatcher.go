@@ -332,7 +332,7 @@ func (d *Dispatcher) process(ctx context.Context, pc *policyCache, m Message) er
 				d.log().Info("in-doubt message found at the provider", "brand", m.BrandID, "message", m.ID)
 				return d.finish(ctx, m, StatusSent, "")
 			}
-		} else if dd, ok := sender.(Deduper); !ok || !dd.Dedups() {
+		} else if dd, ok := sender.(Deduper); !ok || !dd.Dedups(out) {
 			// Neither asking nor resending is safe: say so rather than
 			// risk sending twice.
 			return d.finish(ctx, m, StatusFailed, TextInDoubt.Code)

@@ -50,7 +50,7 @@ type Finder interface {
 // idempotency key (WeChat's client_msg_id, a webhook consumer keyed on the
 // message id), so resending an in-doubt message is safe.
 type Deduper interface {
-	Dedups() bool
+	Dedups(m Outgoing) bool
 }
 
 // FailKind says what a provider's refusal means for the message.

@@ -282,6 +282,27 @@ func (s *Service) InboundSMS(ctx context.Context, phone, content, signName strin
 	return out, nil
 }
 
+// OptOutAddress revokes consent on a channel for every member reached at
+// an address (a WeChat unfollow names the openid only).
+func (s *Service) OptOutAddress(ctx context.Context, ch Channel, address, source string) ([]Consent, error) {
+	cs, err := s.Store.ConsentsByAddress(ctx, "", ch, address)
+	if err != nil {
+		return nil, fmt.Errorf("opt out %s: %w", ch, err)
+	}
+	var out []Consent
+	for _, c := range cs {
+		if !c.Granted {
+			continue
+		}
+		c.Granted, c.Source, c.At = false, source, s.now()
+		if err := s.Store.SetConsent(ctx, c); err != nil {
+			return out, fmt.Errorf("opt out %s/%s: %w", c.BrandID, c.MemberID, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // Receipt applies a provider's delivery report.
 // A report for a message nobody knows is a NotFound error.
 func (s *Service) Receipt(ctx context.Context, ch Channel, providerID, messageID string, delivered bool, reason string, at time.Time) (Message, error) {

@@ -152,4 +152,4 @@ func (s *Sender) SetErr(err error) {
 
 // Dedups says the recording provider drops repeats of an ID, as WeChat
 // does with client_msg_id.
-func (s *Sender) Dedups() bool { return true }
+func (s *Sender) Dedups(messaging.Outgoing) bool { return true }

@@ -12,8 +12,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
-	"slices"
-	"strings"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,7 +19,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +77,11 @@ func (g *Gateway) AddTemplate(code string, vars ...string) {
 }
 
 // FailNext makes the next SendSms answer with a code (isp.SYSTEM_ERROR, ...).
-func (g *Gateway) FailNext(codes ...string) { g.mu.Lock(); g.failNext = append(g.failNext, codes...); g.mu.Unlock() }
+func (g *Gateway) FailNext(codes ...string) {
+	g.mu.Lock()
+	g.failNext = append(g.failNext, codes...)
+	g.mu.Unlock()
+}
 
 // Sent returns the messages accepted so far.
 func (g *Gateway) Sent() []Sent {
