@@ -2,7 +2,6 @@ package messaging
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -29,8 +28,10 @@ type Dispatcher struct {
 	Lease time.Duration
 	// Batch is how many messages one claim takes (default 200).
 	Batch int
-	// Workers send at once (default 16).
+	// Workers send at once per batch (default 16).
 	Workers int
+	// Loops is how many batches Run keeps in flight (default 4).
+	Loops int
 	// MaxAttempts before a message fails (default 8).
 	MaxAttempts int
 	// Backoff is the wait before retry n (1, 2, ...); default doubles from
@@ -56,6 +57,9 @@ func (d *Dispatcher) defaults() {
 	}
 	if d.Workers <= 0 {
 		d.Workers = 16
+	}
+	if d.Loops <= 0 {
+		d.Loops = 4
 	}
 	if d.MaxAttempts <= 0 {
 		d.MaxAttempts = 8
@@ -94,15 +98,29 @@ func (d *Dispatcher) log() *slog.Logger {
 	return d.Service.log()
 }
 
-// Run dispatches until ctx ends.
+// Run dispatches until ctx ends, with Loops batches in flight so one
+// batch's database work overlaps another's sending.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	d.defaults()
+	var wg sync.WaitGroup
+	for range d.Loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.loop(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (d *Dispatcher) loop(ctx context.Context) {
 	t := time.NewTicker(d.Poll)
 	defer t.Stop()
 	for {
 		n, err := d.DispatchOnce(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		if err != nil {
 			d.log().Error("dispatch", "err", err)
@@ -112,7 +130,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 		case <-d.Service.wake:
 		}
@@ -120,58 +138,300 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 }
 
 // DispatchOnce claims one batch of due messages and finishes it; it
-// returns how many it claimed.
+// returns how many it claimed. The batch costs three transactions (claim,
+// reserve, finish) whatever its size: with SQLite's fsync per commit, a
+// transaction per message would cap the rate below a gateway's.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	d.defaults()
-	now := d.Service.now()
-	batch, err := d.Service.Store.Claim(ctx, d.Owner, now, d.Lease, d.Batch)
+	s := d.Service
+	now := s.now()
+	batch, err := s.Store.Claim(ctx, d.Owner, now, d.Lease, d.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("claim messages: %w", err)
 	}
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	work := make(chan Message)
+	pc := newPolicyCache(s.Store)
+	consents, err := d.consents(ctx, batch)
+	if err != nil {
+		return len(batch), err
+	}
+	var done []Message
+	var rs []Reservation
+	var jobs []*job
+	pending := map[string]*job{}
+	for _, m := range batch {
+		j, final, err := d.prepare(ctx, pc, consents, m, now)
+		switch {
+		case err != nil:
+			// Left leased: another try when the lease runs out.
+			d.log().Error("prepare message", "brand", m.BrandID, "message", m.ID, "err", err)
+		case final != nil:
+			done = append(done, *final)
+		case j.inDoubt:
+			jobs = append(jobs, j)
+		default:
+			perDay, perWeek := j.policy.Limits(m.Category)
+			day, week := j.policy.Windows(now)
+			rs = append(rs, Reservation{Message: j.m, DayStart: day, WeekStart: week, PerDay: perDay, PerWeek: perWeek})
+			pending[m.ID] = j
+		}
+	}
+	results, err := s.Store.Reserve(ctx, d.Owner, now, rs)
+	if err != nil {
+		return len(batch), fmt.Errorf("reserve caps: %w", err)
+	}
+	for i, r := range results {
+		j := pending[rs[i].Message.ID]
+		switch {
+		case r.LeaseLost:
+		case !r.OK:
+			reason := TextCappedWeek.Code
+			if r.DayCount >= rs[i].PerDay {
+				reason = TextCappedDay.Code
+			}
+			done = append(done, with(j.m, StatusCapped, reason))
+		default:
+			if !j.m.Reserved {
+				j.m.ReservedAt = now
+			}
+			j.m.Status, j.m.Reserved = StatusSending, true
+			jobs = append(jobs, j)
+		}
+	}
+	done = append(done, d.sendAll(ctx, jobs)...)
+	if ctx.Err() != nil {
+		return len(batch), ctx.Err()
+	}
+	if _, err := s.Store.Finish(ctx, d.Owner, s.now(), done); err != nil {
+		return len(batch), fmt.Errorf("record outcomes: %w", err)
+	}
+	return len(batch), nil
+}
+
+// consents reads the batch's members' consent records, one query per
+// brand and channel, keyed brand, channel, member.
+func (d *Dispatcher) consents(ctx context.Context, batch []Message) (map[string]Consent, error) {
+	groups := map[[2]string][]string{}
+	for _, m := range batch {
+		k := [2]string{m.BrandID, string(m.Channel)}
+		groups[k] = append(groups[k], m.MemberID)
+	}
+	out := map[string]Consent{}
+	for k, members := range groups {
+		cs, err := d.Service.Store.Consents(ctx, k[0], Channel(k[1]), members)
+		if err != nil {
+			return nil, fmt.Errorf("read consents: %w", err)
+		}
+		for id, c := range cs {
+			out[k[0]+"\x00"+k[1]+"\x00"+id] = c
+		}
+	}
+	return out, nil
+}
+
+// job is a message ready to go to its provider.
+type job struct {
+	m       Message
+	out     Outgoing
+	sender  Sender
+	policy  Policy
+	inDoubt bool
+}
+
+func with(m Message, st Status, reason string) Message {
+	m.Status, m.Reason = st, reason
+	return m
+}
+
+// prepare reads what a message needs and applies the rules that need no
+// count: it returns a job, or the message's final state.
+func (d *Dispatcher) prepare(ctx context.Context, pc *policyCache, consents map[string]Consent, m Message, now time.Time) (*job, *Message, error) {
+	s := d.Service
+	final := func(st Status, reason string) (*job, *Message, error) {
+		f := with(m, st, reason)
+		return nil, &f, nil
+	}
+	p, err := pc.get(ctx, m.BrandID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read policy of %s: %w", m.BrandID, err)
+	}
+	t, err := pc.template(ctx, m.BrandID, m.TemplateID)
+	if cloud.IsNotFound(err) {
+		return final(StatusFailed, TextNoTemplate.Code)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("read template: %w", err)
+	}
+	rc, err := s.Directory.Recipient(ctx, m.BrandID, m.MemberID)
+	if cloud.IsNotFound(err) {
+		return final(StatusFailed, TextNoAddress.Code)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("read member: %w", err)
+	}
+	sender := d.Senders[m.Channel]
+	if sender == nil {
+		return final(StatusFailed, TextNoSender.Code)
+	}
+	inDoubt := m.Status == StatusSending
+	if !inDoubt {
+		c, ok := consents[m.BrandID+"\x00"+string(m.Channel)+"\x00"+m.MemberID]
+		dec := Decide(p, m, rc, c, ok, now)
+		switch dec.Status {
+		case StatusHeldQuietHours:
+			m.NotBefore = dec.NotBefore
+			return final(StatusHeldQuietHours, dec.Reason)
+		case StatusSending:
+			m.To = dec.To
+		default:
+			return final(dec.Status, dec.Reason)
+		}
+	}
+	lang := m.Lang
+	if lang == "" {
+		lang = rc.Lang
+	}
+	vars := mergeVars(rc.Vars, m.Vars)
+	r, err := t.RenderFor(lang, vars, p)
+	if err != nil {
+		m.Reserved = false
+		return final(StatusFailed, TextMissingVar.Code)
+	}
+	out := Outgoing{ID: m.ID, BrandID: m.BrandID, MemberID: m.MemberID, Channel: m.Channel, Category: m.Category,
+		To: m.To, Lang: lang, Template: t.Provider(lang), WeChatKind: t.WeChatKind, Vars: templateVars(t, vars), Rendered: r,
+		SignName: p.SMSSignName, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret, CampaignID: m.CampaignID, CreatedAt: m.CreatedAt}
+	return &job{m: m, out: out, sender: sender, policy: p, inDoubt: inDoubt}, nil, nil
+}
+
+// sendAll sends jobs with Workers at once, each at its account's rate,
+// and returns their outcomes.
+func (d *Dispatcher) sendAll(ctx context.Context, jobs []*job) []Message {
+	if len(jobs) == 0 {
+		return nil
+	}
+	work := make(chan *job)
+	results := make(chan Message, len(jobs))
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range min(d.Workers, len(batch)) {
+	for range min(d.Workers, len(jobs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pc := newPolicyCache(d.Service.Store)
-			for m := range work {
-				if err := d.process(ctx, pc, m); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					if !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
-						d.log().Error("dispatch message", "brand", m.BrandID, "message", m.ID, "err", err)
-					}
+			for j := range work {
+				if m, ok := d.send(ctx, j); ok {
+					results <- m
 				}
 			}
 		}()
 	}
-	for _, m := range batch {
-		work <- m
+	for _, j := range jobs {
+		work <- j
 	}
 	close(work)
 	wg.Wait()
-	if errors.Is(firstErr, ErrLeaseLost) {
-		firstErr = nil
+	close(results)
+	out := make([]Message, 0, len(jobs))
+	for m := range results {
+		out = append(out, m)
 	}
-	return len(batch), firstErr
+	return out
 }
 
-// policyCache keeps the policies one worker read during one batch.
+// send hands one message to its provider; ok false leaves it leased (the
+// dispatcher is stopping, or the provider could not be asked).
+func (d *Dispatcher) send(ctx context.Context, j *job) (Message, bool) {
+	m, s := j.m, d.Service
+	if j.inDoubt {
+		if f, ok := j.sender.(Finder); ok {
+			id, found, err := f.Find(ctx, j.out, m.CreatedAt)
+			if err != nil {
+				return d.retry(m, fmt.Errorf("look up in-doubt message: %w", err)), true
+			}
+			if found {
+				m.ProviderID, m.SentAt = id, s.now()
+				d.log().Info("in-doubt message found at the provider", "brand", m.BrandID, "message", m.ID)
+				return with(m, StatusSent, ""), true
+			}
+		} else if dd, ok := j.sender.(Deduper); !ok || !dd.Dedups(j.out) {
+			// Neither asking nor resending is safe: say so rather than
+			// risk sending twice.
+			return with(m, StatusFailed, TextInDoubt.Code), true
+		}
+	}
+	if err := d.Limits[m.Channel].Wait(ctx); err != nil {
+		return m, false
+	}
+	sctx, cancel := context.WithTimeout(ctx, d.SendTimeout)
+	id, err := j.sender.Send(sctx, j.out)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return m, false
+		}
+		return d.failed(ctx, m, err), true
+	}
+	if d.BeforeFinish != nil {
+		d.BeforeFinish(m)
+	}
+	m.ProviderID, m.SentAt, m.Attempts = id, s.now(), m.Attempts+1
+	return with(m, StatusSent, ""), true
+}
+
+// failed turns a provider's refusal into the message's next state.
+func (d *Dispatcher) failed(ctx context.Context, m Message, err error) Message {
+	kind, code := FailKindOf(err)
+	switch kind {
+	case Permanent:
+		m.Reserved, m.Attempts = false, m.Attempts+1
+		return with(m, StatusFailed, TextProviderRefused.Code+":"+code)
+	case Refused:
+		m.Reserved, m.Attempts = false, m.Attempts+1
+		if m.Channel == WeChat {
+			c := Consent{BrandID: m.BrandID, MemberID: m.MemberID, Channel: m.Channel, Granted: false, Source: SourceWeChat, At: d.Service.now()}
+			if err := d.Service.Store.SetConsent(ctx, c); err != nil {
+				d.log().Error("record WeChat refusal", "member", m.MemberID, "err", err)
+			}
+		}
+		return with(m, StatusOptedOut, TextUserRefused.Code)
+	case RateLimited:
+		d.Limits[m.Channel].Pause(time.Now(), time.Second)
+	}
+	return d.retry(m, err)
+}
+
+// retry puts a message back in the queue after a backoff, or fails it
+// after MaxAttempts. It keeps its place in the caps: it will be sent.
+func (d *Dispatcher) retry(m Message, cause error) Message {
+	_, code := FailKindOf(cause)
+	m.Attempts++
+	if m.Attempts >= d.MaxAttempts {
+		m.Reserved = false
+		return with(m, StatusFailed, TextTooManyAttempts.Code+":"+code)
+	}
+	m.NotBefore = d.Service.now().Add(d.Backoff(m.Attempts))
+	d.log().Warn("message retry", "brand", m.BrandID, "message", m.ID, "attempt", m.Attempts, "err", cause)
+	return with(m, StatusQueued, TextRetrying.Code+":"+code)
+}
+
+// templateVars keeps the variables a template uses: a gateway given
+// variables its template lacks may refuse the message.
+func templateVars(t Template, vars map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, v := range t.Vars() {
+		out[v] = vars[v]
+	}
+	return out
+}
+
+// policyCache keeps the policies and templates read for one batch.
 type policyCache struct {
-	st Store
-	m  map[string]Policy
+	st        Store
+	m         map[string]Policy
+	templates map[string]Template
 }
 
-func newPolicyCache(st Store) *policyCache { return &policyCache{st: st, m: map[string]Policy{}} }
+func newPolicyCache(st Store) *policyCache {
+	return &policyCache{st: st, m: map[string]Policy{}, templates: map[string]Template{}}
+}
 
 func (c *policyCache) get(ctx context.Context, brand string) (Policy, error) {
 	if p, ok := c.m[brand]; ok {
@@ -185,13 +445,17 @@ func (c *policyCache) get(ctx context.Context, brand string) (Policy, error) {
 	return p, nil
 }
 
-// finish ends a message with a final or waiting status.
-func (d *Dispatcher) finish(ctx context.Context, m Message, st Status, reason string) error {
-	m.Status, m.Reason = st, reason
-	if err := d.Service.Store.Finish(ctx, m, d.Owner, d.Service.now()); err != nil {
-		return fmt.Errorf("record %s for message %s: %w", st, m.ID, err)
+func (c *policyCache) template(ctx context.Context, brand, id string) (Template, error) {
+	key := brand + "\x00" + id
+	if t, ok := c.templates[key]; ok {
+		return t, nil
 	}
-	return nil
+	t, err := c.st.Template(ctx, brand, id)
+	if err != nil {
+		return Template{}, err
+	}
+	c.templates[key] = t
+	return t, nil
 }
 
 // Decision is what the rules say about a message now.
@@ -203,15 +467,18 @@ type Decision struct {
 	To        string
 }
 
-// Decide applies expiry, consent, address and quiet hours to a message
-// (caps need the store's count and come after). Status Sending means go.
-func (s *Service) Decide(ctx context.Context, p Policy, m Message, rc Recipient, now time.Time) (Decision, error) {
+// Decide applies expiry, consent, address and quiet hours to a message,
+// given the brand's policy, the member, and the member's consent record
+// on the channel (ok false: none recorded). Caps need the store's count
+// and come after. Status Sending means go.
+func Decide(p Policy, m Message, rc Recipient, c Consent, ok bool, now time.Time) Decision {
+	d, _ := decide(p, m, rc, c, ok, now)
+	return d
+}
+
+func decide(p Policy, m Message, rc Recipient, c Consent, ok bool, now time.Time) (Decision, error) {
 	if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
 		return Decision{Status: StatusExpired, Reason: TextExpired.Code}, nil
-	}
-	c, ok, err := s.Store.Consent(ctx, m.BrandID, m.MemberID, m.Channel)
-	if err != nil {
-		return Decision{}, fmt.Errorf("read consent: %w", err)
 	}
 	if m.Category == Marketing {
 		switch {
@@ -251,151 +518,4 @@ func (s *Service) Decide(ctx context.Context, p Policy, m Message, rc Recipient,
 		}
 	}
 	return Decision{Status: StatusSending, To: to}, nil
-}
-
-func (d *Dispatcher) process(ctx context.Context, pc *policyCache, m Message) error {
-	s := d.Service
-	p, err := pc.get(ctx, m.BrandID)
-	if err != nil {
-		return fmt.Errorf("read policy of %s: %w", m.BrandID, err)
-	}
-	t, err := s.Store.Template(ctx, m.BrandID, m.TemplateID)
-	if cloud.IsNotFound(err) {
-		return d.finish(ctx, m, StatusFailed, TextNoTemplate.Code)
-	} else if err != nil {
-		return fmt.Errorf("read template: %w", err)
-	}
-	rc, err := s.Directory.Recipient(ctx, m.BrandID, m.MemberID)
-	if cloud.IsNotFound(err) {
-		return d.finish(ctx, m, StatusFailed, TextNoAddress.Code)
-	} else if err != nil {
-		return fmt.Errorf("read member: %w", err)
-	}
-	sender := d.Senders[m.Channel]
-	if sender == nil {
-		return d.finish(ctx, m, StatusFailed, TextNoSender.Code)
-	}
-	inDoubt := m.Status == StatusSending
-	now := s.now()
-	if !inDoubt {
-		dec, err := s.Decide(ctx, p, m, rc, now)
-		if err != nil {
-			return err
-		}
-		switch dec.Status {
-		case StatusHeldQuietHours:
-			m.NotBefore = dec.NotBefore
-			return d.finish(ctx, m, StatusHeldQuietHours, dec.Reason)
-		case StatusSending:
-			m.To = dec.To
-		default:
-			return d.finish(ctx, m, dec.Status, dec.Reason)
-		}
-		perDay, perWeek := p.Limits(m.Category)
-		day, week := p.Windows(now)
-		ok, dayCount, err := s.Store.Reserve(ctx, m, d.Owner, now, day, week, perDay, perWeek)
-		if err != nil {
-			return fmt.Errorf("reserve caps: %w", err)
-		}
-		if !ok {
-			reason := TextCappedWeek.Code
-			if dayCount >= perDay {
-				reason = TextCappedDay.Code
-			}
-			return d.finish(ctx, m, StatusCapped, reason)
-		}
-		if !m.Reserved {
-			m.ReservedAt = now
-		}
-		m.Status, m.Reserved = StatusSending, true
-	}
-	lang := m.Lang
-	if lang == "" {
-		lang = rc.Lang
-	}
-	r, err := t.RenderFor(lang, mergeVars(rc.Vars, m.Vars), p)
-	if err != nil {
-		m.Reserved = false
-		return d.finish(ctx, m, StatusFailed, TextMissingVar.Code)
-	}
-	out := Outgoing{ID: m.ID, BrandID: m.BrandID, MemberID: m.MemberID, Channel: m.Channel, Category: m.Category,
-		To: m.To, Lang: lang, Template: t.Provider(lang), WeChatKind: t.WeChatKind, Vars: templateVars(t, mergeVars(rc.Vars, m.Vars)), Rendered: r,
-		SignName: p.SMSSignName, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret, CampaignID: m.CampaignID, CreatedAt: m.CreatedAt}
-	if inDoubt {
-		if f, ok := sender.(Finder); ok {
-			id, found, err := f.Find(ctx, out, m.CreatedAt)
-			if err != nil {
-				return d.retry(ctx, m, fmt.Errorf("look up in-doubt message: %w", err))
-			}
-			if found {
-				m.ProviderID, m.SentAt = id, now
-				d.log().Info("in-doubt message found at the provider", "brand", m.BrandID, "message", m.ID)
-				return d.finish(ctx, m, StatusSent, "")
-			}
-		} else if dd, ok := sender.(Deduper); !ok || !dd.Dedups(out) {
-			// Neither asking nor resending is safe: say so rather than
-			// risk sending twice.
-			return d.finish(ctx, m, StatusFailed, TextInDoubt.Code)
-		}
-	}
-	if err := d.Limits[m.Channel].Wait(ctx); err != nil {
-		return err
-	}
-	sctx, cancel := context.WithTimeout(ctx, d.SendTimeout)
-	id, err := sender.Send(sctx, out)
-	cancel()
-	if err != nil {
-		return d.failed(ctx, m, err)
-	}
-	if d.BeforeFinish != nil {
-		d.BeforeFinish(m)
-	}
-	m.ProviderID, m.SentAt, m.Attempts = id, s.now(), m.Attempts+1
-	return d.finish(ctx, m, StatusSent, "")
-}
-
-// failed records a provider's refusal by its kind.
-func (d *Dispatcher) failed(ctx context.Context, m Message, err error) error {
-	kind, code := FailKindOf(err)
-	switch kind {
-	case Permanent:
-		m.Reserved, m.Attempts = false, m.Attempts+1
-		return d.finish(ctx, m, StatusFailed, TextProviderRefused.Code+":"+code)
-	case Refused:
-		m.Reserved, m.Attempts = false, m.Attempts+1
-		if m.Channel == WeChat {
-			c := Consent{BrandID: m.BrandID, MemberID: m.MemberID, Channel: m.Channel, Granted: false, Source: SourceWeChat, At: d.Service.now()}
-			if err := d.Service.Store.SetConsent(ctx, c); err != nil {
-				return fmt.Errorf("record refusal: %w", err)
-			}
-		}
-		return d.finish(ctx, m, StatusOptedOut, TextUserRefused.Code)
-	case RateLimited:
-		d.Limits[m.Channel].Pause(time.Now(), time.Second)
-	}
-	return d.retry(ctx, m, err)
-}
-
-// retry puts a message back in the queue after a backoff, or fails it
-// after MaxAttempts. It keeps its place in the caps: it will be sent.
-func (d *Dispatcher) retry(ctx context.Context, m Message, cause error) error {
-	_, code := FailKindOf(cause)
-	m.Attempts++
-	if m.Attempts >= d.MaxAttempts {
-		m.Reserved = false
-		return d.finish(ctx, m, StatusFailed, TextTooManyAttempts.Code+":"+code)
-	}
-	m.NotBefore = d.Service.now().Add(d.Backoff(m.Attempts))
-	d.log().Warn("message retry", "brand", m.BrandID, "message", m.ID, "attempt", m.Attempts, "err", cause)
-	return d.finish(ctx, m, StatusQueued, TextRetrying.Code+":"+code)
-}
-
-// templateVars keeps the variables a template uses: a gateway given
-// variables its template lacks may refuse the message.
-func templateVars(t Template, vars map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, v := range t.Vars() {
-		out[v] = vars[v]
-	}
-	return out
 }

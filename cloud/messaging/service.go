@@ -2,7 +2,6 @@ package messaging
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -11,10 +10,6 @@ import (
 
 	"github.com/memberpass/memberpass/cloud"
 )
-
-// ErrLeaseLost is returned by Store.Finish when another dispatcher has
-// taken the message over (the lease ran out).
-var ErrLeaseLost = errors.New("message lease lost")
 
 // Recipient is what the service needs to know about a member: where to
 // reach them, in which language, their consent given at joining, and the

@@ -22,6 +22,9 @@ type Store interface {
 	// Consent returns the member's consent for a channel; ok is false when
 	// none was ever recorded.
 	Consent(ctx context.Context, brand, member string, ch Channel) (c Consent, ok bool, err error)
+	// Consents returns the recorded consents of several members on a
+	// channel, by member: one query for a dispatcher's batch.
+	Consents(ctx context.Context, brand string, ch Channel, members []string) (map[string]Consent, error)
 	// ConsentsByAddress finds the consents on a channel with an address
 	// (an inbound SMS from a phone), in every brand if brand is empty.
 	ConsentsByAddress(ctx context.Context, brand string, ch Channel, address string) ([]Consent, error)
@@ -34,20 +37,20 @@ type Store interface {
 	// queued or held with NotBefore <= now, and those sending whose lease
 	// has run out (a dispatcher died with them).
 	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Message, error)
-	// Reserve counts a leased message against its member's caps and moves
-	// it to sending, atomically with the count: it returns ok false (and
-	// changes nothing) when the member already has perDay messages of the
-	// category on the channel since dayStart, or perWeek (if > 0) since
-	// weekStart. A message already reserved is moved to sending without
-	// counting again. It records m.To, the address the message goes to.
-	// dayCount is the member's count for the day, so the caller can say
-	// which cap stopped the message.
-	Reserve(ctx context.Context, m Message, owner string, now, dayStart, weekStart time.Time, perDay, perWeek int) (ok bool, dayCount int, err error)
-	// Finish records the outcome of a leased message and ends the lease:
-	// status, reason, not-before, attempts, provider id, sent time, and
-	// whether it still counts against caps. It fails with ErrLeaseLost when
-	// owner no longer holds the lease.
-	Finish(ctx context.Context, m Message, owner string, now time.Time) error
+	// Reserve counts leased messages against their members' caps and
+	// moves them to sending, in one transaction (one commit for a batch),
+	// each atomically with its count: a message whose member already has
+	// PerDay messages of its category on its channel since DayStart, or
+	// PerWeek (if > 0) since WeekStart, is left as it is with OK false. A
+	// message already reserved moves to sending without counting again.
+	// Reserve records each message's To, the address it goes to. A message
+	// whose lease owner is no longer owner gets LeaseLost.
+	Reserve(ctx context.Context, owner string, now time.Time, rs []Reservation) ([]ReserveResult, error)
+	// Finish records the outcomes of leased messages, in one transaction,
+	// and ends their leases: status, reason, not-before, attempts, provider
+	// id, sent time, reservation and address. It returns the IDs of the
+	// messages owner no longer held (left unchanged).
+	Finish(ctx context.Context, owner string, now time.Time, ms []Message) (lost []string, err error)
 
 	// Message returns a message, or NotFound.
 	Message(ctx context.Context, brand, id string) (Message, error)
@@ -62,4 +65,20 @@ type Store interface {
 	Receipt(ctx context.Context, ch Channel, providerID, messageID string, delivered bool, reason string, at time.Time) (Message, error)
 	// Counts returns how many of a brand's messages are in each status.
 	Counts(ctx context.Context, brand string) (map[Status]int, error)
+}
+
+// Reservation asks to count one message against its member's caps.
+type Reservation struct {
+	Message             Message
+	DayStart, WeekStart time.Time
+	PerDay, PerWeek     int
+}
+
+// ReserveResult is the answer for one Reservation.
+type ReserveResult struct {
+	OK        bool
+	LeaseLost bool
+	// DayCount is the member's count for the day, so the caller can say
+	// which cap stopped the message.
+	DayCount int
 }

@@ -41,15 +41,56 @@ func scanMessage(r scanner) (messaging.Message, error) {
 	return m, nil
 }
 
-type execer interface {
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+const historyInsert = `INSERT INTO msg_history (brand_id, message_id, at_ms, seq, status, reason)
+	SELECT ?, ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ? FROM msg_history WHERE brand_id = ? AND message_id = ?`
+
+// batchTx is a transaction with its statements prepared once: parsing SQL
+// costs SQLite more than running it.
+type batchTx struct {
+	*sql.Tx
+	s     *Store
+	stmts map[string]*sql.Stmt
 }
 
-func (s *Store) addHistory(ctx context.Context, tx execer, brand, id string, at time.Time, st messaging.Status, reason string) error {
-	_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO msg_history (brand_id, message_id, at_ms, seq, status, reason)
-		SELECT ?, ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ? FROM msg_history WHERE brand_id = ? AND message_id = ?`),
-		brand, id, ms(at), string(st), reason, brand, id)
+func (s *Store) begin(ctx context.Context) (*batchTx, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
+		return nil, err
+	}
+	return &batchTx{Tx: tx, s: s, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+func (b *batchTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := b.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := b.PrepareContext(ctx, b.s.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	b.stmts[q] = st
+	return st, nil
+}
+
+func (b *batchTx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := b.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (b *batchTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := b.stmt(ctx, q)
+	if err != nil {
+		// Scan reports it: a Row made from a failed query.
+		return b.QueryRowContext(ctx, b.s.rebind(q), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (s *Store) addHistory(ctx context.Context, tx *batchTx, brand, id string, at time.Time, st messaging.Status, reason string) error {
+	if _, err := tx.exec(ctx, historyInsert, brand, id, ms(at), string(st), reason, brand, id); err != nil {
 		return fmt.Errorf("write history: %w", err)
 	}
 	return nil
@@ -57,7 +98,7 @@ func (s *Store) addHistory(ctx context.Context, tx execer, brand, id string, at 
 
 // Enqueue inserts a message unless its key exists.
 func (s *Store) Enqueue(ctx context.Context, m messaging.Message) (messaging.Message, bool, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return m, false, fmt.Errorf("enqueue: %w", err)
 	}
@@ -75,7 +116,7 @@ func (s *Store) Enqueue(ctx context.Context, m messaging.Message) (messaging.Mes
 // EnqueueBatch inserts many messages in one transaction; those whose key
 // exists are left as they are.
 func (s *Store) EnqueueBatch(ctx context.Context, ms []messaging.Message) (created int, err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue batch: %w", err)
 	}
@@ -95,7 +136,7 @@ func (s *Store) EnqueueBatch(ctx context.Context, ms []messaging.Message) (creat
 	return created, nil
 }
 
-func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, m messaging.Message) (messaging.Message, bool, error) {
+func (s *Store) enqueue(ctx context.Context, tx *batchTx, m messaging.Message) (messaging.Message, bool, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return m, false, err
@@ -106,14 +147,14 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, m messaging.Message) (m
 		return m, false, err
 	}
 	var got string
-	err = tx.QueryRowContext(ctx, s.rebind(`INSERT INTO msg_messages (`+msgCols+`)
+	err = tx.queryRow(ctx, (`INSERT INTO msg_messages (` + msgCols + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (brand_id, msg_key) DO NOTHING RETURNING message_id`),
 		m.BrandID, m.ID, m.Key, m.CampaignID, m.MemberID, m.Occurrence, string(m.Channel), string(m.Category), m.TemplateID, string(m.Lang),
 		string(vars), m.To, ms(m.NotBefore), ms(m.ExpiresAt), string(m.Status), m.Reason, m.Attempts, m.ProviderID, b2i(m.Reserved), ms(m.ReservedAt),
 		ms(m.CreatedAt), ms(m.UpdatedAt), ms(m.SentAt), "", 0).Scan(&got)
 	if errors.Is(err, sql.ErrNoRows) {
-		old, err := scanMessage(tx.QueryRowContext(ctx, s.rebind(`SELECT `+msgCols+` FROM msg_messages WHERE brand_id = ? AND msg_key = ?`), m.BrandID, m.Key))
+		old, err := scanMessage(tx.queryRow(ctx, `SELECT `+msgCols+` FROM msg_messages WHERE brand_id = ? AND msg_key = ?`, m.BrandID, m.Key))
 		if err != nil {
 			return m, false, fmt.Errorf("enqueue: read existing: %w", err)
 		}
@@ -155,90 +196,112 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 	return out, rows.Err()
 }
 
-// Reserve counts a message against its member's caps and marks it sending.
-func (s *Store) Reserve(ctx context.Context, m messaging.Message, owner string, now, dayStart, weekStart time.Time, perDay, perWeek int) (bool, int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+// Reserve counts messages against their members' caps and marks them
+// sending, one transaction for the batch.
+func (s *Store) Reserve(ctx context.Context, owner string, now time.Time, rs []messaging.Reservation) ([]messaging.ReserveResult, error) {
+	out := make([]messaging.ReserveResult, len(rs))
+	if len(rs) == 0 {
+		return out, nil
+	}
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return false, 0, fmt.Errorf("reserve: %w", err)
+		return nil, fmt.Errorf("reserve: %w", err)
 	}
 	defer tx.Rollback()
+	for i, r := range rs {
+		if out[i], err = s.reserve(ctx, tx, owner, now, r); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("reserve: commit: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) reserve(ctx context.Context, tx *batchTx, owner string, now time.Time, r messaging.Reservation) (messaging.ReserveResult, error) {
+	m := r.Message
 	if s.engine == Postgres {
 		// One member's channel at a time: two dispatchers must not both
-		// see room for one more message.
+		// see room for one more message. Held to the commit.
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 14))`,
 			m.BrandID+"|"+m.MemberID+"|"+string(m.Channel)); err != nil {
-			return false, 0, fmt.Errorf("reserve: lock: %w", err)
+			return messaging.ReserveResult{}, fmt.Errorf("reserve: lock: %w", err)
 		}
 	}
 	var leaseOwner string
 	var reserved int
-	err = tx.QueryRowContext(ctx, s.rebind(`SELECT lease_owner, reserved FROM msg_messages WHERE brand_id = ? AND message_id = ?`),
+	err := tx.queryRow(ctx, `SELECT lease_owner, reserved FROM msg_messages WHERE brand_id = ? AND message_id = ?`,
 		m.BrandID, m.ID).Scan(&leaseOwner, &reserved)
 	if err != nil {
-		return false, 0, fmt.Errorf("reserve: read message: %w", err)
+		return messaging.ReserveResult{}, fmt.Errorf("reserve: read message: %w", err)
 	}
 	if leaseOwner != owner {
-		return false, 0, messaging.ErrLeaseLost
+		return messaging.ReserveResult{LeaseLost: true}, nil
 	}
 	day := 0
 	if reserved == 0 {
-		since := dayStart
-		if perWeek > 0 && weekStart.Before(dayStart) {
-			since = weekStart
+		since := r.DayStart
+		if r.PerWeek > 0 && r.WeekStart.Before(r.DayStart) {
+			since = r.WeekStart
 		}
 		var week int
-		err := tx.QueryRowContext(ctx, s.rebind(`SELECT COALESCE(SUM(CASE WHEN reserved_at_ms >= ? THEN 1 ELSE 0 END), 0), COUNT(*)
-			FROM msg_messages WHERE brand_id = ? AND member_id = ? AND channel = ? AND category = ? AND reserved = 1 AND reserved_at_ms >= ?`),
-			ms(dayStart), m.BrandID, m.MemberID, string(m.Channel), string(m.Category), ms(since)).Scan(&day, &week)
+		err := tx.queryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN reserved_at_ms >= ? THEN 1 ELSE 0 END), 0), COUNT(*)
+			FROM msg_messages WHERE brand_id = ? AND member_id = ? AND channel = ? AND category = ? AND reserved = 1 AND reserved_at_ms >= ?`,
+			ms(r.DayStart), m.BrandID, m.MemberID, string(m.Channel), string(m.Category), ms(since)).Scan(&day, &week)
 		if err != nil {
-			return false, 0, fmt.Errorf("reserve: count: %w", err)
+			return messaging.ReserveResult{}, fmt.Errorf("reserve: count: %w", err)
 		}
-		if day >= perDay || (perWeek > 0 && week >= perWeek) {
-			return false, day, nil
+		if day >= r.PerDay || (r.PerWeek > 0 && week >= r.PerWeek) {
+			return messaging.ReserveResult{DayCount: day}, nil
 		}
 	}
-	_, err = tx.ExecContext(ctx, s.rebind(`UPDATE msg_messages SET status = 'sending', reserved = 1,
+	_, err = tx.exec(ctx, `UPDATE msg_messages SET status = 'sending', reserved = 1,
 		reserved_at_ms = CASE WHEN reserved = 1 THEN reserved_at_ms ELSE ? END, to_addr = ?, updated_at_ms = ?
-		WHERE brand_id = ? AND message_id = ?`), ms(now), m.To, ms(now), m.BrandID, m.ID)
+		WHERE brand_id = ? AND message_id = ?`, ms(now), m.To, ms(now), m.BrandID, m.ID)
 	if err != nil {
-		return false, 0, fmt.Errorf("reserve: update: %w", err)
+		return messaging.ReserveResult{}, fmt.Errorf("reserve: update: %w", err)
 	}
 	if err := s.addHistory(ctx, tx, m.BrandID, m.ID, now, messaging.StatusSending, ""); err != nil {
-		return false, 0, err
+		return messaging.ReserveResult{}, err
 	}
-	if err := tx.Commit(); err != nil {
-		return false, 0, fmt.Errorf("reserve: commit: %w", err)
-	}
-	return true, day, nil
+	return messaging.ReserveResult{OK: true, DayCount: day}, nil
 }
 
-// Finish records a leased message's outcome.
-func (s *Store) Finish(ctx context.Context, m messaging.Message, owner string, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// Finish records leased messages' outcomes, one transaction for the batch.
+func (s *Store) Finish(ctx context.Context, owner string, now time.Time, msgs []messaging.Message) ([]string, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("finish: %w", err)
+		return nil, fmt.Errorf("finish: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE msg_messages SET status = ?, reason = ?, not_before_ms = ?, attempts = ?,
-		provider_id = ?, sent_at_ms = ?, reserved = ?, reserved_at_ms = ?, to_addr = ?, lease_owner = '', lease_until_ms = 0,
-		updated_at_ms = ? WHERE brand_id = ? AND message_id = ? AND lease_owner = ?`),
-		string(m.Status), m.Reason, ms(m.NotBefore), m.Attempts, m.ProviderID, ms(m.SentAt), b2i(m.Reserved), ms(m.ReservedAt), m.To,
-		ms(now), m.BrandID, m.ID, owner)
-	if err != nil {
-		return fmt.Errorf("finish: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("finish: %w", err)
-	} else if n == 0 {
-		return messaging.ErrLeaseLost
-	}
-	if err := s.addHistory(ctx, tx, m.BrandID, m.ID, now, m.Status, m.Reason); err != nil {
-		return err
+	var lost []string
+	for _, m := range msgs {
+		res, err := tx.exec(ctx, `UPDATE msg_messages SET status = ?, reason = ?, not_before_ms = ?, attempts = ?,
+			provider_id = ?, sent_at_ms = ?, reserved = ?, reserved_at_ms = ?, to_addr = ?, lease_owner = '', lease_until_ms = 0,
+			updated_at_ms = ? WHERE brand_id = ? AND message_id = ? AND lease_owner = ?`,
+			string(m.Status), m.Reason, ms(m.NotBefore), m.Attempts, m.ProviderID, ms(m.SentAt), b2i(m.Reserved), ms(m.ReservedAt), m.To,
+			ms(now), m.BrandID, m.ID, owner)
+		if err != nil {
+			return nil, fmt.Errorf("finish: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("finish: %w", err)
+		} else if n == 0 {
+			lost = append(lost, m.ID)
+			continue
+		}
+		if err := s.addHistory(ctx, tx, m.BrandID, m.ID, now, m.Status, m.Reason); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("finish: commit: %w", err)
+		return nil, fmt.Errorf("finish: commit: %w", err)
 	}
-	return nil
+	return lost, nil
 }
 
 // Message reads one message.
@@ -295,7 +358,7 @@ func (s *Store) History(ctx context.Context, brand, id string) ([]messaging.Stat
 
 // Receipt applies a delivery report.
 func (s *Store) Receipt(ctx context.Context, ch messaging.Channel, providerID, messageID string, delivered bool, reason string, at time.Time) (messaging.Message, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return messaging.Message{}, fmt.Errorf("receipt: %w", err)
 	}

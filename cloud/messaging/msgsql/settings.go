@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/messaging"
@@ -154,6 +155,37 @@ func (s *Store) Consent(ctx context.Context, brand, member string, ch messaging.
 		return c, false, fmt.Errorf("read consent: %w", err)
 	}
 	return c, true, nil
+}
+
+// Consents reads several members' consents on a channel.
+func (s *Store) Consents(ctx context.Context, brand string, ch messaging.Channel, members []string) (map[string]messaging.Consent, error) {
+	out := map[string]messaging.Consent{}
+	for len(members) > 0 {
+		part := members[:min(len(members), 500)]
+		members = members[len(part):]
+		args := []any{brand, string(ch)}
+		for _, m := range part {
+			args = append(args, m)
+		}
+		rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT brand_id, member_id, channel, granted, address, source, at_ms
+			FROM msg_consents WHERE brand_id = ? AND channel = ? AND member_id IN (?`+strings.Repeat(", ?", len(part)-1)+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("read consents: %w", err)
+		}
+		for rows.Next() {
+			c, err := scanConsent(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read consents: %w", err)
+			}
+			out[c.MemberID] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // ConsentsByAddress finds consents by address on a channel.
