@@ -7,6 +7,7 @@ import (
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/messaging"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 	"github.com/memberpass/memberpass/proto/pairing"
 )
@@ -14,6 +15,7 @@ import (
 type adminServer struct {
 	pb.UnimplementedAdminServiceServer
 	svc *loyalty.Service
+	msg *messaging.Service
 	// publicAddr and caFingerprint go into pairing tickets.
 	publicAddr, caFingerprint string
 	memberPageURL             string

@@ -55,6 +55,7 @@ type config struct {
 	logFormat     string
 	showVer       bool
 	maintain      time.Duration
+	msg           messagingConfig
 }
 
 func main() {
@@ -87,6 +88,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
+	registerMessagingFlags(fs, &c.msg)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: memberpass-cloud [flags]\n\nThe central service of the memberpass loyalty system.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_DATA_DIR.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -171,6 +173,11 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--member-code-ttl %s: want at least 2s", c.codeTTL)
 	}
 	svc.MemberCodeTTL = c.codeTTL
+	msg, _, err := startMessaging(ctx, c, svc, log)
+	if err != nil {
+		return err
+	}
+	defer msg.store.Close()
 	publicURL := c.publicURL
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen
@@ -203,7 +210,7 @@ func run(args []string, stderr io.Writer) error {
 	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
-	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	cfg := grpcapi.Config{Service: svc, Messaging: msg.svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -216,12 +223,21 @@ func run(args []string, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("member pages: listen on %s: %w", c.httpListen, err)
 		}
-		pages = &http.Server{Handler: memberpage.New(svc, log), ReadHeaderTimeout: 5 * time.Second}
+		mux := http.NewServeMux()
+		mux.Handle("/callbacks/", msg.callbacks)
+		mux.Handle("/", memberpage.New(svc, log))
+		pages = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)
 		go func() { errc <- pages.Serve(hl) }()
 	}
 	if c.maintain > 0 {
 		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
+	}
+	dispatched := make(chan struct{})
+	if c.msg.dispatch {
+		go func() { defer close(dispatched); msg.dispatcher.Run(ctx) }()
+	} else {
+		close(dispatched)
 	}
 	select {
 	case err := <-errc:
@@ -243,6 +259,7 @@ func run(args []string, stderr io.Writer) error {
 		log.Warn("requests still running after 10s; stopping them")
 		srv.Stop()
 	}
+	<-dispatched
 	log.Info("stopped")
 	return nil
 }

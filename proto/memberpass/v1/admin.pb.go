@@ -2672,7 +2672,7 @@ var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memberpass/v1/types.proto\"h\n" +
+	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dmemberpass/v1/messaging.proto\x1a\x19memberpass/v1/types.proto\"h\n" +
 	"\x13SetProgrammeRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x126\n" +
 	"\tprogramme\x18\x02 \x01(\v2\x18.memberpass.v1.ProgrammeR\tprogramme\"0\n" +
@@ -2879,7 +2879,7 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x03url\x18\x02 \x01(\tR\x03url\"M\n" +
 	"\x13RevokeDeviceRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
-	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\xa8\x0e\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\x88\x15\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -2903,7 +2903,16 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12N\n" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
-	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLinkBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12^\n" +
+	"\x12GetMessagingPolicy\x12(.memberpass.v1.GetMessagingPolicyRequest\x1a\x1e.memberpass.v1.MessagingPolicy\x12T\n" +
+	"\x12SetMessagingPolicy\x12\x1e.memberpass.v1.MessagingPolicy\x1a\x1e.memberpass.v1.MessagingPolicy\x12T\n" +
+	"\x12PutMessageTemplate\x12\x1e.memberpass.v1.MessageTemplate\x1a\x1e.memberpass.v1.MessageTemplate\x12o\n" +
+	"\x14ListMessageTemplates\x12*.memberpass.v1.ListMessageTemplatesRequest\x1a+.memberpass.v1.ListMessageTemplatesResponse\x12U\n" +
+	"\x0ePreviewMessage\x12$.memberpass.v1.PreviewMessageRequest\x1a\x1d.memberpass.v1.MessagePreview\x12d\n" +
+	"\x13EstimateMessageCost\x12).memberpass.v1.EstimateMessageCostRequest\x1a\".memberpass.v1.MessageCostEstimate\x12i\n" +
+	"\x12ListMemberMessages\x12(.memberpass.v1.ListMemberMessagesRequest\x1a).memberpass.v1.ListMemberMessagesResponse\x12a\n" +
+	"\x13SetMessagingConsent\x12).memberpass.v1.SetMessagingConsentRequest\x1a\x1f.memberpass.v1.MessagingConsent\x12V\n" +
+	"\x0fSendTestMessage\x12%.memberpass.v1.SendTestMessageRequest\x1a\x1c.memberpass.v1.MemberMessageBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -2919,54 +2928,69 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 
 var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_memberpass_v1_admin_proto_goTypes = []any{
-	(*SetProgrammeRequest)(nil),         // 0: memberpass.v1.SetProgrammeRequest
-	(*GetProgrammeRequest)(nil),         // 1: memberpass.v1.GetProgrammeRequest
-	(*UpdateMemberRequest)(nil),         // 2: memberpass.v1.UpdateMemberRequest
-	(*ImportRequest)(nil),               // 3: memberpass.v1.ImportRequest
-	(*RowError)(nil),                    // 4: memberpass.v1.RowError
-	(*ImportReport)(nil),                // 5: memberpass.v1.ImportReport
-	(*MergeMembersRequest)(nil),         // 6: memberpass.v1.MergeMembersRequest
-	(*GetMemberHistoryRequest)(nil),     // 7: memberpass.v1.GetMemberHistoryRequest
-	(*LedgerEntry)(nil),                 // 8: memberpass.v1.LedgerEntry
-	(*TierChange)(nil),                  // 9: memberpass.v1.TierChange
-	(*MemberHistory)(nil),               // 10: memberpass.v1.MemberHistory
-	(*CouponTemplate)(nil),              // 11: memberpass.v1.CouponTemplate
-	(*ListCouponTemplatesRequest)(nil),  // 12: memberpass.v1.ListCouponTemplatesRequest
-	(*ListCouponTemplatesResponse)(nil), // 13: memberpass.v1.ListCouponTemplatesResponse
-	(*IssueCouponsRequest)(nil),         // 14: memberpass.v1.IssueCouponsRequest
-	(*IssueCouponsResponse)(nil),        // 15: memberpass.v1.IssueCouponsResponse
-	(*Conflict)(nil),                    // 16: memberpass.v1.Conflict
-	(*ListConflictsRequest)(nil),        // 17: memberpass.v1.ListConflictsRequest
-	(*ListConflictsResponse)(nil),       // 18: memberpass.v1.ListConflictsResponse
-	(*RunMaintenanceRequest)(nil),       // 19: memberpass.v1.RunMaintenanceRequest
-	(*MaintenanceReport)(nil),           // 20: memberpass.v1.MaintenanceReport
-	(*Brand)(nil),                       // 21: memberpass.v1.Brand
-	(*CreateBrandRequest)(nil),          // 22: memberpass.v1.CreateBrandRequest
-	(*Store)(nil),                       // 23: memberpass.v1.Store
-	(*CreateStoreRequest)(nil),          // 24: memberpass.v1.CreateStoreRequest
-	(*CreateStoreResponse)(nil),         // 25: memberpass.v1.CreateStoreResponse
-	(*CreateMemberRequest)(nil),         // 26: memberpass.v1.CreateMemberRequest
-	(*GetMemberRequest)(nil),            // 27: memberpass.v1.GetMemberRequest
-	(*AddCardRequest)(nil),              // 28: memberpass.v1.AddCardRequest
-	(*IssueMemberCodeRequest)(nil),      // 29: memberpass.v1.IssueMemberCodeRequest
-	(*IssueMemberCodeResponse)(nil),     // 30: memberpass.v1.IssueMemberCodeResponse
-	(*GetBrandStatsRequest)(nil),        // 31: memberpass.v1.GetBrandStatsRequest
-	(*DeviceStats)(nil),                 // 32: memberpass.v1.DeviceStats
-	(*BrandStats)(nil),                  // 33: memberpass.v1.BrandStats
-	(*ListEventsRequest)(nil),           // 34: memberpass.v1.ListEventsRequest
-	(*StoredEvent)(nil),                 // 35: memberpass.v1.StoredEvent
-	(*ListEventsResponse)(nil),          // 36: memberpass.v1.ListEventsResponse
-	(*GetMemberCardLinkRequest)(nil),    // 37: memberpass.v1.GetMemberCardLinkRequest
-	(*MemberCardLink)(nil),              // 38: memberpass.v1.MemberCardLink
-	(*RevokeDeviceRequest)(nil),         // 39: memberpass.v1.RevokeDeviceRequest
-	(*Programme)(nil),                   // 40: memberpass.v1.Programme
-	(*timestamppb.Timestamp)(nil),       // 41: google.protobuf.Timestamp
-	(*Member)(nil),                      // 42: memberpass.v1.Member
-	(*CouponSnapshot)(nil),              // 43: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                     // 44: memberpass.v1.CouponKind
-	(*MemberSource)(nil),                // 45: memberpass.v1.MemberSource
-	(*Event)(nil),                       // 46: memberpass.v1.Event
-	(Outcome)(0),                        // 47: memberpass.v1.Outcome
+	(*SetProgrammeRequest)(nil),          // 0: memberpass.v1.SetProgrammeRequest
+	(*GetProgrammeRequest)(nil),          // 1: memberpass.v1.GetProgrammeRequest
+	(*UpdateMemberRequest)(nil),          // 2: memberpass.v1.UpdateMemberRequest
+	(*ImportRequest)(nil),                // 3: memberpass.v1.ImportRequest
+	(*RowError)(nil),                     // 4: memberpass.v1.RowError
+	(*ImportReport)(nil),                 // 5: memberpass.v1.ImportReport
+	(*MergeMembersRequest)(nil),          // 6: memberpass.v1.MergeMembersRequest
+	(*GetMemberHistoryRequest)(nil),      // 7: memberpass.v1.GetMemberHistoryRequest
+	(*LedgerEntry)(nil),                  // 8: memberpass.v1.LedgerEntry
+	(*TierChange)(nil),                   // 9: memberpass.v1.TierChange
+	(*MemberHistory)(nil),                // 10: memberpass.v1.MemberHistory
+	(*CouponTemplate)(nil),               // 11: memberpass.v1.CouponTemplate
+	(*ListCouponTemplatesRequest)(nil),   // 12: memberpass.v1.ListCouponTemplatesRequest
+	(*ListCouponTemplatesResponse)(nil),  // 13: memberpass.v1.ListCouponTemplatesResponse
+	(*IssueCouponsRequest)(nil),          // 14: memberpass.v1.IssueCouponsRequest
+	(*IssueCouponsResponse)(nil),         // 15: memberpass.v1.IssueCouponsResponse
+	(*Conflict)(nil),                     // 16: memberpass.v1.Conflict
+	(*ListConflictsRequest)(nil),         // 17: memberpass.v1.ListConflictsRequest
+	(*ListConflictsResponse)(nil),        // 18: memberpass.v1.ListConflictsResponse
+	(*RunMaintenanceRequest)(nil),        // 19: memberpass.v1.RunMaintenanceRequest
+	(*MaintenanceReport)(nil),            // 20: memberpass.v1.MaintenanceReport
+	(*Brand)(nil),                        // 21: memberpass.v1.Brand
+	(*CreateBrandRequest)(nil),           // 22: memberpass.v1.CreateBrandRequest
+	(*Store)(nil),                        // 23: memberpass.v1.Store
+	(*CreateStoreRequest)(nil),           // 24: memberpass.v1.CreateStoreRequest
+	(*CreateStoreResponse)(nil),          // 25: memberpass.v1.CreateStoreResponse
+	(*CreateMemberRequest)(nil),          // 26: memberpass.v1.CreateMemberRequest
+	(*GetMemberRequest)(nil),             // 27: memberpass.v1.GetMemberRequest
+	(*AddCardRequest)(nil),               // 28: memberpass.v1.AddCardRequest
+	(*IssueMemberCodeRequest)(nil),       // 29: memberpass.v1.IssueMemberCodeRequest
+	(*IssueMemberCodeResponse)(nil),      // 30: memberpass.v1.IssueMemberCodeResponse
+	(*GetBrandStatsRequest)(nil),         // 31: memberpass.v1.GetBrandStatsRequest
+	(*DeviceStats)(nil),                  // 32: memberpass.v1.DeviceStats
+	(*BrandStats)(nil),                   // 33: memberpass.v1.BrandStats
+	(*ListEventsRequest)(nil),            // 34: memberpass.v1.ListEventsRequest
+	(*StoredEvent)(nil),                  // 35: memberpass.v1.StoredEvent
+	(*ListEventsResponse)(nil),           // 36: memberpass.v1.ListEventsResponse
+	(*GetMemberCardLinkRequest)(nil),     // 37: memberpass.v1.GetMemberCardLinkRequest
+	(*MemberCardLink)(nil),               // 38: memberpass.v1.MemberCardLink
+	(*RevokeDeviceRequest)(nil),          // 39: memberpass.v1.RevokeDeviceRequest
+	(*Programme)(nil),                    // 40: memberpass.v1.Programme
+	(*timestamppb.Timestamp)(nil),        // 41: google.protobuf.Timestamp
+	(*Member)(nil),                       // 42: memberpass.v1.Member
+	(*CouponSnapshot)(nil),               // 43: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                      // 44: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                 // 45: memberpass.v1.MemberSource
+	(*Event)(nil),                        // 46: memberpass.v1.Event
+	(Outcome)(0),                         // 47: memberpass.v1.Outcome
+	(*GetMessagingPolicyRequest)(nil),    // 48: memberpass.v1.GetMessagingPolicyRequest
+	(*MessagingPolicy)(nil),              // 49: memberpass.v1.MessagingPolicy
+	(*MessageTemplate)(nil),              // 50: memberpass.v1.MessageTemplate
+	(*ListMessageTemplatesRequest)(nil),  // 51: memberpass.v1.ListMessageTemplatesRequest
+	(*PreviewMessageRequest)(nil),        // 52: memberpass.v1.PreviewMessageRequest
+	(*EstimateMessageCostRequest)(nil),   // 53: memberpass.v1.EstimateMessageCostRequest
+	(*ListMemberMessagesRequest)(nil),    // 54: memberpass.v1.ListMemberMessagesRequest
+	(*SetMessagingConsentRequest)(nil),   // 55: memberpass.v1.SetMessagingConsentRequest
+	(*SendTestMessageRequest)(nil),       // 56: memberpass.v1.SendTestMessageRequest
+	(*ListMessageTemplatesResponse)(nil), // 57: memberpass.v1.ListMessageTemplatesResponse
+	(*MessagePreview)(nil),               // 58: memberpass.v1.MessagePreview
+	(*MessageCostEstimate)(nil),          // 59: memberpass.v1.MessageCostEstimate
+	(*ListMemberMessagesResponse)(nil),   // 60: memberpass.v1.ListMemberMessagesResponse
+	(*MessagingConsent)(nil),             // 61: memberpass.v1.MessagingConsent
+	(*MemberMessage)(nil),                // 62: memberpass.v1.MemberMessage
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	40, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
@@ -3019,30 +3043,48 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	39, // 47: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
 	19, // 48: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
 	37, // 49: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	21, // 50: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	25, // 51: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	42, // 52: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	42, // 53: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	42, // 54: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	30, // 55: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	33, // 56: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	36, // 57: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	40, // 58: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	40, // 59: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	42, // 60: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	5,  // 61: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	42, // 62: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	10, // 63: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	11, // 64: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	13, // 65: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	15, // 66: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	5,  // 67: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	18, // 68: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	32, // 69: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	20, // 70: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	38, // 71: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	50, // [50:72] is the sub-list for method output_type
-	28, // [28:50] is the sub-list for method input_type
+	48, // 50: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
+	49, // 51: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
+	50, // 52: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
+	51, // 53: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
+	52, // 54: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
+	53, // 55: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
+	54, // 56: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
+	55, // 57: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
+	56, // 58: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
+	21, // 59: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	25, // 60: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	42, // 61: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	42, // 62: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	42, // 63: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	30, // 64: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	33, // 65: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	36, // 66: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	40, // 67: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	40, // 68: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	42, // 69: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	5,  // 70: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	42, // 71: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	10, // 72: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	11, // 73: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	13, // 74: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	15, // 75: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	5,  // 76: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	18, // 77: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	32, // 78: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	20, // 79: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	38, // 80: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	49, // 81: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	49, // 82: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	50, // 83: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
+	57, // 84: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
+	58, // 85: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
+	59, // 86: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
+	60, // 87: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
+	61, // 88: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
+	62, // 89: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
+	59, // [59:90] is the sub-list for method output_type
+	28, // [28:59] is the sub-list for method input_type
 	28, // [28:28] is the sub-list for extension type_name
 	28, // [28:28] is the sub-list for extension extendee
 	0,  // [0:28] is the sub-list for field type_name
@@ -3053,6 +3095,7 @@ func file_memberpass_v1_admin_proto_init() {
 	if File_memberpass_v1_admin_proto != nil {
 		return
 	}
+	file_memberpass_v1_messaging_proto_init()
 	file_memberpass_v1_types_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
