@@ -72,7 +72,7 @@ func (s *adminServer) SetMessagingPolicy(ctx context.Context, req *pb.MessagingP
 		return nil, cloud.Errorf(cloud.Invalid, "caps must be at most 1000")
 	}
 	p := messaging.Policy{BrandID: req.GetBrandId(), TimeZone: req.GetTimeZone(), QuietHours: qh,
-		Caps: messaging.Caps{MarketingPerDay: int(req.GetMarketingPerDay()), MarketingPerWeek: int(req.GetMarketingPerWeek()), TransactionalPerDay: int(req.GetTransactionalPerDay())},
+		Caps:        messaging.Caps{MarketingPerDay: int(req.GetMarketingPerDay()), MarketingPerWeek: int(req.GetMarketingPerWeek()), TransactionalPerDay: int(req.GetTransactionalPerDay())},
 		SMSSignName: req.GetSmsSignName(), OptOutText: req.GetOptOutText(), WebhookURL: req.GetWebhookUrl(), WebhookSecret: req.GetWebhookSecret()}
 	if p.WebhookSecret == "" {
 		p.WebhookSecret = old.WebhookSecret

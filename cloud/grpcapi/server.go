@@ -37,7 +37,7 @@ type Config struct {
 	Service *loyalty.Service
 	// Messaging is the messaging service; nil leaves its RPCs unavailable.
 	Messaging *messaging.Service
-	Log     *slog.Logger
+	Log       *slog.Logger
 	// AdminToken authorises HQ calls.
 	AdminToken string
 	// PublicAddr is the address agents dial, written into pairing tickets.

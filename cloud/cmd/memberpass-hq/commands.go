@@ -16,7 +16,7 @@ import (
 )
 
 func commands() []command {
-	return []command{
+	cmds := []command{
 		{"brand create", "--id --name [--currency CNY]", brandCreate},
 		{"store create", "--brand --id [--name --qr-png file]: prints the pairing code, ticket and its QR code", storeCreate},
 		{"programme get", "--brand: prints the rules as JSON", programmeGet},
@@ -35,6 +35,7 @@ func commands() []command {
 		{"device revoke", "--brand --id: the device's credentials stop working at once", deviceRevoke},
 		{"maintenance", "--brand: review tiers, expire points and coupons now", maintenance},
 	}
+	return append(cmds, messagingCommands()...)
 }
 
 func (c *client) print(m proto.Message, human func()) {
