@@ -56,7 +56,7 @@ func messagePolicy(ctx context.Context, c *client, args []string) error {
 			"timezone": func() { p.TimeZone = *tz }, "quiet-hours": func() { p.QuietHours = *qh },
 			"marketing-per-day": func() { p.MarketingPerDay = uint32(max(*mDay, 0)) }, "marketing-per-week": func() { p.MarketingPerWeek = uint32(max(*mWeek, 0)) },
 			"transactional-per-day": func() { p.TransactionalPerDay = uint32(max(*tDay, 0)) },
-			"sms-sign": func() { p.SmsSignName = *sign }, "opt-out-text": func() { p.OptOutText = *optOut },
+			"sms-sign":              func() { p.SmsSignName = *sign }, "opt-out-text": func() { p.OptOutText = *optOut },
 			"webhook-url": func() { p.WebhookUrl = *hook }, "webhook-secret": func() { p.WebhookSecret = *secret },
 		} {
 			if given[name] {
@@ -98,7 +98,9 @@ func messageTemplate(ctx context.Context, c *client, args []string) error {
 	if err != nil {
 		return err
 	}
-	c.print(got, func() { fmt.Fprintf(c.out, "message template %s saved (%s, %s)\n", got.GetId(), got.GetChannel(), got.GetCategory()) })
+	c.print(got, func() {
+		fmt.Fprintf(c.out, "message template %s saved (%s, %s)\n", got.GetId(), got.GetChannel(), got.GetCategory())
+	})
 	return nil
 }
 
