@@ -13,7 +13,7 @@ import (
 
 	"github.com/memberpass/memberpass/cloud/messaging"
 	"github.com/memberpass/memberpass/cloud/messaging/messagingtest"
-	"github.com/memberpass/memberpass/cloud/messaging/msgsql"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 )
 
 // limitedProvider is a provider account that takes at most rate messages
@@ -60,7 +60,7 @@ func envInt(name string, def int) int {
 	return def
 }
 
-func benchService(b *testing.B, st *msgsql.Store, members int) *messaging.Service {
+func benchService(b *testing.B, st *sqlstore.MessagingStore, members int) *messaging.Service {
 	b.Helper()
 	ctx := context.Background()
 	dir := messagingtest.NewDirectory()

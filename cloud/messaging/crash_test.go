@@ -14,9 +14,9 @@ import (
 
 	"github.com/memberpass/memberpass/cloud/messaging"
 	"github.com/memberpass/memberpass/cloud/messaging/messagingtest"
-	"github.com/memberpass/memberpass/cloud/messaging/msgsql"
 	"github.com/memberpass/memberpass/cloud/messaging/sms"
 	"github.com/memberpass/memberpass/cloud/messaging/sms/smstest"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 )
 
 const crashMembers = 30
@@ -37,10 +37,11 @@ func TestCrashChild(t *testing.T) {
 		return
 	}
 	ctx := context.Background()
-	st, err := msgsql.Open(ctx, msgsql.SQLite, db)
+	sdb, err := sqlstore.OpenSQLite(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
+	st := sdb.Messaging()
 	client, err := sms.New(sms.Config{Endpoint: os.Getenv("MEMBERPASS_CRASH_GATEWAY"), AccessKeyID: "LTAI-test", AccessKeySecret: "secret-test"})
 	if err != nil {
 		t.Fatal(err)
@@ -85,11 +86,12 @@ func TestCrashMidSend(t *testing.T) {
 	g.AddSign("茶小满")
 	g.AddTemplate("SMS_2001", "name")
 	db := filepath.Join(t.TempDir(), "messaging.db")
-	st, err := msgsql.Open(ctx, msgsql.SQLite, db)
+	sdb, err := sqlstore.OpenSQLite(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer sdb.Close()
+	st := sdb.Messaging()
 	svc := messaging.NewService(st, crashDirectory())
 	p := messaging.DefaultPolicy("cha")
 	p.SMSSignName = "茶小满"

@@ -173,11 +173,10 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--member-code-ttl %s: want at least 2s", c.codeTTL)
 	}
 	svc.MemberCodeTTL = c.codeTTL
-	msg, _, err := startMessaging(ctx, c, svc, log)
+	msg, err := startMessaging(c, store, svc, log)
 	if err != nil {
 		return err
 	}
-	defer msg.store.Close()
 	publicURL := c.publicURL
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen

@@ -1,21 +1,19 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/messaging"
 	"github.com/memberpass/memberpass/cloud/messaging/memberdir"
-	"github.com/memberpass/memberpass/cloud/messaging/msgsql"
 	"github.com/memberpass/memberpass/cloud/messaging/sms"
 	"github.com/memberpass/memberpass/cloud/messaging/webhook"
 	"github.com/memberpass/memberpass/cloud/messaging/wechat"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 )
 
 // messagingConfig is how the messaging service reaches its providers.
@@ -55,23 +53,14 @@ func registerMessagingFlags(fs *flag.FlagSet, c *messagingConfig) {
 // messagingRuntime is the messaging service and what runs beside it.
 type messagingRuntime struct {
 	svc        *messaging.Service
-	store      *msgsql.Store
 	dispatcher *messaging.Dispatcher
 	callbacks  http.Handler
 }
 
-// startMessaging opens the messaging tables (in <data-dir>/messaging.db,
-// or in the PostgreSQL database with --storage postgres) and builds the
-// service, its senders and its callbacks.
-func startMessaging(ctx context.Context, c config, ls *loyalty.Service, log *slog.Logger) (*messagingRuntime, string, error) {
-	engine, dsn, where := msgsql.SQLite, filepath.Join(c.dataDir, "messaging.db"), filepath.Join(c.dataDir, "messaging.db")
-	if c.storage == "postgres" {
-		engine, dsn, where = msgsql.Postgres, c.postgresURL, "postgres"
-	}
-	st, err := msgsql.Open(ctx, engine, dsn)
-	if err != nil {
-		return nil, "", fmt.Errorf("messaging store: %w", err)
-	}
+// startMessaging builds the messaging service on the cloud's database
+// (its msg_* tables), its senders and its callbacks.
+func startMessaging(c config, db *sqlstore.DB, ls *loyalty.Service, log *slog.Logger) (*messagingRuntime, error) {
+	st := db.Messaging()
 	svc := messaging.NewService(st, memberdir.Directory{Loyalty: ls})
 	svc.Logger, svc.SMSPriceMilliFen = log, c.msg.smsPriceMilliFen
 	d := &messaging.Dispatcher{Service: svc, Senders: map[messaging.Channel]messaging.Sender{}, Limits: map[messaging.Channel]*messaging.Bucket{},
@@ -81,7 +70,7 @@ func startMessaging(ctx context.Context, c config, ls *loyalty.Service, log *slo
 	if m.smsKeyID != "" {
 		client, err := sms.New(sms.Config{Endpoint: m.smsEndpoint, AccessKeyID: m.smsKeyID, AccessKeySecret: m.smsKeySecret, RegionID: m.smsRegion})
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		d.Senders[messaging.SMS], d.Limits[messaging.SMS] = client, messaging.NewBucket(m.smsRate, 1)
 		if m.smsCallbackToken != "" {
@@ -91,7 +80,7 @@ func startMessaging(ctx context.Context, c config, ls *loyalty.Service, log *slo
 	if m.wechatAppID != "" {
 		client, err := wechat.New(wechat.Config{BaseURL: m.wechatBaseURL, AppID: m.wechatAppID, AppSecret: m.wechatAppSecret, SubscribePath: m.wechatSubscribePath})
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		d.Senders[messaging.WeChat], d.Limits[messaging.WeChat] = client, messaging.NewBucket(m.wechatRate, 1)
 		if m.wechatCallbackToken != "" {
@@ -105,8 +94,8 @@ func startMessaging(ctx context.Context, c config, ls *loyalty.Service, log *slo
 			channels = append(channels, string(ch))
 		}
 	}
-	log.Info("messaging ready", "store", where, "channels", channels, "dispatch", m.dispatch)
-	return &messagingRuntime{svc: svc, store: st, dispatcher: d, callbacks: mux}, where, nil
+	log.Info("messaging ready", "channels", channels, "dispatch", m.dispatch)
+	return &messagingRuntime{svc: svc, dispatcher: d, callbacks: mux}, nil
 }
 
 func hostname() string {

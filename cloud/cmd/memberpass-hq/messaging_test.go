@@ -5,31 +5,26 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/memberpass/memberpass/cloud/boltstore"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/messaging"
 	"github.com/memberpass/memberpass/cloud/messaging/memberdir"
-	"github.com/memberpass/memberpass/cloud/messaging/messagingtest"
 	"github.com/memberpass/memberpass/cloud/messaging/sms"
 	"github.com/memberpass/memberpass/cloud/messaging/sms/smstest"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 )
 
 // HQ sets caps and quiet hours, writes a template, previews it with a
 // member's data, sends a test message through the rules to a fake SMS
 // gateway, and lists the member's messages with their statuses.
 func TestHQMessaging(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := sqltest.OpenSQLite(t)
 	log := slog.New(slog.DiscardHandler)
 	ls := loyalty.New(db, log)
-	svc := messaging.NewService(messagingtest.SQLite(t), memberdir.Directory{Loyalty: ls})
+	svc := messaging.NewService(db.Messaging(), memberdir.Directory{Loyalty: ls})
 	svc.Logger = log
 	g := smstest.New("LTAI-hq", "secret-hq")
 	defer g.Close()
@@ -46,7 +41,7 @@ func TestHQMessaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	go srv.Serve(lis)
-	t.Cleanup(func() { srv.Stop(); db.Close() })
+	t.Cleanup(srv.Stop)
 	addr := lis.Addr().String()
 
 	steps := []struct {

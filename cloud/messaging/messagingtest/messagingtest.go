@@ -6,44 +6,34 @@ package messagingtest
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/messaging"
-	"github.com/memberpass/memberpass/cloud/messaging/msgsql"
-	"github.com/memberpass/memberpass/cloud/pgstore/pgtest"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 )
 
-// SQLite opens a store on a new SQLite file in the test's directory.
-func SQLite(t testing.TB) *msgsql.Store {
+// SQLite opens the messaging tables of a new SQLite database in the
+// test's directory.
+func SQLite(t testing.TB) *sqlstore.MessagingStore {
 	t.Helper()
-	st, err := msgsql.Open(context.Background(), msgsql.SQLite, filepath.Join(t.TempDir(), "messaging.db"))
-	if err != nil {
-		t.Fatalf("open SQLite messaging store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return sqltest.OpenSQLite(t).Messaging()
 }
 
-// Postgres opens a store on a fresh schema of the test server; it fails,
-// never skips, when the server is down.
-func Postgres(t testing.TB) *msgsql.Store {
+// Postgres opens the messaging tables in a fresh schema of the test
+// server; it fails, never skips, when the server is down.
+func Postgres(t testing.TB) *sqlstore.MessagingStore {
 	t.Helper()
-	st, err := msgsql.Open(context.Background(), msgsql.Postgres, pgtest.Schema(t))
-	if err != nil {
-		t.Fatalf("open PostgreSQL messaging store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return sqltest.OpenPostgres(t).Messaging()
 }
 
 // Engines lists the stores every store test runs on.
 var Engines = []struct {
 	Name string
-	Open func(testing.TB) *msgsql.Store
+	Open func(testing.TB) *sqlstore.MessagingStore
 }{{"sqlite", SQLite}, {"postgres", Postgres}}
 
 // Clock is a time the test sets and moves.

@@ -1,4 +1,4 @@
-package msgsql
+package sqlstore
 
 import (
 	"context"
@@ -18,7 +18,7 @@ const msgCols = `brand_id, message_id, msg_key, campaign_id, member_id, occurren
 	vars_json, to_addr, not_before_ms, expires_at_ms, status, reason, attempts, provider_id, reserved, reserved_at_ms,
 	created_at_ms, updated_at_ms, sent_at_ms, lease_owner, lease_until_ms`
 
-func scanMessage(r scanner) (messaging.Message, error) {
+func scanMsgMessage(r msgScanner) (messaging.Message, error) {
 	var m messaging.Message
 	var ch, cat, lang, vars, st string
 	var notBefore, expires, reservedAt, created, updated, sent, leaseUntil int64
@@ -30,8 +30,8 @@ func scanMessage(r scanner) (messaging.Message, error) {
 		return m, err
 	}
 	m.Channel, m.Category, m.Lang, m.Status = messaging.Channel(ch), messaging.Category(cat), messaging.Lang(lang), messaging.Status(st)
-	m.NotBefore, m.ExpiresAt, m.ReservedAt = fromMS(notBefore), fromMS(expires), fromMS(reservedAt)
-	m.CreatedAt, m.UpdatedAt, m.SentAt, m.LeaseUntil = fromMS(created), fromMS(updated), fromMS(sent), fromMS(leaseUntil)
+	m.NotBefore, m.ExpiresAt, m.ReservedAt = msgFromMS(notBefore), msgFromMS(expires), msgFromMS(reservedAt)
+	m.CreatedAt, m.UpdatedAt, m.SentAt, m.LeaseUntil = msgFromMS(created), msgFromMS(updated), msgFromMS(sent), msgFromMS(leaseUntil)
 	m.Reserved = reserved == 1
 	if vars != "" && vars != "null" {
 		if err := json.Unmarshal([]byte(vars), &m.Vars); err != nil {
@@ -41,26 +41,26 @@ func scanMessage(r scanner) (messaging.Message, error) {
 	return m, nil
 }
 
-const historyInsert = `INSERT INTO msg_history (brand_id, message_id, at_ms, seq, status, reason)
+const msgHistoryInsert = `INSERT INTO msg_history (brand_id, message_id, at_ms, seq, status, reason)
 	SELECT ?, ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ? FROM msg_history WHERE brand_id = ? AND message_id = ?`
 
-// batchTx is a transaction with its statements prepared once: parsing SQL
+// msgBatchTx is a transaction with its statements prepared once: parsing SQL
 // costs SQLite more than running it.
-type batchTx struct {
+type msgBatchTx struct {
 	*sql.Tx
-	s     *Store
+	s     *MessagingStore
 	stmts map[string]*sql.Stmt
 }
 
-func (s *Store) begin(ctx context.Context) (*batchTx, error) {
+func (s *MessagingStore) begin(ctx context.Context) (*msgBatchTx, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &batchTx{Tx: tx, s: s, stmts: map[string]*sql.Stmt{}}, nil
+	return &msgBatchTx{Tx: tx, s: s, stmts: map[string]*sql.Stmt{}}, nil
 }
 
-func (b *batchTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+func (b *msgBatchTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := b.stmts[q]; ok {
 		return st, nil
 	}
@@ -72,7 +72,7 @@ func (b *batchTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-func (b *batchTx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (b *msgBatchTx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	st, err := b.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func (b *batchTx) exec(ctx context.Context, q string, args ...any) (sql.Result, 
 	return st.ExecContext(ctx, args...)
 }
 
-func (b *batchTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (b *msgBatchTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	st, err := b.stmt(ctx, q)
 	if err != nil {
 		// Scan reports it: a Row made from a failed query.
@@ -89,15 +89,15 @@ func (b *batchTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row 
 	return st.QueryRowContext(ctx, args...)
 }
 
-func (s *Store) addHistory(ctx context.Context, tx *batchTx, brand, id string, at time.Time, st messaging.Status, reason string) error {
-	if _, err := tx.exec(ctx, historyInsert, brand, id, ms(at), string(st), reason, brand, id); err != nil {
+func (s *MessagingStore) addHistory(ctx context.Context, tx *msgBatchTx, brand, id string, at time.Time, st messaging.Status, reason string) error {
+	if _, err := tx.exec(ctx, msgHistoryInsert, brand, id, msgMS(at), string(st), reason, brand, id); err != nil {
 		return fmt.Errorf("write history: %w", err)
 	}
 	return nil
 }
 
 // Enqueue inserts a message unless its key exists.
-func (s *Store) Enqueue(ctx context.Context, m messaging.Message) (messaging.Message, bool, error) {
+func (s *MessagingStore) Enqueue(ctx context.Context, m messaging.Message) (messaging.Message, bool, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return m, false, fmt.Errorf("enqueue: %w", err)
@@ -115,7 +115,7 @@ func (s *Store) Enqueue(ctx context.Context, m messaging.Message) (messaging.Mes
 
 // EnqueueBatch inserts many messages in one transaction; those whose key
 // exists are left as they are.
-func (s *Store) EnqueueBatch(ctx context.Context, ms []messaging.Message) (created int, err error) {
+func (s *MessagingStore) EnqueueBatch(ctx context.Context, ms []messaging.Message) (created int, err error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue batch: %w", err)
@@ -136,7 +136,7 @@ func (s *Store) EnqueueBatch(ctx context.Context, ms []messaging.Message) (creat
 	return created, nil
 }
 
-func (s *Store) enqueue(ctx context.Context, tx *batchTx, m messaging.Message) (messaging.Message, bool, error) {
+func (s *MessagingStore) enqueue(ctx context.Context, tx *msgBatchTx, m messaging.Message) (messaging.Message, bool, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return m, false, err
@@ -151,10 +151,10 @@ func (s *Store) enqueue(ctx context.Context, tx *batchTx, m messaging.Message) (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (brand_id, msg_key) DO NOTHING RETURNING message_id`),
 		m.BrandID, m.ID, m.Key, m.CampaignID, m.MemberID, m.Occurrence, string(m.Channel), string(m.Category), m.TemplateID, string(m.Lang),
-		string(vars), m.To, ms(m.NotBefore), ms(m.ExpiresAt), string(m.Status), m.Reason, m.Attempts, m.ProviderID, b2i(m.Reserved), ms(m.ReservedAt),
-		ms(m.CreatedAt), ms(m.UpdatedAt), ms(m.SentAt), "", 0).Scan(&got)
+		string(vars), m.To, msgMS(m.NotBefore), msgMS(m.ExpiresAt), string(m.Status), m.Reason, m.Attempts, m.ProviderID, msgB2I(m.Reserved), msgMS(m.ReservedAt),
+		msgMS(m.CreatedAt), msgMS(m.UpdatedAt), msgMS(m.SentAt), "", 0).Scan(&got)
 	if errors.Is(err, sql.ErrNoRows) {
-		old, err := scanMessage(tx.queryRow(ctx, `SELECT `+msgCols+` FROM msg_messages WHERE brand_id = ? AND msg_key = ?`, m.BrandID, m.Key))
+		old, err := scanMsgMessage(tx.queryRow(ctx, `SELECT `+msgCols+` FROM msg_messages WHERE brand_id = ? AND msg_key = ?`, m.BrandID, m.Key))
 		if err != nil {
 			return m, false, fmt.Errorf("enqueue: read existing: %w", err)
 		}
@@ -170,7 +170,7 @@ func (s *Store) enqueue(ctx context.Context, tx *batchTx, m messaging.Message) (
 }
 
 // Claim leases due messages.
-func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]messaging.Message, error) {
+func (s *MessagingStore) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]messaging.Message, error) {
 	lock := ""
 	if s.engine == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
@@ -180,14 +180,14 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 			SELECT brand_id, message_id FROM msg_messages
 			WHERE status IN ('queued', 'held_quiet_hours', 'sending') AND not_before_ms <= ? AND lease_until_ms <= ?
 			ORDER BY not_before_ms LIMIT ?`+lock+`)
-		RETURNING `+msgCols), owner, ms(now.Add(lease)), ms(now), ms(now), limit)
+		RETURNING `+msgCols), owner, msgMS(now.Add(lease)), msgMS(now), msgMS(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	defer rows.Close()
 	var out []messaging.Message
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		m, err := scanMsgMessage(rows)
 		if err != nil {
 			return nil, fmt.Errorf("claim: %w", err)
 		}
@@ -198,7 +198,7 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 
 // Reserve counts messages against their members' caps and marks them
 // sending, one transaction for the batch.
-func (s *Store) Reserve(ctx context.Context, owner string, now time.Time, rs []messaging.Reservation) ([]messaging.ReserveResult, error) {
+func (s *MessagingStore) Reserve(ctx context.Context, owner string, now time.Time, rs []messaging.Reservation) ([]messaging.ReserveResult, error) {
 	out := make([]messaging.ReserveResult, len(rs))
 	if len(rs) == 0 {
 		return out, nil
@@ -219,7 +219,7 @@ func (s *Store) Reserve(ctx context.Context, owner string, now time.Time, rs []m
 	return out, nil
 }
 
-func (s *Store) reserve(ctx context.Context, tx *batchTx, owner string, now time.Time, r messaging.Reservation) (messaging.ReserveResult, error) {
+func (s *MessagingStore) reserve(ctx context.Context, tx *msgBatchTx, owner string, now time.Time, r messaging.Reservation) (messaging.ReserveResult, error) {
 	m := r.Message
 	if s.engine == Postgres {
 		// One member's channel at a time: two dispatchers must not both
@@ -248,7 +248,7 @@ func (s *Store) reserve(ctx context.Context, tx *batchTx, owner string, now time
 		var week int
 		err := tx.queryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN reserved_at_ms >= ? THEN 1 ELSE 0 END), 0), COUNT(*)
 			FROM msg_messages WHERE brand_id = ? AND member_id = ? AND channel = ? AND category = ? AND reserved = 1 AND reserved_at_ms >= ?`,
-			ms(r.DayStart), m.BrandID, m.MemberID, string(m.Channel), string(m.Category), ms(since)).Scan(&day, &week)
+			msgMS(r.DayStart), m.BrandID, m.MemberID, string(m.Channel), string(m.Category), msgMS(since)).Scan(&day, &week)
 		if err != nil {
 			return messaging.ReserveResult{}, fmt.Errorf("reserve: count: %w", err)
 		}
@@ -258,7 +258,7 @@ func (s *Store) reserve(ctx context.Context, tx *batchTx, owner string, now time
 	}
 	_, err = tx.exec(ctx, `UPDATE msg_messages SET status = 'sending', reserved = 1,
 		reserved_at_ms = CASE WHEN reserved = 1 THEN reserved_at_ms ELSE ? END, to_addr = ?, updated_at_ms = ?
-		WHERE brand_id = ? AND message_id = ?`, ms(now), m.To, ms(now), m.BrandID, m.ID)
+		WHERE brand_id = ? AND message_id = ?`, msgMS(now), m.To, msgMS(now), m.BrandID, m.ID)
 	if err != nil {
 		return messaging.ReserveResult{}, fmt.Errorf("reserve: update: %w", err)
 	}
@@ -269,7 +269,7 @@ func (s *Store) reserve(ctx context.Context, tx *batchTx, owner string, now time
 }
 
 // Finish records leased messages' outcomes, one transaction for the batch.
-func (s *Store) Finish(ctx context.Context, owner string, now time.Time, msgs []messaging.Message) ([]string, error) {
+func (s *MessagingStore) Finish(ctx context.Context, owner string, now time.Time, msgs []messaging.Message) ([]string, error) {
 	if len(msgs) == 0 {
 		return nil, nil
 	}
@@ -283,8 +283,8 @@ func (s *Store) Finish(ctx context.Context, owner string, now time.Time, msgs []
 		res, err := tx.exec(ctx, `UPDATE msg_messages SET status = ?, reason = ?, not_before_ms = ?, attempts = ?,
 			provider_id = ?, sent_at_ms = ?, reserved = ?, reserved_at_ms = ?, to_addr = ?, lease_owner = '', lease_until_ms = 0,
 			updated_at_ms = ? WHERE brand_id = ? AND message_id = ? AND lease_owner = ?`,
-			string(m.Status), m.Reason, ms(m.NotBefore), m.Attempts, m.ProviderID, ms(m.SentAt), b2i(m.Reserved), ms(m.ReservedAt), m.To,
-			ms(now), m.BrandID, m.ID, owner)
+			string(m.Status), m.Reason, msgMS(m.NotBefore), m.Attempts, m.ProviderID, msgMS(m.SentAt), msgB2I(m.Reserved), msgMS(m.ReservedAt), m.To,
+			msgMS(now), m.BrandID, m.ID, owner)
 		if err != nil {
 			return nil, fmt.Errorf("finish: %w", err)
 		}
@@ -305,8 +305,8 @@ func (s *Store) Finish(ctx context.Context, owner string, now time.Time, msgs []
 }
 
 // Message reads one message.
-func (s *Store) Message(ctx context.Context, brand, id string) (messaging.Message, error) {
-	m, err := scanMessage(s.db.QueryRowContext(ctx, s.rebind(`SELECT `+msgCols+` FROM msg_messages WHERE brand_id = ? AND message_id = ?`), brand, id))
+func (s *MessagingStore) Message(ctx context.Context, brand, id string) (messaging.Message, error) {
+	m, err := scanMsgMessage(s.read.QueryRowContext(ctx, s.rebind(`SELECT `+msgCols+` FROM msg_messages WHERE brand_id = ? AND message_id = ?`), brand, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, cloud.Errorf(cloud.NotFound, "no message %s", id)
 	}
@@ -317,8 +317,8 @@ func (s *Store) Message(ctx context.Context, brand, id string) (messaging.Messag
 }
 
 // MemberMessages lists a member's messages, newest first.
-func (s *Store) MemberMessages(ctx context.Context, brand, member string, limit int) ([]messaging.Message, error) {
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+msgCols+` FROM msg_messages WHERE brand_id = ? AND member_id = ?
+func (s *MessagingStore) MemberMessages(ctx context.Context, brand, member string, limit int) ([]messaging.Message, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT `+msgCols+` FROM msg_messages WHERE brand_id = ? AND member_id = ?
 		ORDER BY created_at_ms DESC, message_id DESC LIMIT ?`), brand, member, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
@@ -326,7 +326,7 @@ func (s *Store) MemberMessages(ctx context.Context, brand, member string, limit 
 	defer rows.Close()
 	var out []messaging.Message
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		m, err := scanMsgMessage(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list messages: %w", err)
 		}
@@ -336,8 +336,8 @@ func (s *Store) MemberMessages(ctx context.Context, brand, member string, limit 
 }
 
 // History lists a message's status changes.
-func (s *Store) History(ctx context.Context, brand, id string) ([]messaging.StatusChange, error) {
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT at_ms, status, reason FROM msg_history WHERE brand_id = ? AND message_id = ? ORDER BY seq`), brand, id)
+func (s *MessagingStore) History(ctx context.Context, brand, id string) ([]messaging.StatusChange, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT at_ms, status, reason FROM msg_history WHERE brand_id = ? AND message_id = ? ORDER BY seq`), brand, id)
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
@@ -350,14 +350,14 @@ func (s *Store) History(ctx context.Context, brand, id string) ([]messaging.Stat
 		if err := rows.Scan(&at, &st, &c.Reason); err != nil {
 			return nil, fmt.Errorf("read history: %w", err)
 		}
-		c.At, c.Status = fromMS(at), messaging.Status(st)
+		c.At, c.Status = msgFromMS(at), messaging.Status(st)
 		out = append(out, c)
 	}
 	return out, rows.Err()
 }
 
 // Receipt applies a delivery report.
-func (s *Store) Receipt(ctx context.Context, ch messaging.Channel, providerID, messageID string, delivered bool, reason string, at time.Time) (messaging.Message, error) {
+func (s *MessagingStore) Receipt(ctx context.Context, ch messaging.Channel, providerID, messageID string, delivered bool, reason string, at time.Time) (messaging.Message, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return messaging.Message{}, fmt.Errorf("receipt: %w", err)
@@ -370,15 +370,15 @@ func (s *Store) Receipt(ctx context.Context, ch messaging.Channel, providerID, m
 	err = sql.ErrNoRows
 	var m messaging.Message
 	if providerID != "" {
-		m, err = scanMessage(tx.QueryRowContext(ctx, s.rebind(`UPDATE msg_messages SET status = ?, reason = ?, updated_at_ms = ?
+		m, err = scanMsgMessage(tx.QueryRowContext(ctx, s.rebind(`UPDATE msg_messages SET status = ?, reason = ?, updated_at_ms = ?
 			WHERE channel = ? AND provider_id = ? AND status IN ('sent', 'delivered', 'failed') RETURNING `+msgCols),
-			string(st), reason, ms(at), string(ch), providerID))
+			string(st), reason, msgMS(at), string(ch), providerID))
 	}
 	if errors.Is(err, sql.ErrNoRows) && messageID != "" {
-		m, err = scanMessage(tx.QueryRowContext(ctx, s.rebind(`UPDATE msg_messages SET status = ?, reason = ?, updated_at_ms = ?,
+		m, err = scanMsgMessage(tx.QueryRowContext(ctx, s.rebind(`UPDATE msg_messages SET status = ?, reason = ?, updated_at_ms = ?,
 			provider_id = CASE WHEN provider_id = '' THEN ? ELSE provider_id END
 			WHERE message_id = ? AND channel = ? AND status IN ('sent', 'delivered', 'failed') RETURNING `+msgCols),
-			string(st), reason, ms(at), providerID, messageID, string(ch)))
+			string(st), reason, msgMS(at), providerID, messageID, string(ch)))
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, cloud.Errorf(cloud.NotFound, "no message sent as %s on %s", providerID, ch)
@@ -393,8 +393,8 @@ func (s *Store) Receipt(ctx context.Context, ch messaging.Channel, providerID, m
 }
 
 // Counts counts a brand's messages by status.
-func (s *Store) Counts(ctx context.Context, brand string) (map[messaging.Status]int, error) {
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT status, COUNT(*) FROM msg_messages WHERE brand_id = ? GROUP BY status`), brand)
+func (s *MessagingStore) Counts(ctx context.Context, brand string) (map[messaging.Status]int, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT status, COUNT(*) FROM msg_messages WHERE brand_id = ? GROUP BY status`), brand)
 	if err != nil {
 		return nil, fmt.Errorf("count messages: %w", err)
 	}
