@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -208,8 +210,19 @@ func (s *MessagingStore) Reserve(ctx context.Context, owner string, now time.Tim
 		return nil, fmt.Errorf("reserve: %w", err)
 	}
 	defer tx.Rollback()
-	for i, r := range rs {
-		if out[i], err = s.reserve(ctx, tx, owner, now, r); err != nil {
+	// Take the members' locks in one order in every transaction, so two
+	// dispatchers reserving for the same members cannot deadlock.
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	key := func(i int) string {
+		m := rs[i].Message
+		return m.BrandID + "|" + m.MemberID + "|" + string(m.Channel)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(key(a), key(b)) })
+	for _, i := range order {
+		if out[i], err = s.reserve(ctx, tx, owner, now, rs[i]); err != nil {
 			return nil, err
 		}
 	}
