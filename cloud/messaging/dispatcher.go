@@ -393,7 +393,9 @@ func (d *Dispatcher) failed(ctx context.Context, m Message, err error) Message {
 		}
 		return with(m, StatusOptedOut, TextUserRefused.Code)
 	case RateLimited:
-		d.Limits[m.Channel].Pause(time.Now(), time.Second)
+		// Hold the account briefly: its window is short, and every worker
+		// hitting the limit at once would only waste requests.
+		d.Limits[m.Channel].Pause(time.Now(), 200*time.Millisecond)
 	}
 	return d.retry(m, err)
 }
