@@ -2,6 +2,7 @@ package messaging_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -259,5 +260,31 @@ func TestRetriesAndRefusals(t *testing.T) {
 	c, ok, err := r.svc.Store.Consent(r.ctx, "cha", "b", messaging.WeChat)
 	if err != nil || !ok || c.Granted || c.Source != messaging.SourceWeChat || c.Address != "oB" {
 		t.Errorf("consent after 43101: %+v %v %v", c, ok, err)
+	}
+}
+
+// A campaign enqueues its audience in batches; enqueuing it again after a
+// stop adds nothing, and one bad request refuses its batch.
+func TestEnqueueBatch(t *testing.T) {
+	r := newRig(t, messagingtest.SQLite(t), time.Date(2026, 3, 2, 10, 0, 0, 0, shanghai))
+	var rs []messaging.Request
+	for i := range 30 {
+		rs = append(rs, messaging.Request{BrandID: "cha", CampaignID: "spring", MemberID: fmt.Sprint(i), Occurrence: "2026-03",
+			Channel: messaging.SMS, TemplateID: "promo", Vars: map[string]string{"code": "X"}})
+	}
+	if n, err := r.svc.EnqueueBatch(r.ctx, rs[:20]); err != nil || n != 20 {
+		t.Fatalf("first batch: %d %v", n, err)
+	}
+	if n, err := r.svc.EnqueueBatch(r.ctx, rs); err != nil || n != 10 {
+		t.Fatalf("whole audience again: %d new, %v; want 10", n, err)
+	}
+	bad := append([]messaging.Request{}, rs[:2]...)
+	bad[0].MemberID, bad = "new", append(bad, messaging.Request{BrandID: "cha", CampaignID: "spring", MemberID: "x", Occurrence: "1", Channel: messaging.SMS, TemplateID: "promo"})
+	if n, err := r.svc.EnqueueBatch(r.ctx, bad); err == nil || n != 0 {
+		t.Fatalf("batch with a missing variable: %d %v", n, err)
+	}
+	counts, _ := r.svc.Store.Counts(r.ctx, "cha")
+	if counts[messaging.StatusQueued] != 30 {
+		t.Errorf("queued %v, want 30", counts)
 	}
 }

@@ -114,33 +114,86 @@ func checkID(field, v string, required bool) error {
 // channel) queued again returns the first message and created false, so
 // callers may retry freely.
 func (s *Service) Enqueue(ctx context.Context, r Request) (Message, bool, error) {
+	m, err := s.message(ctx, r, nil)
+	if err != nil {
+		return Message{}, false, err
+	}
+	stored, created, err := s.Store.Enqueue(ctx, m)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("enqueue %s: %w", m.Key, err)
+	}
+	if created {
+		s.Wake()
+	}
+	return stored, created, nil
+}
+
+// MaxBatch is the most messages one EnqueueBatch takes.
+const MaxBatch = 5000
+
+// EnqueueBatch queues many messages in one transaction (a campaign's
+// audience, a page at a time); every request is checked first and one bad
+// request refuses the batch. Keys already queued are skipped, so a
+// campaign that stopped half-way can enqueue its whole audience again.
+func (s *Service) EnqueueBatch(ctx context.Context, rs []Request) (created int, err error) {
+	if len(rs) > MaxBatch {
+		return 0, invalidf(TextBadField, "batch", fmt.Sprintf("%d messages, at most %d", len(rs), MaxBatch))
+	}
+	templates := map[string]Template{}
+	ms := make([]Message, 0, len(rs))
+	for i, r := range rs {
+		m, err := s.message(ctx, r, templates)
+		if err != nil {
+			return 0, fmt.Errorf("message %d (member %s): %w", i+1, r.MemberID, err)
+		}
+		ms = append(ms, m)
+	}
+	n, err := s.Store.EnqueueBatch(ctx, ms)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue batch: %w", err)
+	}
+	if n > 0 {
+		s.Wake()
+	}
+	return n, nil
+}
+
+// message checks a request and makes the message it asks for; templates,
+// when given, caches the templates read.
+func (s *Service) message(ctx context.Context, r Request, templates map[string]Template) (Message, error) {
 	for _, f := range []struct {
 		name, v  string
 		required bool
 	}{{"brand", r.BrandID, true}, {"campaign", r.CampaignID, true}, {"member", r.MemberID, true}, {"occurrence", r.Occurrence, true}, {"template", r.TemplateID, true}} {
 		if err := checkID(f.name, f.v, f.required); err != nil {
-			return Message{}, false, err
+			return Message{}, err
 		}
 	}
 	if _, err := ParseChannel(string(r.Channel)); err != nil {
-		return Message{}, false, err
+		return Message{}, err
 	}
 	if len(r.Vars) > maxVars {
-		return Message{}, false, invalidf(TextBadField, "variables", fmt.Sprintf("%d, at most %d", len(r.Vars), maxVars))
+		return Message{}, invalidf(TextBadField, "variables", fmt.Sprintf("%d, at most %d", len(r.Vars), maxVars))
 	}
-	t, err := s.Store.Template(ctx, r.BrandID, r.TemplateID)
-	if err != nil {
+	t, ok := templates[r.BrandID+"\x00"+r.TemplateID]
+	if !ok {
+		var err error
+		t, err = s.Store.Template(ctx, r.BrandID, r.TemplateID)
 		if cloud.IsNotFound(err) {
-			return Message{}, false, textError(cloud.NotFound, TextNoTemplate)
+			return Message{}, textError(cloud.NotFound, TextNoTemplate)
+		} else if err != nil {
+			return Message{}, fmt.Errorf("enqueue: read template: %w", err)
 		}
-		return Message{}, false, fmt.Errorf("enqueue: read template: %w", err)
+		if templates != nil {
+			templates[r.BrandID+"\x00"+r.TemplateID] = t
+		}
 	}
 	if t.Channel != r.Channel {
-		return Message{}, false, invalidf(TextBadField, "channel", fmt.Sprintf("template %s is for %s, not %s", t.ID, t.Channel, r.Channel))
+		return Message{}, invalidf(TextBadField, "channel", fmt.Sprintf("template %s is for %s, not %s", t.ID, t.Channel, r.Channel))
 	}
 	for _, v := range t.Vars() {
 		if _, ok := r.Vars[v]; !ok && !slices.Contains(MemberVars, v) {
-			return Message{}, false, invalidf(TextMissingVar, v)
+			return Message{}, invalidf(TextMissingVar, v)
 		}
 	}
 	now := s.now()
@@ -157,14 +210,7 @@ func (s *Service) Enqueue(ctx context.Context, r Request) (Message, bool, error)
 	if r.ExpiresAt.IsZero() {
 		m.ExpiresAt = time.Time{}
 	}
-	stored, created, err := s.Store.Enqueue(ctx, m)
-	if err != nil {
-		return Message{}, false, fmt.Errorf("enqueue %s: %w", m.Key, err)
-	}
-	if created {
-		s.Wake()
-	}
-	return stored, created, nil
+	return m, nil
 }
 
 // Wake tells a dispatcher in this process to look for work now.

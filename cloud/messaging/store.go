@@ -33,6 +33,9 @@ type Store interface {
 	// message with the same brand and Key exists; then it returns that one
 	// and created false.
 	Enqueue(ctx context.Context, m Message) (stored Message, created bool, err error)
+	// EnqueueBatch stores many messages in one transaction, skipping those
+	// whose key exists, and says how many were new.
+	EnqueueBatch(ctx context.Context, ms []Message) (created int, err error)
 	// Claim leases up to limit due messages to owner until now+lease: those
 	// queued or held with NotBefore <= now, and those sending whose lease
 	// has run out (a dispatcher died with them).
