@@ -210,6 +210,7 @@ func BenchmarkRuleChecks(b *testing.B) {
 				b.Fatalf("claim %d of %d: %v", len(claimed), b.N, err)
 			}
 			p, _ := st.Policy(ctx, "cha")
+			p = p.WithLocation()
 			day, week := p.Windows(now)
 			b.ResetTimer()
 			// Batches of 200, as the dispatcher claims them.

@@ -443,6 +443,7 @@ func (c *policyCache) get(ctx context.Context, brand string) (Policy, error) {
 	if err != nil {
 		return Policy{}, err
 	}
+	p = p.WithLocation()
 	c.m[brand] = p
 	return p, nil
 }
@@ -474,20 +475,15 @@ type Decision struct {
 // on the channel (ok false: none recorded). Caps need the store's count
 // and come after. Status Sending means go.
 func Decide(p Policy, m Message, rc Recipient, c Consent, ok bool, now time.Time) Decision {
-	d, _ := decide(p, m, rc, c, ok, now)
-	return d
-}
-
-func decide(p Policy, m Message, rc Recipient, c Consent, ok bool, now time.Time) (Decision, error) {
 	if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
-		return Decision{Status: StatusExpired, Reason: TextExpired.Code}, nil
+		return Decision{Status: StatusExpired, Reason: TextExpired.Code}
 	}
 	if m.Category == Marketing {
 		switch {
 		case ok && !c.Granted:
-			return Decision{Status: StatusOptedOut, Reason: TextOptedOut.Code}, nil
+			return Decision{Status: StatusOptedOut, Reason: TextOptedOut.Code}
 		case !ok && !rc.Consent:
-			return Decision{Status: StatusOptedOut, Reason: TextNoConsent.Code}, nil
+			return Decision{Status: StatusOptedOut, Reason: TextNoConsent.Code}
 		}
 	}
 	var to string
@@ -495,29 +491,31 @@ func decide(p Policy, m Message, rc Recipient, c Consent, ok bool, now time.Time
 	case WeChat:
 		to = c.Address
 	case SMS:
+		// The member's phone as the programme knows it now; the one kept
+		// with the consent may be an old one.
 		to = rc.Phone
-		if ok && c.Address != "" {
+		if to == "" {
 			to = c.Address
 		}
 	case Webhook:
 		if p.WebhookURL == "" {
-			return Decision{Status: StatusFailed, Reason: TextNoSender.Code}, nil
+			return Decision{Status: StatusFailed, Reason: TextNoSender.Code}
 		}
 		to = p.WebhookURL
 	}
 	if to == "" {
-		return Decision{Status: StatusFailed, Reason: TextNoAddress.Code}, nil
+		return Decision{Status: StatusFailed, Reason: TextNoAddress.Code}
 	}
 	if m.Channel == SMS && p.SMSSignName == "" {
-		return Decision{Status: StatusFailed, Reason: TextNoSignName.Code}, nil
+		return Decision{Status: StatusFailed, Reason: TextNoSignName.Code}
 	}
 	if m.Category == Marketing {
 		if until := p.QuietHours.Until(now, p.Location()); until.After(now) {
 			if !m.ExpiresAt.IsZero() && !until.Before(m.ExpiresAt) {
-				return Decision{Status: StatusExpired, Reason: TextExpired.Code}, nil
+				return Decision{Status: StatusExpired, Reason: TextExpired.Code}
 			}
-			return Decision{Status: StatusHeldQuietHours, Reason: TextQuietHours.Code, NotBefore: until}, nil
+			return Decision{Status: StatusHeldQuietHours, Reason: TextQuietHours.Code, NotBefore: until}
 		}
 	}
-	return Decision{Status: StatusSending, To: to}, nil
+	return Decision{Status: StatusSending, To: to}
 }

@@ -95,6 +95,17 @@ type Policy struct {
 	WebhookURL    string
 	WebhookSecret string
 	UpdatedAt     time.Time
+	// loc is TimeZone loaded, when WithLocation did it: loading a zone
+	// reads the time zone database.
+	loc *time.Location
+}
+
+// WithLocation returns the policy with its zone loaded once, for the many
+// messages of a batch.
+func (p Policy) WithLocation() Policy {
+	p.loc = nil
+	p.loc = p.Location()
+	return p
 }
 
 // DefaultOptOutText is the opt-out line of marketing SMS: reply TD.
@@ -149,6 +160,9 @@ func (p Policy) Validate() error {
 
 // Location is the brand's zone (Asia/Shanghai if unset or unknown).
 func (p Policy) Location() *time.Location {
+	if p.loc != nil {
+		return p.loc
+	}
 	if loc, err := time.LoadLocation(p.TimeZone); err == nil && p.TimeZone != "" {
 		return loc
 	}
