@@ -247,3 +247,18 @@ func BenchmarkRuleChecks(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecide is the rules' arithmetic alone (consent, address, quiet
+// hours in the brand's zone), with the records already read.
+func BenchmarkDecide(b *testing.B) {
+	p := messaging.DefaultPolicy("cha").WithLocation()
+	p.SMSSignName = "茶小满"
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	m := messaging.Message{BrandID: "cha", MemberID: "1", Channel: messaging.SMS, Category: messaging.Marketing}
+	rc := messaging.Recipient{BrandID: "cha", MemberID: "1", Phone: "13800000001", Consent: true}
+	for b.Loop() {
+		if d := messaging.Decide(p, m, rc, messaging.Consent{}, false, now); d.Status != messaging.StatusSending && d.Status != messaging.StatusHeldQuietHours {
+			b.Fatal(d)
+		}
+	}
+}
