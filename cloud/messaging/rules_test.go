@@ -3,6 +3,7 @@ package messaging_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -286,5 +287,30 @@ func TestEnqueueBatch(t *testing.T) {
 	counts, _ := r.svc.Store.Counts(r.ctx, "cha")
 	if counts[messaging.StatusQueued] != 30 {
 		t.Errorf("queued %v, want 30", counts)
+	}
+}
+
+// A cost estimate renders the template for each member: a name long
+// enough to push one member's SMS past 70 characters costs two segments.
+func TestEstimateCost(t *testing.T) {
+	r := newRig(t, messagingtest.SQLite(t), time.Date(2026, 3, 2, 10, 0, 0, 0, shanghai))
+	long := "欧阳" + strings.Repeat("长", 40)
+	r.dir.Add(messaging.Recipient{BrandID: "cha", MemberID: "long", Name: long, Phone: "13800000009", Consent: true, Vars: map[string]string{"name": long}})
+	r.member("a", "13800000001", true)
+	r.member("b", "13800000002", true)
+	e, err := r.svc.EstimateCost(r.ctx, "cha", "promo", []string{"a", "b", "long"}, map[string]string{"code": "CP8K2M"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4500 milli-fen a segment: 4 segments = 18 fen.
+	if e.Messages != 3 || e.Segments != 4 || e.CostFen != 18 {
+		t.Errorf("estimate %+v, want 3 messages, 4 segments, 18 fen", e)
+	}
+	p, err := r.svc.Preview(r.ctx, "cha", "promo", "long", messaging.Zh, map[string]string{"code": "CP8K2M"})
+	if err != nil || p.Segments != 2 || !strings.HasPrefix(p.SMSText, "【茶小满】欧阳长") || p.CostFen != 9 {
+		t.Errorf("preview %+v %v", p, err)
+	}
+	if _, err := r.svc.Preview(r.ctx, "cha", "promo", "nobody", "", nil); err == nil {
+		t.Error("preview for an unknown member")
 	}
 }
