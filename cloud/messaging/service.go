@@ -175,6 +175,11 @@ func (s *Service) message(ctx context.Context, r Request, templates map[string]T
 	if len(r.Vars) > maxVars {
 		return Message{}, invalidf(TextBadField, "variables", fmt.Sprintf("%d, at most %d", len(r.Vars), maxVars))
 	}
+	for k, v := range r.Vars {
+		if len(k) > 32 || !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxVarValue {
+			return Message{}, invalidf(TextBadField, "variable "+k, fmt.Sprintf("name up to 32 bytes, value up to %d characters", maxVarValue))
+		}
+	}
 	t, ok := templates[r.BrandID+"\x00"+r.TemplateID]
 	if !ok {
 		var err error
