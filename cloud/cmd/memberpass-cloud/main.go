@@ -173,13 +173,13 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--member-code-ttl %s: want at least 2s", c.codeTTL)
 	}
 	svc.MemberCodeTTL = c.codeTTL
-	msg, err := startMessaging(c, store, svc, log)
-	if err != nil {
-		return err
-	}
 	publicURL := c.publicURL
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen
+	}
+	msg, err := startMessaging(c, store, svc, publicURL, log)
+	if err != nil {
+		return err
 	}
 	// The TLS identity is ready before the port opens: whoever connects
 	// first already meets the final certificate.
@@ -224,6 +224,7 @@ func run(args []string, stderr io.Writer) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/callbacks/", msg.callbacks)
+		mux.Handle("/wechat/link/", msg.callbacks)
 		mux.Handle("/", memberpage.New(svc, log))
 		pages = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)

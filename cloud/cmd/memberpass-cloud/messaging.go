@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -54,12 +55,13 @@ func registerMessagingFlags(fs *flag.FlagSet, c *messagingConfig) {
 type messagingRuntime struct {
 	svc        *messaging.Service
 	dispatcher *messaging.Dispatcher
-	callbacks  http.Handler
+	// callbacks serves /callbacks/ (providers) and /wechat/link/ (members).
+	callbacks http.Handler
 }
 
 // startMessaging builds the messaging service on the cloud's database
 // (its msg_* tables), its senders and its callbacks.
-func startMessaging(c config, db *sqlstore.DB, ls *loyalty.Service, log *slog.Logger) (*messagingRuntime, error) {
+func startMessaging(c config, db *sqlstore.DB, ls *loyalty.Service, publicURL string, log *slog.Logger) (*messagingRuntime, error) {
 	st := db.Messaging()
 	svc := messaging.NewService(st, memberdir.Directory{Loyalty: ls})
 	svc.Logger, svc.SMSPriceMilliFen = log, c.msg.smsPriceMilliFen
@@ -86,6 +88,12 @@ func startMessaging(c config, db *sqlstore.DB, ls *loyalty.Service, log *slog.Lo
 		if m.wechatCallbackToken != "" {
 			mux.Handle("/callbacks/wechat", &wechat.Callback{Service: svc, Token: m.wechatCallbackToken, Logger: log})
 		}
+		// Members link their openid from their private card link.
+		mux.Handle("/wechat/link/", &wechat.Link{Client: client, Service: svc, PublicURL: publicURL, Logger: log,
+			Verify: func(ctx context.Context, brand, member, token string) error {
+				_, _, err := ls.MemberByCardLink(ctx, brand, member, token)
+				return err
+			}})
 	}
 	d.Senders[messaging.Webhook], d.Limits[messaging.Webhook] = webhook.New(), messaging.NewBucket(m.webhookRate, 1)
 	var channels []string

@@ -43,7 +43,7 @@ func TestMessagingWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := startMessaging(c, db, ls, log)
+	rt, err := startMessaging(c, db, ls, "https://m.example.com", log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,8 @@ type Config struct {
 	// MiniProgramAppID, when set, makes template messages open the mini
 	// program at the template's URL as page path.
 	MiniProgramAppID string
+	// OpenBaseURL is where the OAuth page lives (DefaultOpenBaseURL).
+	OpenBaseURL string
 	// RefreshBefore: fetch a new token this long before the old one
 	// expires (default 5 min).
 	RefreshBefore time.Duration

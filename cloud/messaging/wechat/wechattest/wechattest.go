@@ -55,6 +55,7 @@ type Server struct {
 	sent      []Sent
 	seen      map[string]int64
 	failNext  []int
+	codes     map[string]string
 	second    int64
 	inSecond  int
 }
@@ -62,9 +63,10 @@ type Server struct {
 // New starts a fake for one official account.
 func New(appID, secret string) *Server {
 	s := &Server{AppID: appID, Secret: secret, TTL: 7200 * time.Second, tokens: map[string]*token{}, followers: map[string]bool{},
-		refused: map[string]bool{}, templates: map[string][]string{}, seen: map[string]int64{}}
+		refused: map[string]bool{}, templates: map[string][]string{}, seen: map[string]int64{}, codes: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+wechat.TokenPath, s.token)
+	mux.HandleFunc("GET /sns/oauth2/access_token", s.oauth)
 	mux.HandleFunc("POST "+wechat.TemplateSendPath, s.send("template"))
 	mux.HandleFunc("POST "+wechat.SubscribeBizSendPath, s.send("subscribe"))
 	mux.HandleFunc("POST "+wechat.MiniSubscribeSendPath, s.send("subscribe"))
@@ -267,4 +269,34 @@ func PushEvent(serverURL, token, xml string) (int, error) {
 	}
 	defer resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// IssueCode is what WeChat's OAuth page hands back for a member: a code
+// for their openid, good once.
+func (s *Server) IssueCode(openid string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	code := fmt.Sprintf("CODE%d", len(s.codes)+1)
+	s.codes[code] = openid
+	return code
+}
+
+func (s *Server) oauth(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case q.Get("grant_type") != "authorization_code":
+		reply(w, 40002, "invalid grant_type", nil)
+	case q.Get("appid") != s.AppID:
+		reply(w, 40013, "invalid appid", nil)
+	case q.Get("secret") != s.Secret:
+		reply(w, 40125, "invalid appsecret", nil)
+	case s.codes[q.Get("code")] == "":
+		reply(w, 40029, "invalid code", nil)
+	default:
+		openid := s.codes[q.Get("code")]
+		delete(s.codes, q.Get("code"))
+		json.NewEncoder(w).Encode(map[string]any{"access_token": "WEB_TOKEN", "expires_in": 7200, "refresh_token": "R", "openid": openid, "scope": "snsapi_base"})
+	}
 }
