@@ -24,6 +24,9 @@ type Identity struct {
 	// CloudCAPEM is the cloud's CA certificate got at pairing; the agent
 	// trusts it alone for TLS to the cloud. Empty: the system's roots.
 	CloudCAPEM []byte `json:",omitempty"`
+	// TimeZone is the brand's time zone, got at pairing; empty for a device
+	// paired before the cloud sent it.
+	TimeZone string `json:",omitempty"`
 }
 
 // Member is a replica entry: enough to greet a member at the counter.
@@ -222,6 +225,10 @@ type Event struct {
 	StoreID    string
 	MemberID   string
 	StaffID    string
+	// ApprovedBy names the manager who approved a transaction for a
+	// member who was not scanned at this till; empty when a scan stood
+	// for the member.
+	ApprovedBy string `json:",omitempty"`
 	Kind       EventKind
 	Visit      *Visit             `json:",omitempty"`
 	Purchase   *Purchase          `json:",omitempty"`

@@ -7,6 +7,7 @@ package cloud
 import (
 	"crypto/ed25519"
 	"time"
+	_ "time/tzdata" // brands' zones resolve on any host, with or without /usr/share/zoneinfo
 )
 
 // Brand is a tenant: a restaurant chain or retail brand running one
@@ -26,6 +27,24 @@ type Brand struct {
 
 // DefaultTimeZone is a brand's time zone unless HQ sets another.
 const DefaultTimeZone = "Asia/Shanghai"
+
+// Location is the brand's time zone, in which its calendar rules run:
+// bonus days, points expiry, per-day activity and limits.
+func (b Brand) Location() (*time.Location, error) {
+	return LoadZone(b.TimeZone)
+}
+
+// LoadZone resolves an IANA time zone name; empty is DefaultTimeZone.
+func LoadZone(name string) (*time.Location, error) {
+	if name == "" {
+		name = DefaultTimeZone
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" {
+		return nil, Errorf(Invalid, "time zone %q is not an IANA zone name such as Asia/Shanghai", name)
+	}
+	return loc, nil
+}
 
 // Store is one shop of a brand.
 type Store struct {
@@ -127,6 +146,9 @@ type Event struct {
 	StoreID    string
 	MemberID   string
 	StaffID    string
+	// ApprovedBy is the manager who approved money at the counter for a
+	// member not scanned there.
+	ApprovedBy string `json:",omitempty"`
 	Kind       EventKind
 	Visit      *Visit             `json:",omitempty"`
 	Purchase   *Purchase          `json:",omitempty"`
@@ -134,6 +156,11 @@ type Event struct {
 	Refund     *Refund            `json:",omitempty"`
 	Voucher    *VoucherRedemption `json:",omitempty"`
 	Enrolment  *Enrolment         `json:",omitempty"`
+	// Malformed is set by the transport when the event arrived beyond the
+	// edge's bounds or otherwise unreadable (its content then shortened to
+	// fit): the service keeps it as rejected with this reason, so it never
+	// stops the events behind it.
+	Malformed string `json:"-"`
 }
 
 // Visit is a member identified at the counter.

@@ -73,7 +73,7 @@ func Pair(ctx context.Context, conn grpc.ClientConnInterface, code, deviceName s
 		return agent.Identity{}, fmt.Errorf("pair with the cloud: %w", err)
 	}
 	return agent.Identity{
-		BrandID: resp.GetBrandId(), BrandName: resp.GetBrandName(), StoreID: resp.GetStoreId(), StoreName: resp.GetStoreName(),
+		BrandID: resp.GetBrandId(), BrandName: resp.GetBrandName(), TimeZone: resp.GetTimeZone(), StoreID: resp.GetStoreId(), StoreName: resp.GetStoreName(),
 		DeviceID: resp.GetDeviceId(), Secret: resp.GetDeviceSecret(), MemberCodeKeys: resp.GetMemberCodeKeys(),
 		PairedAt: time.Now().UTC(), CloudCAPEM: resp.GetCloudCaPem(),
 	}, nil
@@ -410,7 +410,7 @@ func Permanent(err error) bool {
 func eventToProto(e agent.Event) *pb.Event {
 	out := &pb.Event{
 		Id: e.ID, Seq: e.Seq, OccurredAt: timestamppb.New(e.OccurredAt),
-		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID,
+		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID, ApprovedBy: e.ApprovedBy,
 	}
 	switch {
 	case e.Purchase != nil:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/money"
 )
 
 // maxAmountFen bounds any single amount: 10 million yuan is no bill.
@@ -17,9 +18,11 @@ const maxAmountFen = 1_000_000_000
 type applyCtx struct {
 	tx    cloud.Tx
 	brand cloud.Brand
-	dev   cloud.Device
-	ev    cloud.Event
-	now   time.Time
+	// loc is the brand's time zone, for its calendar rules.
+	loc *time.Location
+	dev cloud.Device
+	ev  cloud.Event
+	now time.Time
 	// changed members and coupons, for the change log
 	members map[string]bool
 	coupons map[string]bool
@@ -61,12 +64,12 @@ func rejectf(format string, args ...any) *rejection { return &rejection{fmt.Spri
 
 // apply turns one new event into state. A returned error aborts the whole
 // push (storage trouble); a rejection is an outcome, not an error.
-func (s *Service) apply(tx cloud.Tx, b cloud.Brand, d cloud.Device, ev cloud.Event) (cloud.Outcome, string, error) {
+func (s *Service) apply(tx cloud.Tx, b cloud.Brand, loc *time.Location, d cloud.Device, ev cloud.Event) (cloud.Outcome, string, error) {
 	if ev.StoreID != d.StoreID {
 		return cloud.Rejected, fmt.Sprintf("event says store %q but device belongs to store %q", ev.StoreID, d.StoreID), nil
 	}
 	var err error
-	a := &applyCtx{tx: tx, brand: b, dev: d, ev: ev, now: s.Now(), members: map[string]bool{}, coupons: map[string]bool{}}
+	a := &applyCtx{tx: tx, brand: b, loc: loc, dev: d, ev: ev, now: s.Now(), members: map[string]bool{}, coupons: map[string]bool{}}
 	var rej *rejection
 	switch ev.Kind {
 	case cloud.EventVisit:
@@ -141,10 +144,10 @@ func (a *applyCtx) visit(s *Service) (*rejection, error) {
 	if a.ev.OccurredAt.After(m.LastVisitAt) {
 		m.LastVisitAt = a.ev.OccurredAt
 	}
-	if err := a.tx.AddActivity(a.brand.ID, m.ID, activityDay(a.ev.OccurredAt), 1, 0); err != nil {
+	if err := a.tx.AddActivity(a.brand.ID, m.ID, activityDay(a.ev.OccurredAt, a.loc), 1, 0); err != nil {
 		return nil, err
 	}
-	if err := upgradeTier(a.tx, a.brand.Programme, &m, a.ev.OccurredAt, "visit "+a.ev.ID); err != nil {
+	if err := upgradeTier(a.tx, a.brand.Programme, &m, a.ev.OccurredAt, a.loc, "visit "+a.ev.ID); err != nil {
 		return nil, err
 	}
 	return nil, a.save(m)
@@ -174,6 +177,15 @@ func (a *applyCtx) purchase() (*rejection, error) {
 	}); rej != nil {
 		return rej, nil
 	}
+	for i, it := range p.Items {
+		line, err := money.LineTotal(it.Quantity, it.UnitPriceFen)
+		if err != nil {
+			return rejectf("item %d (%s): %v", i+1, it.SKU, err), nil
+		}
+		if line > maxAmountFen {
+			return rejectf("item %d (%s): %d x %d fen is beyond any real bill", i+1, it.SKU, it.Quantity, it.UnitPriceFen), nil
+		}
+	}
 	if p.NetFen() < 0 {
 		return rejectf("discounts (%d fen) exceed the bill (%d fen)", p.BillFen-p.NetFen(), p.BillFen), nil
 	}
@@ -186,6 +198,7 @@ func (a *applyCtx) purchase() (*rejection, error) {
 		return rej, err
 	}
 	at := a.ev.OccurredAt
+	local := at.In(a.loc) // the brand's calendar: bonus days, expiry
 	eff := cloud.PurchaseEffect{EventID: a.ev.ID, MemberID: m.ID, NetFen: p.NetFen()}
 
 	// Coupons: the first redemption to reach the cloud keeps the coupon.
@@ -226,16 +239,19 @@ func (a *applyCtx) purchase() (*rejection, error) {
 		}
 	}
 	tier, _ := a.brand.Programme.Tier(m.TierID)
-	earned := a.brand.Programme.PointsFor(p.NetFen(), tier, at)
-	if err := earnPoints(a.tx, &m, earned, "earn", a.ev.ID, at, a.brand.Programme.PointsExpiry(at)); err != nil {
+	earned, err := a.brand.Programme.PointsFor(p.NetFen(), tier, local)
+	if err != nil {
+		return rejectf("%v", err), nil
+	}
+	if err := earnPoints(a.tx, &m, earned, "earn", a.ev.ID, at, a.brand.Programme.PointsExpiry(local)); err != nil {
 		return nil, err
 	}
 	eff.PointsEarned = earned
 	m.TotalSpendFen += p.NetFen()
-	if err := a.tx.AddActivity(a.brand.ID, m.ID, activityDay(at), 0, p.NetFen()); err != nil {
+	if err := a.tx.AddActivity(a.brand.ID, m.ID, activityDay(at, a.loc), 0, p.NetFen()); err != nil {
 		return nil, err
 	}
-	if err := upgradeTier(a.tx, a.brand.Programme, &m, at, "purchase "+a.ev.ID); err != nil {
+	if err := upgradeTier(a.tx, a.brand.Programme, &m, at, a.loc, "purchase "+a.ev.ID); err != nil {
 		return nil, err
 	}
 	if err := a.tx.PutEffect(a.brand.ID, eff); err != nil {
@@ -317,7 +333,10 @@ func (a *applyCtx) refund() (*rejection, error) {
 		if r.AmountFen <= 0 || r.AmountFen > m.SVPrincipal {
 			return rejectf("cash-out of %d fen: the member's principal is %d fen", r.AmountFen, m.SVPrincipal), nil
 		}
-		forfeit := m.SVBonus * r.AmountFen / m.SVPrincipal
+		forfeit, err := cashOutForfeit(a.tx, m, r.AmountFen)
+		if err != nil {
+			return nil, err
+		}
 		if err := addStoredValue(a.tx, &m, -r.AmountFen, -forfeit, "cash_out", a.ev.ID, fmt.Sprintf("bonus forfeited: %d fen", forfeit), at); err != nil {
 			return nil, err
 		}
@@ -338,7 +357,7 @@ func (a *applyCtx) refund() (*rejection, error) {
 	if err := addStoredValue(a.tx, &m, eff.PrincipalSpent, eff.BonusSpent, "refund", a.ev.ID, "purchase "+eff.EventID, at); err != nil {
 		return nil, err
 	}
-	if err := earnPoints(a.tx, &m, eff.PointsBurned, "refund", a.ev.ID, at, a.brand.Programme.PointsExpiry(at)); err != nil {
+	if err := earnPoints(a.tx, &m, eff.PointsBurned, "refund", a.ev.ID, at, a.brand.Programme.PointsExpiry(at.In(a.loc))); err != nil {
 		return nil, err
 	}
 	taken, err := takePoints(a.tx, &m, eff.PointsEarned, "refund", a.ev.ID, "points earned by purchase "+eff.EventID, at)
@@ -397,6 +416,9 @@ func (a *applyCtx) enrol(s *Service) (*rejection, error) {
 	}
 	phone, err := NormalizePhone(e.Phone)
 	if err != nil {
+		return rejectf("%s", cloud.ErrorMessage(err)), nil
+	}
+	if err := validMemberName(e.Name); err != nil {
 		return rejectf("%s", cloud.ErrorMessage(err)), nil
 	}
 	if id, err := a.tx.LocalRef(a.brand.ID, e.LocalRef); err == nil {
