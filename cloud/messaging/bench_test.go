@@ -84,6 +84,10 @@ func (synthDirectory) MembersByPhone(context.Context, string) ([]messaging.Recip
 	return nil, nil
 }
 
+func (synthDirectory) BrandTimeZone(context.Context, string) (string, error) {
+	return "Asia/Shanghai", nil
+}
+
 func benchService(b *testing.B, st *sqlstore.MessagingStore) *messaging.Service {
 	b.Helper()
 	ctx := context.Background()
@@ -210,7 +214,7 @@ func BenchmarkRuleChecks(b *testing.B) {
 				b.Fatalf("claim %d of %d: %v", len(claimed), b.N, err)
 			}
 			p, _ := st.Policy(ctx, "cha")
-			p = p.WithLocation()
+			p = p.WithLocation("Asia/Shanghai")
 			day, week := p.Windows(now)
 			b.ResetTimer()
 			// Batches of 200, as the dispatcher claims them.
@@ -251,7 +255,7 @@ func BenchmarkRuleChecks(b *testing.B) {
 // BenchmarkDecide is the rules' arithmetic alone (consent, address, quiet
 // hours in the brand's zone), with the records already read.
 func BenchmarkDecide(b *testing.B) {
-	p := messaging.DefaultPolicy("cha").WithLocation()
+	p := messaging.DefaultPolicy("cha").WithLocation("Asia/Shanghai")
 	p.SMSSignName = "茶小满"
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	m := messaging.Message{BrandID: "cha", MemberID: "1", Channel: messaging.SMS, Category: messaging.Marketing}

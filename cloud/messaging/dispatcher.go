@@ -152,7 +152,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	pc := newPolicyCache(s.Store)
+	pc := newPolicyCache(s.Store, s.Directory)
 	consents, err := d.consents(ctx, batch)
 	if err != nil {
 		return len(batch), err
@@ -427,12 +427,13 @@ func templateVars(t Template, vars map[string]string) map[string]string {
 // policyCache keeps the policies and templates read for one batch.
 type policyCache struct {
 	st        Store
+	dir       Directory
 	m         map[string]Policy
 	templates map[string]Template
 }
 
-func newPolicyCache(st Store) *policyCache {
-	return &policyCache{st: st, m: map[string]Policy{}, templates: map[string]Template{}}
+func newPolicyCache(st Store, dir Directory) *policyCache {
+	return &policyCache{st: st, dir: dir, m: map[string]Policy{}, templates: map[string]Template{}}
 }
 
 func (c *policyCache) get(ctx context.Context, brand string) (Policy, error) {
@@ -443,7 +444,13 @@ func (c *policyCache) get(ctx context.Context, brand string) (Policy, error) {
 	if err != nil {
 		return Policy{}, err
 	}
-	p = p.WithLocation()
+	zone := ""
+	if p.TimeZone == "" {
+		if zone, err = c.dir.BrandTimeZone(ctx, brand); err != nil {
+			return Policy{}, fmt.Errorf("brand time zone: %w", err)
+		}
+	}
+	p = p.WithLocation(zone)
 	c.m[brand] = p
 	return p, nil
 }

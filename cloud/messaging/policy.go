@@ -81,7 +81,7 @@ func (q QuietHours) Until(t time.Time, loc *time.Location) time.Time {
 type Policy struct {
 	BrandID string
 	// TimeZone is an IANA name; calendar days for caps and quiet hours are
-	// counted in it. Default Asia/Shanghai.
+	// counted in it. Empty (the default): the brand's own zone.
 	TimeZone   string
 	Caps       Caps
 	QuietHours QuietHours
@@ -101,8 +101,14 @@ type Policy struct {
 }
 
 // WithLocation returns the policy with its zone loaded once, for the many
-// messages of a batch.
-func (p Policy) WithLocation() Policy {
+// messages of a batch: its own, or brandZone when it names none.
+func (p Policy) WithLocation(brandZone string) Policy {
+	if p.TimeZone == "" && brandZone != "" {
+		if loc, err := time.LoadLocation(brandZone); err == nil {
+			p.loc = loc
+			return p
+		}
+	}
 	p.loc = nil
 	p.loc = p.Location()
 	return p
@@ -113,7 +119,7 @@ const DefaultOptOutText = "回TD退订"
 
 // DefaultPolicy is a brand's policy until HQ sets one.
 func DefaultPolicy(brand string) Policy {
-	return Policy{BrandID: brand, TimeZone: "Asia/Shanghai", Caps: DefaultCaps, QuietHours: DefaultQuietHours, OptOutText: DefaultOptOutText}
+	return Policy{BrandID: brand, Caps: DefaultCaps, QuietHours: DefaultQuietHours, OptOutText: DefaultOptOutText}
 }
 
 // Limits on settings HQ may enter.
@@ -127,7 +133,7 @@ const (
 
 // Validate checks a policy HQ entered.
 func (p Policy) Validate() error {
-	if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "" {
+	if _, err := time.LoadLocation(p.TimeZone); p.TimeZone != "" && (err != nil || p.TimeZone == "Local") {
 		return invalidf(TextBadField, "time zone", fmt.Sprintf("%q is not an IANA zone such as Asia/Shanghai", p.TimeZone))
 	}
 	for name, v := range map[string]int{"marketing per day": p.Caps.MarketingPerDay, "marketing per week": p.Caps.MarketingPerWeek, "transactional per day": p.Caps.TransactionalPerDay} {
@@ -158,7 +164,8 @@ func (p Policy) Validate() error {
 	return nil
 }
 
-// Location is the brand's zone (Asia/Shanghai if unset or unknown).
+// Location is the policy's zone: the one WithLocation loaded, its own, or
+// Asia/Shanghai.
 func (p Policy) Location() *time.Location {
 	if p.loc != nil {
 		return p.loc

@@ -314,3 +314,21 @@ func TestEstimateCost(t *testing.T) {
 		t.Error("preview for an unknown member")
 	}
 }
+
+// Quiet hours and days run in the brand's time zone when the messaging
+// policy names none: 22:30 in New York is quiet, whatever Shanghai says.
+func TestBrandTimeZone(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, messagingtest.SQLite(t), time.Date(2026, 3, 2, 22, 30, 0, 0, ny)) // 11:30 in Shanghai
+	r.dir.SetZone("cha", "America/New_York")
+	r.member("a", "13800000001", true)
+	m := r.enqueue("night", "a", "1", messaging.SMS, "promo", time.Time{})
+	r.drain()
+	r.want(m, messaging.StatusHeldQuietHours, messaging.TextQuietHours.Code)
+	if got := r.status(m).NotBefore; !got.Equal(time.Date(2026, 3, 3, 9, 0, 0, 0, ny)) {
+		t.Errorf("held until %v, want 09:00 in New York", got.In(ny))
+	}
+}

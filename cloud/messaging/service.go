@@ -39,6 +39,9 @@ type Directory interface {
 	Recipient(ctx context.Context, brand, member string) (Recipient, error)
 	// MembersByPhone finds the members with a phone, in every brand.
 	MembersByPhone(ctx context.Context, phone string) ([]Recipient, error)
+	// BrandTimeZone is the zone the brand's calendar rules run in; quiet
+	// hours and daily caps use it unless the messaging policy names another.
+	BrandTimeZone(ctx context.Context, brand string) (string, error)
 }
 
 // Service is the messaging service: callers (campaigns, member care, join

@@ -38,7 +38,7 @@ func messagePolicy(ctx context.Context, c *client, args []string) error {
 	fs := flags("message policy")
 	brand := fs.String("brand", "", "brand id")
 	set := fs.Bool("set", false, "change the given settings (others stay)")
-	tz, qh := fs.String("timezone", "", "IANA time zone"), fs.String("quiet-hours", "", "HH:MM-HH:MM or off")
+	tz, qh := fs.String("timezone", "", "IANA time zone for quiet hours and caps; empty: the brand's"), fs.String("quiet-hours", "", "HH:MM-HH:MM or off")
 	mDay, mWeek, tDay := fs.Int("marketing-per-day", -1, "marketing messages per member per channel per day"), fs.Int("marketing-per-week", -1, "per 7 days"), fs.Int("transactional-per-day", -1, "transactional per day")
 	sign, optOut := fs.String("sms-sign", "", "SMS sign name (签名)"), fs.String("opt-out-text", "", "opt-out text marketing SMS carry")
 	hook, secret := fs.String("webhook-url", "", "brand's webhook endpoint"), fs.String("webhook-secret", "", "webhook signing secret (16+ characters)")
@@ -68,7 +68,11 @@ func messagePolicy(ctx context.Context, c *client, args []string) error {
 		}
 	}
 	c.print(p, func() {
-		fmt.Fprintf(c.out, "brand %s  time zone %s  quiet hours %s\n", p.GetBrandId(), p.GetTimeZone(), p.GetQuietHours())
+		zone := p.GetTimeZone()
+		if zone == "" {
+			zone = "the brand's"
+		}
+		fmt.Fprintf(c.out, "brand %s  time zone %s  quiet hours %s\n", p.GetBrandId(), zone, p.GetQuietHours())
 		fmt.Fprintf(c.out, "caps per member per channel: marketing %d a day, %d a week; transactional %d a day\n",
 			p.GetMarketingPerDay(), p.GetMarketingPerWeek(), p.GetTransactionalPerDay())
 		fmt.Fprintf(c.out, "SMS sign %q  opt-out text %q  webhook %q (secret set: %v)\n", p.GetSmsSignName(), p.GetOptOutText(), p.GetWebhookUrl(), p.GetWebhookSecretSet())

@@ -66,3 +66,8 @@ func recipient(brand string, m cloud.Member) messaging.Recipient {
 		},
 	}
 }
+
+// BrandTimeZone is the brand's zone as the programme keeps it.
+func (d Directory) BrandTimeZone(ctx context.Context, brand string) (string, error) {
+	return d.Loyalty.BrandTimeZone(ctx, brand)
+}

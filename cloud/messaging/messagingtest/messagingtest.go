@@ -66,10 +66,13 @@ func (c *Clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 type Directory struct {
 	mu      sync.Mutex
 	members map[string]messaging.Recipient
+	zones   map[string]string
 }
 
 // NewDirectory makes an empty directory.
-func NewDirectory() *Directory { return &Directory{members: map[string]messaging.Recipient{}} }
+func NewDirectory() *Directory {
+	return &Directory{members: map[string]messaging.Recipient{}, zones: map[string]string{}}
+}
 
 // Add puts a member in.
 func (d *Directory) Add(r messaging.Recipient) {
@@ -103,6 +106,23 @@ func (d *Directory) MembersByPhone(_ context.Context, phone string) ([]messaging
 		}
 	}
 	return out, nil
+}
+
+// BrandTimeZone is Asia/Shanghai for every brand, unless SetZone said.
+func (d *Directory) BrandTimeZone(_ context.Context, brand string) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if z := d.zones[brand]; z != "" {
+		return z, nil
+	}
+	return "Asia/Shanghai", nil
+}
+
+// SetZone sets a brand's time zone.
+func (d *Directory) SetZone(brand, zone string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.zones[brand] = zone
 }
 
 // Sender records what it is asked to send and answers with Err when set.

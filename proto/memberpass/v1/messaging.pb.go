@@ -25,7 +25,8 @@ const (
 type MessagingPolicy struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
-	// IANA zone for days and quiet hours; default Asia/Shanghai.
+	// IANA zone for days and quiet hours; empty (the default): the brand's
+	// time zone.
 	TimeZone            string `protobuf:"bytes,2,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	MarketingPerDay     uint32 `protobuf:"varint,3,opt,name=marketing_per_day,json=marketingPerDay,proto3" json:"marketing_per_day,omitempty"`
 	MarketingPerWeek    uint32 `protobuf:"varint,4,opt,name=marketing_per_week,json=marketingPerWeek,proto3" json:"marketing_per_week,omitempty"`
