@@ -103,22 +103,22 @@ func (d *Dispatcher) log() *slog.Logger {
 func (d *Dispatcher) Run(ctx context.Context) error {
 	d.defaults()
 	var wg sync.WaitGroup
-	for range d.Loops {
+	for i := range d.Loops {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.loop(ctx)
+			d.loop(ctx, fmt.Sprintf("%s/%d", d.Owner, i))
 		}()
 	}
 	wg.Wait()
 	return nil
 }
 
-func (d *Dispatcher) loop(ctx context.Context) {
+func (d *Dispatcher) loop(ctx context.Context, owner string) {
 	t := time.NewTicker(d.Poll)
 	defer t.Stop()
 	for {
-		n, err := d.DispatchOnce(ctx)
+		n, err := d.dispatch(ctx, owner)
 		if ctx.Err() != nil {
 			return
 		}
@@ -143,9 +143,31 @@ func (d *Dispatcher) loop(ctx context.Context) {
 // transaction per message would cap the rate below a gateway's.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	d.defaults()
+	return d.dispatch(ctx, d.Owner)
+}
+
+// claimSize is Batch, or less when the slowest provider account could not
+// take a whole batch within half a lease: a lease must not run out while
+// its batch is still being sent.
+func (d *Dispatcher) claimSize() int {
+	n := d.Batch
+	for _, b := range d.Limits {
+		if b == nil || b.Rate() <= 0 {
+			continue
+		}
+		if most := int(b.Rate() * d.Lease.Seconds() / 2); most < n {
+			n = max(most, 1)
+		}
+	}
+	return n
+}
+
+// dispatch is DispatchOnce under a lease owner of its own: each of Run's
+// loops has one, so one loop never takes over another's messages.
+func (d *Dispatcher) dispatch(ctx context.Context, owner string) (int, error) {
 	s := d.Service
 	now := s.now()
-	batch, err := s.Store.Claim(ctx, d.Owner, now, d.Lease, d.Batch)
+	batch, err := s.Store.Claim(ctx, owner, now, d.Lease, d.claimSize())
 	if err != nil {
 		return 0, fmt.Errorf("claim messages: %w", err)
 	}
@@ -178,7 +200,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 			pending[m.ID] = j
 		}
 	}
-	results, err := s.Store.Reserve(ctx, d.Owner, now, rs)
+	results, err := s.Store.Reserve(ctx, owner, now, rs)
 	if err != nil {
 		return len(batch), fmt.Errorf("reserve caps: %w", err)
 	}
@@ -204,7 +226,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	if ctx.Err() != nil {
 		return len(batch), ctx.Err()
 	}
-	if _, err := s.Store.Finish(ctx, d.Owner, s.now(), done); err != nil {
+	if _, err := s.Store.Finish(ctx, owner, s.now(), done); err != nil {
 		return len(batch), fmt.Errorf("record outcomes: %w", err)
 	}
 	return len(batch), nil
