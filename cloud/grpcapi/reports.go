@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/memberpass/memberpass/cloud"
@@ -163,6 +165,9 @@ func (s *adminServer) brandExists(ctx context.Context, brand string) error {
 func (s *adminServer) GetReport(ctx context.Context, req *pb.GetReportRequest) (*pb.ReportTable, error) {
 	if s.an.reports == nil {
 		return nil, cloud.Errorf(cloud.Invalid, "this cloud's store computes no reports")
+	}
+	if hqPrincipal(ctx).Role == cloud.RoleStoreManager && req.GetStoreId() == "" {
+		return nil, status.Error(codes.PermissionDenied, "a store manager's report names one of their stores (--store)")
 	}
 	b, err := s.svc.Brand(ctx, req.GetBrandId())
 	if err != nil {
