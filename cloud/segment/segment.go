@@ -131,9 +131,12 @@ type Rules struct {
 	// BirthdayMonths: 1-12.
 	BirthdayMonths []int `json:"birthday_months,omitempty"`
 	// Consent: the member's marketing consent is this.
-	Consent        *bool  `json:"consent,omitempty"`
-	Points         *Range `json:"points,omitempty"`
-	StoredValueFen *Range `json:"stored_value_fen,omitempty"`
+	Consent *bool `json:"consent,omitempty"`
+	// ConsentChannels: the member granted consent (messaging's record per
+	// channel) on one of these channels: sms, wechat.
+	ConsentChannels []string `json:"consent_channels,omitempty"`
+	Points          *Range   `json:"points,omitempty"`
+	StoredValueFen  *Range   `json:"stored_value_fen,omitempty"`
 }
 
 // DefaultWindowDays is the window of Visits, SpendFen and VisitedStores
@@ -166,7 +169,8 @@ func (r Rules) Validate() error {
 		}
 	}
 	for name, list := range map[string][]string{"tiers": r.Tiers, "tags": r.Tags, "home_stores": r.HomeStores, "visited_stores": r.VisitedStores,
-		"join_channels": r.JoinChannels, "join_staff": r.JoinStaff, "voucher_batches": r.VoucherBatches, "voucher_platforms": r.VoucherPlatforms} {
+		"join_channels": r.JoinChannels, "join_staff": r.JoinStaff, "voucher_batches": r.VoucherBatches, "voucher_platforms": r.VoucherPlatforms,
+		"consent_channels": r.ConsentChannels} {
 		if len(list) > MaxListLen {
 			return cloud.Errorf(cloud.Invalid, "%s: at most %d values", name, MaxListLen)
 		}

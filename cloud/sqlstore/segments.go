@@ -239,6 +239,10 @@ func (e Engine) compileSegment(brand string, r segment.Rules, st segment.Setting
 	if r.Consent != nil {
 		cond("m.consent = " + p.add(*r.Consent))
 	}
+	if len(r.ConsentChannels) > 0 {
+		cond(`exists (select 1 from msg_consents mc where mc.brand_id = m.brand_id and mc.member_id = m.member_id and mc.granted = 1
+			and mc.channel in (` + p.list(r.ConsentChannels) + `))`)
+	}
 	rangeCond(p, cond, "m.points", r.Points)
 	rangeCond(p, cond, "(m.sv_principal_fen + m.sv_bonus_fen)", r.StoredValueFen)
 

@@ -335,6 +335,26 @@ func testSegments(t *testing.T, env Env) {
 		{"no visit for 14 days", segment.Rules{NoVisitForDays: 14}, 2},
 		{"active or new with consent", segment.Rules{Stages: []segment.Stage{segment.Active, segment.New}, Consent: &yes}, 2},
 	}
+	// Consent per channel, as messaging records it: m1 granted SMS, m3
+	// refused WeChat.
+	for _, c := range []struct {
+		member, channel string
+		granted         int
+	}{{"m1", "sms", 1}, {"m3", "wechat", 0}} {
+		if _, err := env.SQL.ExecContext(ctx, `insert into msg_consents (brand_id, member_id, channel, granted, address, source, at_ms) values ($1, $2, $3, $4, 'x', 'hq', 0)`,
+			Brand, c.member, c.channel, c.granted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases = append(cases, []struct {
+		name  string
+		rules segment.Rules
+		want  int64
+	}{
+		{"consented to sms", segment.Rules{ConsentChannels: []string{"sms"}}, 1},
+		{"consented to wechat", segment.Rules{ConsentChannels: []string{"wechat"}}, 0},
+		{"consented to sms or wechat, vip", segment.Rules{ConsentChannels: []string{"sms", "wechat"}, Tags: []string{"vip"}}, 1},
+	}...)
 	for _, c := range cases {
 		n, err := env.Segments.Count(ctx, Brand, c.rules, segment.Defaults, now)
 		must(t, err)
