@@ -113,10 +113,12 @@ func (e Engine) float(expr string) string {
 	return "cast(" + expr + " as double precision)"
 }
 
-// dayText is a date column as 'YYYY-MM-DD' text.
+// dayText is a date column as 'YYYY-MM-DD' text. SQLite holds the text
+// already; the concatenation drops the column's declared type, which
+// would make the driver return a time.
 func (e Engine) dayText(col string) string {
 	if e == Postgres {
 		return "to_char(" + col + ", 'YYYY-MM-DD')"
 	}
-	return col
+	return "(" + col + " || '')"
 }

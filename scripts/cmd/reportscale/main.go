@@ -122,6 +122,11 @@ func load(ctx context.Context, db *sqlstore.DB, dsn string, members, perMember i
 		"create unique index members_phone on members (brand_id, phone)",
 		"create index member_activity_day on member_activity (brand_id, day)",
 	}
+	// The dashboard's rollup trigger is off while loading and the rollup
+	// is rebuilt after, as the migration that made it does.
+	if _, err := conn.Exec(ctx, "alter table events disable trigger events_report_daily"); err != nil {
+		return 0, err
+	}
 	for _, q := range idx {
 		name := strings.Fields(q)[2]
 		if name == "index" {
@@ -232,6 +237,12 @@ func load(ctx context.Context, db *sqlstore.DB, dsn string, members, perMember i
 			return 0, fmt.Errorf("%s: %w", q, err)
 		}
 	}
+	if _, err := conn.Exec(ctx, rebuildDaily); err != nil {
+		return 0, fmt.Errorf("rebuild report_daily: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "alter table events enable trigger events_report_daily"); err != nil {
+		return 0, err
+	}
 	if _, err := conn.Exec(ctx, "analyze"); err != nil {
 		return 0, err
 	}
@@ -296,6 +307,22 @@ func measure(ctx context.Context, db *sqlstore.DB, runs int) {
 	timed("retention: 12 months of cohorts", table(report.NameRetention, report.Query{BrandID: brand, From: report.AddDays(today, -364), To: today}))
 	timed("rfm: grid and movement", table(report.NameRFM, report.Query{BrandID: brand, From: today, To: today}))
 }
+
+// rebuildDaily is the backfill of migration 0601 (PostgreSQL).
+const rebuildDaily = `insert into report_daily (brand_id, store_id, day, visits, purchases, member_sales_fen, top_ups, top_up_fen,
+	points_burned, stored_value_spent_fen, vouchers_redeemed)
+select e.brand_id, e.store_id, cast(e.occurred_at at time zone coalesce(nullif(b.time_zone, ''), 'Asia/Shanghai') as date),
+	sum(case when e.kind = 'visit' then 1 else 0 end),
+	sum(case when e.kind = 'purchase' then 1 else 0 end),
+	sum(case when e.kind = 'purchase' then coalesce(e.net_fen, 0) else 0 end),
+	sum(case when e.kind = 'top_up' then 1 else 0 end),
+	sum(case when e.kind = 'top_up' then coalesce(e.amount_fen, 0) else 0 end),
+	sum(case when e.kind = 'purchase' then coalesce(e.points_burned, 0) else 0 end),
+	sum(case when e.kind = 'purchase' then coalesce(e.stored_value_fen, 0) else 0 end),
+	sum(case when e.kind = 'voucher_redemption' then 1 else 0 end)
+from events e join brands b on b.brand_id = e.brand_id
+where e.outcome = 'applied'
+group by 1, 2, 3`
 
 func ptr[T any](v T) *T { return &v }
 
