@@ -8,12 +8,16 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build demo run test test-short deps proto proto-check lint fuzz bench clean
+.PHONY: all build demo run test test-short deps proto proto-check lint fuzz bench clean dist
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cloud/cmd/... ./agent/cmd/... ./scripts/cmd/...
+
+## dist: release binaries (linux amd64/arm64/armv7, windows amd64), Debian packages and SHA256SUMS in dist/
+dist:
+	$(GO) run ./scripts/cmd/dist -version $(VERSION) -out dist
 
 ## demo: start a cloud and an agent with a simulated scanner, print what reached the cloud
 demo run:
@@ -78,4 +82,4 @@ bench:
 	$(GO) run ./scripts/cmd/bench $(BENCHFLAGS)
 
 clean:
-	rm -rf bin .bin
+	rm -rf bin .bin dist
