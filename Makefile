@@ -67,6 +67,7 @@ proto-check: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./agent/cmd/memberpass-agent ./cloud/cmd/memberpass-hq
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s

@@ -44,13 +44,25 @@ import (
 var version = "dev"
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	if cmd, ok, err := parseServiceCommand(os.Args[1:]); ok {
+		if err == nil {
+			err = runService(cmd, os.Stderr)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "memberpass-agent:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "memberpass-agent:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stderr io.Writer) error {
+// run runs the agent until ctx ends or SIGINT/SIGTERM (under the Windows
+// service manager, until the service is stopped).
+func run(ctx context.Context, args []string, stderr io.Writer) error {
 	c, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -73,7 +85,7 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
