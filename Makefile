@@ -8,7 +8,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build demo run test test-short deps proto proto-check lint fuzz bench clean dist
+.PHONY: all build demo run test test-short deps proto proto-check lint fuzz bench clean dist proto-snapshot
 
 all: build
 
@@ -53,6 +53,10 @@ endef
 ## proto: regenerate the Go code from proto/ with the pinned local plugins
 proto: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
 	$(call protoc,.)
+
+## proto-snapshot: after a release, record its proto as the baseline proto/compat checks additions against
+proto-snapshot:
+	protoc -I proto --include_imports --descriptor_set_out=proto/compat/v1.binpb $(PROTO_FILES)
 
 ## proto-check: fail if the committed generated code is stale
 proto-check: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
