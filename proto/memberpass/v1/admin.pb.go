@@ -2668,6 +2668,236 @@ func (x *RevokeDeviceRequest) GetDeviceId() string {
 	return ""
 }
 
+type GetFleetHealthRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	// A device not heard from for this long is stale; 0: the cloud's
+	// default (--fleet-stale-after, 10 minutes).
+	StaleAfterSeconds uint32 `protobuf:"varint,2,opt,name=stale_after_seconds,json=staleAfterSeconds,proto3" json:"stale_after_seconds,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetFleetHealthRequest) Reset() {
+	*x = GetFleetHealthRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFleetHealthRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFleetHealthRequest) ProtoMessage() {}
+
+func (x *GetFleetHealthRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFleetHealthRequest.ProtoReflect.Descriptor instead.
+func (*GetFleetHealthRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GetFleetHealthRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *GetFleetHealthRequest) GetStaleAfterSeconds() uint32 {
+	if x != nil {
+		return x.StaleAfterSeconds
+	}
+	return 0
+}
+
+type DeviceHealth struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StoreId    string                 `protobuf:"bytes,1,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	DeviceId   string                 `protobuf:"bytes,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	DeviceName string                 `protobuf:"bytes,3,opt,name=device_name,json=deviceName,proto3" json:"device_name,omitempty"`
+	// The last time the device synced or reported; unset: never.
+	LastSeenAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_seen_at,json=lastSeenAt,proto3" json:"last_seen_at,omitempty"`
+	Stale      bool                   `protobuf:"varint,5,opt,name=stale,proto3" json:"stale,omitempty"`
+	// When the last health report arrived, and what it said; unset: the
+	// device never reported (an agent older than health reports).
+	ReportedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=reported_at,json=reportedAt,proto3" json:"reported_at,omitempty"`
+	Report     *AgentHealth           `protobuf:"bytes,7,opt,name=report,proto3" json:"report,omitempty"`
+	// The highest seq of this device the cloud holds.
+	CloudSeq uint64 `protobuf:"varint,8,opt,name=cloud_seq,json=cloudSeq,proto3" json:"cloud_seq,omitempty"`
+	// The device's sequence went backwards (restored from an old backup):
+	// its last seq is below cloud_seq, or a push collided. The agent
+	// renumbers; HQ sees it here until the device reports a seq past
+	// cloud_seq.
+	SeqBehind     bool `protobuf:"varint,9,opt,name=seq_behind,json=seqBehind,proto3" json:"seq_behind,omitempty"`
+	Revoked       bool `protobuf:"varint,10,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceHealth) Reset() {
+	*x = DeviceHealth{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceHealth) ProtoMessage() {}
+
+func (x *DeviceHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceHealth.ProtoReflect.Descriptor instead.
+func (*DeviceHealth) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *DeviceHealth) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *DeviceHealth) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *DeviceHealth) GetDeviceName() string {
+	if x != nil {
+		return x.DeviceName
+	}
+	return ""
+}
+
+func (x *DeviceHealth) GetLastSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeenAt
+	}
+	return nil
+}
+
+func (x *DeviceHealth) GetStale() bool {
+	if x != nil {
+		return x.Stale
+	}
+	return false
+}
+
+func (x *DeviceHealth) GetReportedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReportedAt
+	}
+	return nil
+}
+
+func (x *DeviceHealth) GetReport() *AgentHealth {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *DeviceHealth) GetCloudSeq() uint64 {
+	if x != nil {
+		return x.CloudSeq
+	}
+	return 0
+}
+
+func (x *DeviceHealth) GetSeqBehind() bool {
+	if x != nil {
+		return x.SeqBehind
+	}
+	return false
+}
+
+func (x *DeviceHealth) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
+}
+
+type FleetHealth struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Devices           []*DeviceHealth        `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	StaleAfterSeconds uint32                 `protobuf:"varint,2,opt,name=stale_after_seconds,json=staleAfterSeconds,proto3" json:"stale_after_seconds,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *FleetHealth) Reset() {
+	*x = FleetHealth{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FleetHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FleetHealth) ProtoMessage() {}
+
+func (x *FleetHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FleetHealth.ProtoReflect.Descriptor instead.
+func (*FleetHealth) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *FleetHealth) GetDevices() []*DeviceHealth {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+func (x *FleetHealth) GetStaleAfterSeconds() uint32 {
+	if x != nil {
+		return x.StaleAfterSeconds
+	}
+	return 0
+}
+
 var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
@@ -2879,7 +3109,29 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x03url\x18\x02 \x01(\tR\x03url\"M\n" +
 	"\x13RevokeDeviceRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
-	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\xa8\x0e\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"b\n" +
+	"\x15GetFleetHealthRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12.\n" +
+	"\x13stale_after_seconds\x18\x02 \x01(\rR\x11staleAfterSeconds\"\x82\x03\n" +
+	"\fDeviceHealth\x12\x19\n" +
+	"\bstore_id\x18\x01 \x01(\tR\astoreId\x12\x1b\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\x12\x1f\n" +
+	"\vdevice_name\x18\x03 \x01(\tR\n" +
+	"deviceName\x12<\n" +
+	"\flast_seen_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastSeenAt\x12\x14\n" +
+	"\x05stale\x18\x05 \x01(\bR\x05stale\x12;\n" +
+	"\vreported_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reportedAt\x122\n" +
+	"\x06report\x18\a \x01(\v2\x1a.memberpass.v1.AgentHealthR\x06report\x12\x1b\n" +
+	"\tcloud_seq\x18\b \x01(\x04R\bcloudSeq\x12\x1d\n" +
+	"\n" +
+	"seq_behind\x18\t \x01(\bR\tseqBehind\x12\x18\n" +
+	"\arevoked\x18\n" +
+	" \x01(\bR\arevoked\"t\n" +
+	"\vFleetHealth\x125\n" +
+	"\adevices\x18\x01 \x03(\v2\x1b.memberpass.v1.DeviceHealthR\adevices\x12.\n" +
+	"\x13stale_after_seconds\x18\x02 \x01(\rR\x11staleAfterSeconds2\xfc\x0e\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -2903,7 +3155,8 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12N\n" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
-	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLinkBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12R\n" +
+	"\x0eGetFleetHealth\x12$.memberpass.v1.GetFleetHealthRequest\x1a\x1a.memberpass.v1.FleetHealthBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -2917,7 +3170,7 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*SetProgrammeRequest)(nil),         // 0: memberpass.v1.SetProgrammeRequest
 	(*GetProgrammeRequest)(nil),         // 1: memberpass.v1.GetProgrammeRequest
@@ -2959,93 +3212,103 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*GetMemberCardLinkRequest)(nil),    // 37: memberpass.v1.GetMemberCardLinkRequest
 	(*MemberCardLink)(nil),              // 38: memberpass.v1.MemberCardLink
 	(*RevokeDeviceRequest)(nil),         // 39: memberpass.v1.RevokeDeviceRequest
-	(*Programme)(nil),                   // 40: memberpass.v1.Programme
-	(*timestamppb.Timestamp)(nil),       // 41: google.protobuf.Timestamp
-	(*Member)(nil),                      // 42: memberpass.v1.Member
-	(*CouponSnapshot)(nil),              // 43: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                     // 44: memberpass.v1.CouponKind
-	(*MemberSource)(nil),                // 45: memberpass.v1.MemberSource
-	(*Event)(nil),                       // 46: memberpass.v1.Event
-	(Outcome)(0),                        // 47: memberpass.v1.Outcome
+	(*GetFleetHealthRequest)(nil),       // 40: memberpass.v1.GetFleetHealthRequest
+	(*DeviceHealth)(nil),                // 41: memberpass.v1.DeviceHealth
+	(*FleetHealth)(nil),                 // 42: memberpass.v1.FleetHealth
+	(*Programme)(nil),                   // 43: memberpass.v1.Programme
+	(*timestamppb.Timestamp)(nil),       // 44: google.protobuf.Timestamp
+	(*Member)(nil),                      // 45: memberpass.v1.Member
+	(*CouponSnapshot)(nil),              // 46: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                     // 47: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                // 48: memberpass.v1.MemberSource
+	(*Event)(nil),                       // 49: memberpass.v1.Event
+	(Outcome)(0),                        // 50: memberpass.v1.Outcome
+	(*AgentHealth)(nil),                 // 51: memberpass.v1.AgentHealth
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	40, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	43, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
 	4,  // 1: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
-	41, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
-	41, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
-	42, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	44, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	44, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	45, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
 	8,  // 5: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
 	8,  // 6: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
 	9,  // 7: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
-	43, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	46, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
 	35, // 9: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
-	44, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
-	41, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
-	41, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	47, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	44, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	44, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
 	11, // 13: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
-	43, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
-	41, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	46, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	44, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
 	16, // 16: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
-	41, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	44, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
 	23, // 18: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	41, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	45, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
-	41, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	41, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	44, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	48, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	44, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	44, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
 	32, // 23: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	46, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	41, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	47, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	49, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	44, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	50, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
 	35, // 27: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
-	22, // 28: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
-	24, // 29: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
-	26, // 30: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
-	27, // 31: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
-	28, // 32: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
-	29, // 33: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
-	31, // 34: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
-	34, // 35: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
-	0,  // 36: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
-	1,  // 37: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
-	2,  // 38: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
-	3,  // 39: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
-	6,  // 40: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
-	7,  // 41: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
-	11, // 42: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
-	12, // 43: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
-	14, // 44: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
-	3,  // 45: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
-	17, // 46: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
-	39, // 47: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
-	19, // 48: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
-	37, // 49: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	21, // 50: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	25, // 51: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	42, // 52: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	42, // 53: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	42, // 54: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	30, // 55: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	33, // 56: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	36, // 57: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	40, // 58: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	40, // 59: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	42, // 60: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	5,  // 61: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	42, // 62: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	10, // 63: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	11, // 64: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	13, // 65: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	15, // 66: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	5,  // 67: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	18, // 68: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	32, // 69: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	20, // 70: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	38, // 71: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	50, // [50:72] is the sub-list for method output_type
-	28, // [28:50] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	44, // 28: memberpass.v1.DeviceHealth.last_seen_at:type_name -> google.protobuf.Timestamp
+	44, // 29: memberpass.v1.DeviceHealth.reported_at:type_name -> google.protobuf.Timestamp
+	51, // 30: memberpass.v1.DeviceHealth.report:type_name -> memberpass.v1.AgentHealth
+	41, // 31: memberpass.v1.FleetHealth.devices:type_name -> memberpass.v1.DeviceHealth
+	22, // 32: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
+	24, // 33: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
+	26, // 34: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
+	27, // 35: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
+	28, // 36: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
+	29, // 37: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
+	31, // 38: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
+	34, // 39: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
+	0,  // 40: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
+	1,  // 41: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
+	2,  // 42: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
+	3,  // 43: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
+	6,  // 44: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
+	7,  // 45: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
+	11, // 46: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
+	12, // 47: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
+	14, // 48: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
+	3,  // 49: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
+	17, // 50: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
+	39, // 51: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
+	19, // 52: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
+	37, // 53: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	40, // 54: memberpass.v1.AdminService.GetFleetHealth:input_type -> memberpass.v1.GetFleetHealthRequest
+	21, // 55: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	25, // 56: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	45, // 57: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	45, // 58: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	45, // 59: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	30, // 60: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	33, // 61: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	36, // 62: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	43, // 63: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	43, // 64: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	45, // 65: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	5,  // 66: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	45, // 67: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	10, // 68: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	11, // 69: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	13, // 70: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	15, // 71: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	5,  // 72: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	18, // 73: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	32, // 74: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	20, // 75: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	38, // 76: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	42, // 77: memberpass.v1.AdminService.GetFleetHealth:output_type -> memberpass.v1.FleetHealth
+	55, // [55:78] is the sub-list for method output_type
+	32, // [32:55] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_admin_proto_init() }
@@ -3060,7 +3323,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   40,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

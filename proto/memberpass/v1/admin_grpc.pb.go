@@ -41,6 +41,7 @@ const (
 	AdminService_RevokeDevice_FullMethodName         = "/memberpass.v1.AdminService/RevokeDevice"
 	AdminService_RunMaintenance_FullMethodName       = "/memberpass.v1.AdminService/RunMaintenance"
 	AdminService_GetMemberCardLink_FullMethodName    = "/memberpass.v1.AdminService/GetMemberCardLink"
+	AdminService_GetFleetHealth_FullMethodName       = "/memberpass.v1.AdminService/GetFleetHealth"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -88,6 +89,9 @@ type AdminServiceClient interface {
 	// GetMemberCardLink returns the private link of a member's card page,
 	// to send to the member.
 	GetMemberCardLink(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error)
+	// GetFleetHealth lists every device of a brand with its last health
+	// report, and which are stale (not seen for stale_after_seconds).
+	GetFleetHealth(ctx context.Context, in *GetFleetHealthRequest, opts ...grpc.CallOption) (*FleetHealth, error)
 }
 
 type adminServiceClient struct {
@@ -318,6 +322,16 @@ func (c *adminServiceClient) GetMemberCardLink(ctx context.Context, in *GetMembe
 	return out, nil
 }
 
+func (c *adminServiceClient) GetFleetHealth(ctx context.Context, in *GetFleetHealthRequest, opts ...grpc.CallOption) (*FleetHealth, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FleetHealth)
+	err := c.cc.Invoke(ctx, AdminService_GetFleetHealth_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -363,6 +377,9 @@ type AdminServiceServer interface {
 	// GetMemberCardLink returns the private link of a member's card page,
 	// to send to the member.
 	GetMemberCardLink(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error)
+	// GetFleetHealth lists every device of a brand with its last health
+	// report, and which are stale (not seen for stale_after_seconds).
+	GetFleetHealth(context.Context, *GetFleetHealthRequest) (*FleetHealth, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -438,6 +455,9 @@ func (UnimplementedAdminServiceServer) RunMaintenance(context.Context, *RunMaint
 }
 func (UnimplementedAdminServiceServer) GetMemberCardLink(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMemberCardLink not implemented")
+}
+func (UnimplementedAdminServiceServer) GetFleetHealth(context.Context, *GetFleetHealthRequest) (*FleetHealth, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFleetHealth not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -856,6 +876,24 @@ func _AdminService_GetMemberCardLink_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetFleetHealth_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFleetHealthRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetFleetHealth(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetFleetHealth_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetFleetHealth(ctx, req.(*GetFleetHealthRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -950,6 +988,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMemberCardLink",
 			Handler:    _AdminService_GetMemberCardLink_Handler,
+		},
+		{
+			MethodName: "GetFleetHealth",
+			Handler:    _AdminService_GetFleetHealth_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
