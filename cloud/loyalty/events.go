@@ -22,12 +22,38 @@ import (
 // commit, see pushGroup): a durable commit costs the same whether it holds
 // one push or fifty.
 func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []cloud.Event) (uint64, []cloud.EventResult, error) {
+	r, err := s.Push(ctx, dev, events)
+	return r.Acked, r.Results, err
+}
+
+// PushResult is what a push did.
+type PushResult struct {
+	// Acked: every event of the device up to it, in the device's own
+	// numbering, is held.
+	Acked   uint64
+	Results []cloud.EventResult
+	// DeviceSeq is the highest seq of the device the cloud holds without
+	// gaps.
+	DeviceSeq uint64
+	// SeqBehind is set when an event new to the cloud came with a seq the
+	// cloud already holds for the device: the device's sequence went
+	// backwards (its data directory was restored from an old backup).
+	// That event and those after it are not taken (Acked stops before
+	// it): the device renumbers them after DeviceSeq and pushes again, so
+	// they are neither dropped nor taken for the events held under those
+	// seqs.
+	SeqBehind bool
+}
+
+// Push is PushEvents with the device's position in the cloud, for the
+// sync API.
+func (s *Service) Push(ctx context.Context, dev cloud.Device, events []cloud.Event) (PushResult, error) {
 	if len(events) > MaxPushBatch {
-		return 0, nil, cloud.Errorf(cloud.Invalid, "%d events in one push; at most %d", len(events), MaxPushBatch)
+		return PushResult{}, cloud.Errorf(cloud.Invalid, "%d events in one push; at most %d", len(events), MaxPushBatch)
 	}
 	c := s.pushes.do(ctx, &pushCall{ctx: ctx, dev: dev, events: events}, s.commitPushes)
 	if c.err != nil {
-		return 0, nil, c.err
+		return PushResult{}, c.err
 	}
 	for _, r := range c.results {
 		if r.Outcome == cloud.Rejected {
@@ -35,7 +61,7 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 		}
 	}
 	s.log.Debug("events pushed", "brand", dev.BrandID, "device", dev.ID, "events", len(events), "acked", c.acked)
-	return c.acked, c.results, nil
+	return PushResult{Acked: c.acked, Results: c.results, DeviceSeq: c.deviceSeq, SeqBehind: c.behind}, nil
 }
 
 // commitPushes applies a group of pushes in one transaction. If the group
@@ -49,7 +75,7 @@ func (s *Service) commitPushes(group []*pushCall) {
 		return s.store.Update(ctx, func(tx cloud.Tx) error {
 			now := s.Now()
 			for _, c := range calls {
-				c.acked, c.results, c.err = s.pushTx(tx, c.dev, c.events, now)
+				c.acked, c.results, c.deviceSeq, c.behind, c.err = s.pushTx(tx, c.dev, c.events, now)
 				if c.err != nil {
 					return c.err
 				}
@@ -70,26 +96,32 @@ func (s *Service) commitPushes(group []*pushCall) {
 }
 
 // pushTx applies one push inside tx.
-func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, now time.Time) (uint64, []cloud.EventResult, error) {
-	var results []cloud.EventResult
+func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, now time.Time) (acked uint64, results []cloud.EventResult, deviceSeq uint64, behind bool, err error) {
 	d, err := tx.DeviceForPush(dev.BrandID, dev.ID)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, false, err
 	}
 	b, err := tx.Brand(dev.BrandID)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, false, err
 	}
 	if _, err := tx.PruneCodeUses(d.BrandID, now, 100); err != nil {
-		return 0, nil, fmt.Errorf("forget old member code uses: %w", err)
+		return 0, nil, 0, false, fmt.Errorf("forget old member code uses: %w", err)
 	}
 	held := map[string]cloud.StoredEvent{}
 	if len(events) > 0 {
 		if held, err = prefetch(tx, b, events); err != nil {
-			return 0, nil, err
+			return 0, nil, 0, false, err
 		}
 	}
 	for _, ev := range events {
+		if _, dup := held[ev.ID]; !dup && ev.Seq <= d.AckedSeq {
+			// New to the cloud under a seq it holds: the device's sequence
+			// went backwards. Taking it as rejected would drop it; stop
+			// and have the device renumber.
+			behind, acked = true, ev.Seq-1
+			break
+		}
 		if ev.Seq > d.AckedSeq+1 {
 			break // a gap: the device resends from acked+1
 		}
@@ -101,17 +133,15 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			if prior.DeviceID != d.ID || prior.Seq != ev.Seq {
 				res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("event id already used by device %s seq %d", prior.DeviceID, prior.Seq)
 			}
-		case ev.Seq <= d.AckedSeq:
-			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
 			ev.DeviceID = d.ID
 			res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
 			if err != nil {
-				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
+				return 0, nil, 0, false, fmt.Errorf("apply event %s: %w", ev.ID, err)
 			}
 			stored := cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}
 			if err := tx.PutEvent(stored); err != nil {
-				return 0, nil, err
+				return 0, nil, 0, false, err
 			}
 			held[ev.ID] = stored // the same ID again in this push is a duplicate
 		}
@@ -120,8 +150,16 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 		}
 		results = append(results, res)
 	}
+	if !behind {
+		// The device's own numbering: after a restore from an old backup
+		// the cloud may hold more of its seqs than it has sent.
+		acked = d.AckedSeq
+		if n := len(events); n > 0 {
+			acked = min(acked, events[n-1].Seq)
+		}
+	}
 	d.LastSeenAt = now
-	return d.AckedSeq, results, tx.PutDevice(d)
+	return acked, results, d.AckedSeq, behind, tx.PutDevice(d)
 }
 
 // RevokeDevice stops a device's credentials.

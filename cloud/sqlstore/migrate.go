@@ -130,3 +130,43 @@ func (d *DB) migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Ready says whether the store can serve: the database answers and every
+// migration this binary knows is applied (a restore may have brought back
+// an older schema under a running process).
+func (d *DB) Ready(ctx context.Context) error {
+	if err := d.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: database %s does not answer: %w", d.target, err)
+	}
+	if d.read != d.write {
+		if err := d.read.PingContext(ctx); err != nil {
+			return fmt.Errorf("sqlstore: database %s does not answer reads: %w", d.target, err)
+		}
+	}
+	steps, err := migrations(d.engine)
+	if err != nil {
+		return err
+	}
+	rows, err := d.read.QueryContext(ctx, `select version from schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("sqlstore: read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("sqlstore: read schema_migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlstore: read schema_migrations: %w", err)
+	}
+	for _, m := range steps {
+		if !applied[m.version] {
+			return fmt.Errorf("sqlstore: migration %s is not applied", m.name)
+		}
+	}
+	return nil
+}

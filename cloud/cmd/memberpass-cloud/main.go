@@ -26,9 +26,14 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/memberpass/memberpass/cloud/fleet"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
+	"github.com/memberpass/memberpass/cloud/ops"
 	"github.com/memberpass/memberpass/cloud/tlscert"
 )
 
@@ -55,6 +60,7 @@ type config struct {
 	logFormat     string
 	showVer       bool
 	maintain      time.Duration
+	fleetStale    time.Duration
 }
 
 func main() {
@@ -80,7 +86,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.storage, "storage", "sqlite", "where the cloud keeps its state: sqlite (a file in --data-dir) or postgres (--postgres-url)")
 	fs.StringVar(&c.postgresURL, "postgres-url", "", "PostgreSQL connection string for --storage postgres, e.g. postgres://memberpass@db:5432/memberpass")
 	fs.StringVar(&c.adminToken, "admin-token", "", "HQ token for the admin API; empty: read or create <data-dir>/admin.token")
-	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page), e.g. 127.0.0.1:7080; empty: not served")
+	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page) and the operator's /healthz, /readyz and /metrics, e.g. 127.0.0.1:7080; empty: not served")
+	fs.DurationVar(&c.fleetStale, "fleet-stale-after", fleet.DefaultStaleAfter, "a store device not heard from for this long is stale (memberpass-hq stores health, memberpass_fleet_devices_stale)")
 	fs.StringVar(&c.publicURL, "public-url", "", "public address of the member pages as members reach them (e.g. https://m.example.com), for card links; default http://<http-listen>")
 	fs.DurationVar(&c.codeTTL, "member-code-ttl", 60*time.Second, "how long a member QR code stays valid; the card page refreshes it half-way")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -203,7 +210,9 @@ func run(args []string, stderr io.Writer) error {
 	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
-	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	fleetSvc := fleet.New(store, store, log)
+	fleetSvc.StaleAfter = c.fleetStale
+	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL, Fleet: fleetSvc}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -216,7 +225,10 @@ func run(args []string, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("member pages: listen on %s: %w", c.httpListen, err)
 		}
-		pages = &http.Server{Handler: memberpage.New(svc, log), ReadHeaderTimeout: 5 * time.Second}
+		metrics := prometheus.NewRegistry()
+		metrics.MustRegister(fleetSvc.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		handler := ops.Handler([]ops.Check{{Name: "database", Run: store.Ready}}, metrics, memberpage.New(svc, log), log)
+		pages = &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)
 		go func() { errc <- pages.Serve(hl) }()
 	}
