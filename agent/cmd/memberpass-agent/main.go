@@ -146,6 +146,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if c.rebuildReplica {
 		syncer.RequestRebuild()
 	}
+	var readers []*serialport.Reader
+	syncer.Health = func() cloudsync.Health { return health(c.dataDir, readers) }
 
 	staff, err := kiosk.ParseStaff(c.staff)
 	if err != nil {
@@ -159,7 +161,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	till.Location = loc
 	till.OnRecord = func(agent.Event) { syncer.Wake() }
 
-	var readers []*serialport.Reader
 	deviceStatus := func() []serialport.Status {
 		out := make([]serialport.Status, len(readers))
 		for i, r := range readers {
