@@ -28,8 +28,8 @@ type Cloud struct {
 	Storage cloud.Storage
 	// Fleet keeps health reports when the storage can (cloud/sqlstore).
 	Fleet *fleet.Service
-	srv     *grpc.Server
-	done    chan error
+	srv   *grpc.Server
+	done  chan error
 }
 
 // Start serves svc's gRPC API on a free loopback port. The caller keeps
