@@ -67,6 +67,13 @@ func (d *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return d.apply(ctx, steps)
+}
+
+// apply applies steps not yet recorded, all or none: a step that fails
+// rolls back every step of this start, leaving the schema as it was for
+// the previous binary (a failed upgrade never strands the old one).
+func (d *DB) apply(ctx context.Context, steps []migration) error {
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: begin: %w", err)
