@@ -60,10 +60,17 @@ func (s *Syncer) ReportHealth(ctx context.Context, syncErr error) error {
 	return s.follow(resp.GetDeviceSeq(), false)
 }
 
-// maybeReportHealth reports at most every HealthEvery. A cloud older than
-// health reports answers UNIMPLEMENTED: that is no failure of the agent.
+// maybeReportHealth reports at most every HealthEvery, and not while the
+// cloud is out of reach. A cloud older than health reports answers
+// UNIMPLEMENTED: that is no failure of the agent.
 func (s *Syncer) maybeReportHealth(ctx context.Context, syncErr error) {
 	if s.Health == nil || time.Since(s.reported) < s.HealthEvery {
+		return
+	}
+	switch status.Code(syncErr) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		// The cloud is out of reach: a report would only wait for the
+		// call timeout and delay the next sync.
 		return
 	}
 	s.reported = time.Now()
