@@ -35,6 +35,10 @@ type Store interface {
 	ApplyChanges(changes []agent.Change, cursor uint64, caughtUp bool, now time.Time) error
 	StartRebuild() (uint64, error)
 	ApplyRebuild(changes []agent.Change, cursor uint64, done bool, now time.Time) error
+	// Renumber moves unacknowledged events after cloudSeq, when the
+	// cloud holds more of this device's seqs than the store (restored
+	// from an old backup); see localstore.DB.Renumber.
+	Renumber(cloudSeq uint64) (int, error)
 }
 
 // MaxResponseBytes caps what the agent accepts in one answer from the
@@ -113,11 +117,16 @@ type Syncer struct {
 	// StaleAfter is the replica age past which the agent warns that it
 	// decides on old data (0: never).
 	StaleAfter time.Duration
+	// Health, when set, is reported to the cloud every HealthEvery with
+	// the outbox and replica state, for HQ's fleet view.
+	Health      func() Health
+	HealthEvery time.Duration
 
-	wake    chan struct{}
-	rebuild chan struct{}
-	mu      sync.Mutex
-	status  Status
+	reported time.Time // last health report; Run's goroutine only
+	wake     chan struct{}
+	rebuild  chan struct{}
+	mu       sync.Mutex
+	status   Status
 	// batch is the push size now: BatchSize, halved after each push the
 	// cloud did not answer within CallTimeout and doubled back after each
 	// answered one, so a slow cloud still takes a week's outbox in pieces
@@ -130,7 +139,7 @@ func New(store Store, conn grpc.ClientConnInterface, log *slog.Logger) *Syncer {
 	return &Syncer{
 		store: store, client: pb.NewSyncServiceClient(conn), log: log,
 		BatchSize: 1000, Interval: 5 * time.Second, MinBackoff: 200 * time.Millisecond, MaxBackoff: 30 * time.Second,
-		CallTimeout: 10 * time.Second, StaleAfter: 15 * time.Minute,
+		CallTimeout: 10 * time.Second, StaleAfter: 15 * time.Minute, HealthEvery: time.Minute,
 		wake: make(chan struct{}, 1), rebuild: make(chan struct{}, 1),
 	}
 }
@@ -195,6 +204,9 @@ func (s *Syncer) Run(ctx context.Context) {
 		}
 		failures := s.status.Failures
 		s.mu.Unlock()
+		if !refused {
+			s.maybeReportHealth(ctx, err)
+		}
 		age := s.checkStale()
 		switch {
 		case refused && !wasRefused:
@@ -331,6 +343,12 @@ func (s *Syncer) Push(ctx context.Context) error {
 			}
 		}
 		acked := resp.GetAckedSeq()
+		if resp.GetSeqBehind() {
+			if err := s.seqBehind(events, acked, resp.GetDeviceSeq()); err != nil {
+				return err
+			}
+			continue
+		}
 		if acked < events[0].Seq {
 			return fmt.Errorf("cloud acknowledged seq %d, below the first pending %d: it is missing earlier events", acked, events[0].Seq)
 		}
@@ -343,6 +361,13 @@ func (s *Syncer) Push(ctx context.Context) error {
 			return fmt.Errorf("store acknowledgement: %w", err)
 		}
 		s.log.Debug("events pushed", "from", events[0].Seq, "acked", acked)
+		if ds := resp.GetDeviceSeq(); ds > acked && acked == events[len(events)-1].Seq {
+			// Everything sent is held, and the cloud holds later seqs of
+			// this device: new events must follow them.
+			if err := s.follow(ds, false); err != nil {
+				return err
+			}
+		}
 	}
 }
 
@@ -352,6 +377,43 @@ func (s *Syncer) pushBatch() int {
 		return n
 	}
 	return s.BatchSize
+}
+
+// seqBehind handles a push the cloud stopped because an event new to it
+// came with a seq it holds: this agent's sequence went backwards.
+func (s *Syncer) seqBehind(events []agent.Event, acked, deviceSeq uint64) error {
+	if acked+1 < events[0].Seq || acked > events[len(events)-1].Seq || deviceSeq <= acked {
+		return fmt.Errorf("cloud says this device's seq went backwards but acknowledged %d (sent %d to %d, cloud holds %d): refusing the answer, the outbox is kept",
+			acked, events[0].Seq, events[len(events)-1].Seq, deviceSeq)
+	}
+	if acked >= events[0].Seq {
+		if err := s.store.Ack(acked); err != nil {
+			return fmt.Errorf("store acknowledgement: %w", err)
+		}
+	}
+	return s.follow(deviceSeq, true)
+}
+
+// follow renumbers the outbox after the cloud's seq for this device. The
+// usual cause is a data directory restored from an old backup: what the
+// cloud holds beyond the backup is kept there, what was recorded here since
+// is renumbered and sent, so nothing is lost or doubled.
+func (s *Syncer) follow(deviceSeq uint64, collided bool) error {
+	st, err := s.store.State()
+	if err != nil {
+		return fmt.Errorf("read outbox state: %w", err)
+	}
+	if !collided && deviceSeq <= st.LastSeq {
+		return nil
+	}
+	moved, err := s.store.Renumber(deviceSeq)
+	if err != nil {
+		return err
+	}
+	s.log.Warn("this device's event numbers went backwards (data directory restored from an old backup?): the cloud holds its events up to seq "+
+		fmt.Sprint(deviceSeq)+"; events recorded here since are renumbered after it and sent, none lost or doubled",
+		"cloud_seq", deviceSeq, "local_last_seq", st.LastSeq, "renumbered", moved)
+	return nil
 }
 
 // Pull brings the replica up to date.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/campaign"
+	"github.com/memberpass/memberpass/cloud/fleet"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/messaging"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
@@ -21,6 +22,7 @@ type adminServer struct {
 	// publicAddr and caFingerprint go into pairing tickets.
 	publicAddr, caFingerprint string
 	memberPageURL             string
+	fleet                     *fleet.Service
 }
 
 func (s *adminServer) CreateBrand(ctx context.Context, req *pb.CreateBrandRequest) (*pb.Brand, error) {

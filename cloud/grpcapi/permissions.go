@@ -59,9 +59,10 @@ var (
 // for unary and streaming calls. A method missing here is refused, and
 // the permission matrix test fails for it.
 var permissions = map[string]permission{
-	pb.SyncService_Pair_FullMethodName:        {cred: public},
-	pb.SyncService_PushEvents_FullMethodName:  {cred: device},
-	pb.SyncService_PullChanges_FullMethodName: {cred: device},
+	pb.SyncService_Pair_FullMethodName:         {cred: public},
+	pb.SyncService_PushEvents_FullMethodName:   {cred: device},
+	pb.SyncService_PullChanges_FullMethodName:  {cred: device},
+	pb.SyncService_ReportHealth_FullMethodName: {cred: device},
 
 	grpc_health_v1.Health_Check_FullMethodName:                       {cred: public},
 	grpc_health_v1.Health_List_FullMethodName:                        {cred: public},
@@ -107,6 +108,7 @@ var permissions = map[string]permission{
 	pb.AdminService_ListMemberMessages_FullMethodName:   {cred: hq, roles: memberRead},
 	pb.AdminService_SetMessagingConsent_FullMethodName:  {cred: hq, roles: memberWrite, write: true},
 	pb.AdminService_SendTestMessage_FullMethodName:      {cred: hq, roles: programme, write: true},
+	pb.AdminService_GetFleetHealth_FullMethodName:       {cred: hq, roles: everyRole},
 
 	pb.AccessService_CreateHQToken_FullMethodName: {cred: hq, roles: owner, write: true},
 	pb.AccessService_ListHQTokens_FullMethodName:  {cred: hq, roles: accessRead},

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -68,7 +69,9 @@ func run(keep, verbose bool) error {
 	cloudAddr, _ := harness.FreeAddr()
 	kioskAddr, _ := harness.FreeAddr()
 	const token = "demo-hq-token"
-	cloudOpts := harness.CloudOptions{DataDir: filepath.Join(dir, "cloud"), Addr: cloudAddr, Token: token, TLS: true, Tee: tee}
+	opsAddr, _ := harness.FreeAddr()
+	cloudOpts := harness.CloudOptions{DataDir: filepath.Join(dir, "cloud"), Addr: cloudAddr, Token: token, TLS: true, Tee: tee,
+		Extra: []string{"--http-listen", opsAddr}}
 	cloud, err := harness.StartCloud(bins, cloudOpts)
 	if err != nil {
 		return err
@@ -274,6 +277,9 @@ func run(keep, verbose bool) error {
 		return err
 	}
 	fmt.Printf("conflicts for HQ: %d\n", len(conflicts.GetConflicts()))
+	if err := fleetHealth(ctx, admin, d.brand, opsAddr); err != nil {
+		return err
+	}
 	fmt.Println("\ndemo finished: every scan the counter recorded reached the cloud exactly once")
 	return nil
 }
@@ -349,5 +355,28 @@ func (d *demo) settle(path, label string, body map[string]any) error {
 	default:
 		fmt.Printf("  %-60s -> recorded seq %d\n", label, ev.Seq)
 	}
+	return nil
+}
+
+// fleetHealth prints what HQ's fleet view and the cloud's probes say.
+func fleetHealth(ctx context.Context, admin pb.AdminServiceClient, brand, opsAddr string) error {
+	h, err := admin.GetFleetHealth(ctx, &pb.GetFleetHealthRequest{BrandId: brand})
+	if err != nil {
+		return err
+	}
+	for _, d := range h.GetDevices() {
+		state := "ok"
+		if d.GetStale() {
+			state = "STALE"
+		}
+		fmt.Printf("fleet health: device %s of store %s %s, version %s, outbox %d (memberpass-hq stores health)\n",
+			d.GetDeviceId(), d.GetStoreId(), state, d.GetReport().GetVersion(), d.GetReport().GetOutboxPending())
+	}
+	resp, err := http.Get("http://" + opsAddr + "/readyz")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	fmt.Printf("cloud probes on http://%s: /readyz %d (also /healthz, /metrics)\n", opsAddr, resp.StatusCode)
 	return nil
 }

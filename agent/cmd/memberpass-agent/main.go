@@ -46,13 +46,25 @@ import (
 var version = "dev"
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	if cmd, ok, err := parseServiceCommand(os.Args[1:]); ok {
+		if err == nil {
+			err = runService(cmd, os.Stderr)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "memberpass-agent:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "memberpass-agent:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stderr io.Writer) error {
+// run runs the agent until ctx ends or SIGINT/SIGTERM (under the Windows
+// service manager, until the service is stopped).
+func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "hash-pin" {
 		return hashPIN(args[1:], os.Stdin, os.Stdout, stderr)
 	}
@@ -78,7 +90,7 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
@@ -139,6 +151,8 @@ func run(args []string, stderr io.Writer) error {
 	if c.rebuildReplica {
 		syncer.RequestRebuild()
 	}
+	var readers []*serialport.Reader
+	syncer.Health = func() cloudsync.Health { return health(c.dataDir, readers) }
 
 	desk, hosts, err := kioskAccess(c, log)
 	if err != nil {
@@ -154,7 +168,6 @@ func run(args []string, stderr io.Writer) error {
 	till.OnRecord = func(agent.Event) { syncer.Wake() }
 	till.KnownStaff = desk.Roster().Known
 
-	var readers []*serialport.Reader
 	deviceStatus := func() []serialport.Status {
 		out := make([]serialport.Status, len(readers))
 		for i, r := range readers {

@@ -28,9 +28,14 @@ import (
 
 	"github.com/memberpass/memberpass/cloud/campaign"
 	campaignkv "github.com/memberpass/memberpass/cloud/campaign/books"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/memberpass/memberpass/cloud/fleet"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
+	"github.com/memberpass/memberpass/cloud/ops"
 	"github.com/memberpass/memberpass/cloud/tlscert"
 )
 
@@ -61,6 +66,7 @@ type config struct {
 	maintain       time.Duration
 	campaigns      time.Duration
 	msg            messagingConfig
+	fleetStale     time.Duration
 }
 
 func main() {
@@ -88,7 +94,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.adminToken, "admin-token", "", "the platform operator's first HQ token; set it by MEMBERPASS_ADMIN_TOKEN or --admin-token-file, not on the command line (other users see it in the process list); empty: read or create <data-dir>/admin.token")
 	fs.StringVar(&c.adminTokenFile, "admin-token-file", "", "file holding the platform operator's first HQ token; empty: <data-dir>/admin.token, made on first start")
 	fs.BoolVar(&c.reflection, "reflection", false, "serve gRPC reflection (for grpcurl); it answers without credentials")
-	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page), e.g. 127.0.0.1:7080; empty: not served")
+	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page) and the operator's /healthz, /readyz and /metrics, e.g. 127.0.0.1:7080; empty: not served")
+	fs.DurationVar(&c.fleetStale, "fleet-stale-after", fleet.DefaultStaleAfter, "a store device not heard from for this long is stale (memberpass-hq stores health, memberpass_fleet_devices_stale)")
 	fs.StringVar(&c.publicURL, "public-url", "", "public address of the member pages as members reach them (e.g. https://m.example.com), for card links; default http://<http-listen>")
 	fs.DurationVar(&c.codeTTL, "member-code-ttl", 60*time.Second, "how long a member QR code stays valid; the card page refreshes it half-way")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -230,7 +237,9 @@ func run(args []string, stderr io.Writer) error {
 	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
-	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Messaging: msg.svc, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	fleetSvc := fleet.New(store, store, log)
+	fleetSvc.StaleAfter = c.fleetStale
+	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Messaging: msg.svc, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL, Fleet: fleetSvc}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -247,7 +256,10 @@ func run(args []string, stderr io.Writer) error {
 		mux.Handle("/callbacks/", msg.callbacks)
 		mux.Handle("/wechat/link/", msg.callbacks)
 		mux.Handle("/", memberpage.New(svc, log))
-		pages = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		metrics := prometheus.NewRegistry()
+		metrics.MustRegister(fleetSvc.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		handler := ops.Handler([]ops.Check{{Name: "database", Run: store.Ready}}, metrics, mux, log)
+		pages = &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)
 		go func() { errc <- pages.Serve(hl) }()
 	}

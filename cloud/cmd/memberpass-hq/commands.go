@@ -33,6 +33,7 @@ func commands() []command {
 		{"conflicts", "--brand: what stores did offline that the books could not take", conflicts},
 		{"stats", "--brand", stats},
 		{"device revoke", "--brand --id: the device's credentials stop working at once", deviceRevoke},
+		{"stores health", "--brand [--stale-after 10m]: every store device's last report; STALE, RESTORED", storesHealth},
 		{"maintenance", "--brand: review tiers, expire points and coupons now", maintenance},
 		{"store pairing-code", "--store [--brand --qr-png file]: a new one-time pairing code for an existing store", storePairingCode},
 		{"token create", "--account --role owner|marketing|finance|store_manager|auditor|platform [--brand --stores a,b --expires 720h]: prints the secret once", tokenCreate},

@@ -4107,6 +4107,236 @@ func (x *IssuePairingCodeRequest) GetStoreId() string {
 	return ""
 }
 
+type GetFleetHealthRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	// A device not heard from for this long is stale; 0: the cloud's
+	// default (--fleet-stale-after, 10 minutes).
+	StaleAfterSeconds uint32 `protobuf:"varint,2,opt,name=stale_after_seconds,json=staleAfterSeconds,proto3" json:"stale_after_seconds,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetFleetHealthRequest) Reset() {
+	*x = GetFleetHealthRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFleetHealthRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFleetHealthRequest) ProtoMessage() {}
+
+func (x *GetFleetHealthRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFleetHealthRequest.ProtoReflect.Descriptor instead.
+func (*GetFleetHealthRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *GetFleetHealthRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *GetFleetHealthRequest) GetStaleAfterSeconds() uint32 {
+	if x != nil {
+		return x.StaleAfterSeconds
+	}
+	return 0
+}
+
+type DeviceHealth struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StoreId    string                 `protobuf:"bytes,1,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	DeviceId   string                 `protobuf:"bytes,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	DeviceName string                 `protobuf:"bytes,3,opt,name=device_name,json=deviceName,proto3" json:"device_name,omitempty"`
+	// The last time the device synced or reported; unset: never.
+	LastSeenAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_seen_at,json=lastSeenAt,proto3" json:"last_seen_at,omitempty"`
+	Stale      bool                   `protobuf:"varint,5,opt,name=stale,proto3" json:"stale,omitempty"`
+	// When the last health report arrived, and what it said; unset: the
+	// device never reported (an agent older than health reports).
+	ReportedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=reported_at,json=reportedAt,proto3" json:"reported_at,omitempty"`
+	Report     *AgentHealth           `protobuf:"bytes,7,opt,name=report,proto3" json:"report,omitempty"`
+	// The highest seq of this device the cloud holds.
+	CloudSeq uint64 `protobuf:"varint,8,opt,name=cloud_seq,json=cloudSeq,proto3" json:"cloud_seq,omitempty"`
+	// The device's sequence went backwards (restored from an old backup):
+	// its last seq is below cloud_seq, or a push collided. The agent
+	// renumbers; HQ sees it here until the device reports a seq past
+	// cloud_seq.
+	SeqBehind     bool `protobuf:"varint,9,opt,name=seq_behind,json=seqBehind,proto3" json:"seq_behind,omitempty"`
+	Revoked       bool `protobuf:"varint,10,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceHealth) Reset() {
+	*x = DeviceHealth{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceHealth) ProtoMessage() {}
+
+func (x *DeviceHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceHealth.ProtoReflect.Descriptor instead.
+func (*DeviceHealth) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *DeviceHealth) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *DeviceHealth) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *DeviceHealth) GetDeviceName() string {
+	if x != nil {
+		return x.DeviceName
+	}
+	return ""
+}
+
+func (x *DeviceHealth) GetLastSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeenAt
+	}
+	return nil
+}
+
+func (x *DeviceHealth) GetStale() bool {
+	if x != nil {
+		return x.Stale
+	}
+	return false
+}
+
+func (x *DeviceHealth) GetReportedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReportedAt
+	}
+	return nil
+}
+
+func (x *DeviceHealth) GetReport() *AgentHealth {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *DeviceHealth) GetCloudSeq() uint64 {
+	if x != nil {
+		return x.CloudSeq
+	}
+	return 0
+}
+
+func (x *DeviceHealth) GetSeqBehind() bool {
+	if x != nil {
+		return x.SeqBehind
+	}
+	return false
+}
+
+func (x *DeviceHealth) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
+}
+
+type FleetHealth struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Devices           []*DeviceHealth        `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	StaleAfterSeconds uint32                 `protobuf:"varint,2,opt,name=stale_after_seconds,json=staleAfterSeconds,proto3" json:"stale_after_seconds,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *FleetHealth) Reset() {
+	*x = FleetHealth{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FleetHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FleetHealth) ProtoMessage() {}
+
+func (x *FleetHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FleetHealth.ProtoReflect.Descriptor instead.
+func (*FleetHealth) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *FleetHealth) GetDevices() []*DeviceHealth {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+func (x *FleetHealth) GetStaleAfterSeconds() uint32 {
+	if x != nil {
+		return x.StaleAfterSeconds
+	}
+	return 0
+}
+
 var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
@@ -4448,7 +4678,29 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"O\n" +
 	"\x17IssuePairingCodeRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
-	"\bstore_id\x18\x02 \x01(\tR\astoreId2\xe8\x19\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId\"b\n" +
+	"\x15GetFleetHealthRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12.\n" +
+	"\x13stale_after_seconds\x18\x02 \x01(\rR\x11staleAfterSeconds\"\x82\x03\n" +
+	"\fDeviceHealth\x12\x19\n" +
+	"\bstore_id\x18\x01 \x01(\tR\astoreId\x12\x1b\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\x12\x1f\n" +
+	"\vdevice_name\x18\x03 \x01(\tR\n" +
+	"deviceName\x12<\n" +
+	"\flast_seen_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastSeenAt\x12\x14\n" +
+	"\x05stale\x18\x05 \x01(\bR\x05stale\x12;\n" +
+	"\vreported_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reportedAt\x122\n" +
+	"\x06report\x18\a \x01(\v2\x1a.memberpass.v1.AgentHealthR\x06report\x12\x1b\n" +
+	"\tcloud_seq\x18\b \x01(\x04R\bcloudSeq\x12\x1d\n" +
+	"\n" +
+	"seq_behind\x18\t \x01(\bR\tseqBehind\x12\x18\n" +
+	"\arevoked\x18\n" +
+	" \x01(\bR\arevoked\"t\n" +
+	"\vFleetHealth\x125\n" +
+	"\adevices\x18\x01 \x03(\v2\x1b.memberpass.v1.DeviceHealthR\adevices\x12.\n" +
+	"\x13stale_after_seconds\x18\x02 \x01(\rR\x11staleAfterSeconds2\xbc\x1a\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -4488,7 +4740,8 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x13EstimateMessageCost\x12).memberpass.v1.EstimateMessageCostRequest\x1a\".memberpass.v1.MessageCostEstimate\x12i\n" +
 	"\x12ListMemberMessages\x12(.memberpass.v1.ListMemberMessagesRequest\x1a).memberpass.v1.ListMemberMessagesResponse\x12a\n" +
 	"\x13SetMessagingConsent\x12).memberpass.v1.SetMessagingConsentRequest\x1a\x1f.memberpass.v1.MessagingConsent\x12V\n" +
-	"\x0fSendTestMessage\x12%.memberpass.v1.SendTestMessageRequest\x1a\x1c.memberpass.v1.MemberMessageBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x0fSendTestMessage\x12%.memberpass.v1.SendTestMessageRequest\x1a\x1c.memberpass.v1.MemberMessage\x12R\n" +
+	"\x0eGetFleetHealth\x12$.memberpass.v1.GetFleetHealthRequest\x1a\x1a.memberpass.v1.FleetHealthBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -4502,7 +4755,7 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*CampaignTrigger)(nil),              // 0: memberpass.v1.CampaignTrigger
 	(*CampaignAction)(nil),               // 1: memberpass.v1.CampaignAction
@@ -4563,39 +4816,43 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*MemberCardLink)(nil),               // 56: memberpass.v1.MemberCardLink
 	(*RevokeDeviceRequest)(nil),          // 57: memberpass.v1.RevokeDeviceRequest
 	(*IssuePairingCodeRequest)(nil),      // 58: memberpass.v1.IssuePairingCodeRequest
-	(*timestamppb.Timestamp)(nil),        // 59: google.protobuf.Timestamp
-	(*Programme)(nil),                    // 60: memberpass.v1.Programme
-	(*Member)(nil),                       // 61: memberpass.v1.Member
-	(*CouponSnapshot)(nil),               // 62: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                      // 63: memberpass.v1.CouponKind
-	(*MemberSource)(nil),                 // 64: memberpass.v1.MemberSource
-	(*Event)(nil),                        // 65: memberpass.v1.Event
-	(Outcome)(0),                         // 66: memberpass.v1.Outcome
-	(*GetMessagingPolicyRequest)(nil),    // 67: memberpass.v1.GetMessagingPolicyRequest
-	(*MessagingPolicy)(nil),              // 68: memberpass.v1.MessagingPolicy
-	(*MessageTemplate)(nil),              // 69: memberpass.v1.MessageTemplate
-	(*ListMessageTemplatesRequest)(nil),  // 70: memberpass.v1.ListMessageTemplatesRequest
-	(*PreviewMessageRequest)(nil),        // 71: memberpass.v1.PreviewMessageRequest
-	(*EstimateMessageCostRequest)(nil),   // 72: memberpass.v1.EstimateMessageCostRequest
-	(*ListMemberMessagesRequest)(nil),    // 73: memberpass.v1.ListMemberMessagesRequest
-	(*SetMessagingConsentRequest)(nil),   // 74: memberpass.v1.SetMessagingConsentRequest
-	(*SendTestMessageRequest)(nil),       // 75: memberpass.v1.SendTestMessageRequest
-	(*ListMessageTemplatesResponse)(nil), // 76: memberpass.v1.ListMessageTemplatesResponse
-	(*MessagePreview)(nil),               // 77: memberpass.v1.MessagePreview
-	(*MessageCostEstimate)(nil),          // 78: memberpass.v1.MessageCostEstimate
-	(*ListMemberMessagesResponse)(nil),   // 79: memberpass.v1.ListMemberMessagesResponse
-	(*MessagingConsent)(nil),             // 80: memberpass.v1.MessagingConsent
-	(*MemberMessage)(nil),                // 81: memberpass.v1.MemberMessage
+	(*GetFleetHealthRequest)(nil),        // 59: memberpass.v1.GetFleetHealthRequest
+	(*DeviceHealth)(nil),                 // 60: memberpass.v1.DeviceHealth
+	(*FleetHealth)(nil),                  // 61: memberpass.v1.FleetHealth
+	(*timestamppb.Timestamp)(nil),        // 62: google.protobuf.Timestamp
+	(*Programme)(nil),                    // 63: memberpass.v1.Programme
+	(*Member)(nil),                       // 64: memberpass.v1.Member
+	(*CouponSnapshot)(nil),               // 65: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                      // 66: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                 // 67: memberpass.v1.MemberSource
+	(*Event)(nil),                        // 68: memberpass.v1.Event
+	(Outcome)(0),                         // 69: memberpass.v1.Outcome
+	(*AgentHealth)(nil),                  // 70: memberpass.v1.AgentHealth
+	(*GetMessagingPolicyRequest)(nil),    // 71: memberpass.v1.GetMessagingPolicyRequest
+	(*MessagingPolicy)(nil),              // 72: memberpass.v1.MessagingPolicy
+	(*MessageTemplate)(nil),              // 73: memberpass.v1.MessageTemplate
+	(*ListMessageTemplatesRequest)(nil),  // 74: memberpass.v1.ListMessageTemplatesRequest
+	(*PreviewMessageRequest)(nil),        // 75: memberpass.v1.PreviewMessageRequest
+	(*EstimateMessageCostRequest)(nil),   // 76: memberpass.v1.EstimateMessageCostRequest
+	(*ListMemberMessagesRequest)(nil),    // 77: memberpass.v1.ListMemberMessagesRequest
+	(*SetMessagingConsentRequest)(nil),   // 78: memberpass.v1.SetMessagingConsentRequest
+	(*SendTestMessageRequest)(nil),       // 79: memberpass.v1.SendTestMessageRequest
+	(*ListMessageTemplatesResponse)(nil), // 80: memberpass.v1.ListMessageTemplatesResponse
+	(*MessagePreview)(nil),               // 81: memberpass.v1.MessagePreview
+	(*MessageCostEstimate)(nil),          // 82: memberpass.v1.MessageCostEstimate
+	(*ListMemberMessagesResponse)(nil),   // 83: memberpass.v1.ListMemberMessagesResponse
+	(*MessagingConsent)(nil),             // 84: memberpass.v1.MessagingConsent
+	(*MemberMessage)(nil),                // 85: memberpass.v1.MemberMessage
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	59, // 0: memberpass.v1.CampaignTrigger.at:type_name -> google.protobuf.Timestamp
+	62, // 0: memberpass.v1.CampaignTrigger.at:type_name -> google.protobuf.Timestamp
 	0,  // 1: memberpass.v1.Campaign.trigger:type_name -> memberpass.v1.CampaignTrigger
 	1,  // 2: memberpass.v1.Campaign.actions:type_name -> memberpass.v1.CampaignAction
 	1,  // 3: memberpass.v1.Campaign.known_actions:type_name -> memberpass.v1.CampaignAction
 	2,  // 4: memberpass.v1.Campaign.audience:type_name -> memberpass.v1.CampaignAudience
 	3,  // 5: memberpass.v1.Campaign.budget:type_name -> memberpass.v1.CampaignCost
-	59, // 6: memberpass.v1.Campaign.start_at:type_name -> google.protobuf.Timestamp
-	59, // 7: memberpass.v1.Campaign.end_at:type_name -> google.protobuf.Timestamp
+	62, // 6: memberpass.v1.Campaign.start_at:type_name -> google.protobuf.Timestamp
+	62, // 7: memberpass.v1.Campaign.end_at:type_name -> google.protobuf.Timestamp
 	4,  // 8: memberpass.v1.Campaign.spent:type_name -> memberpass.v1.CampaignSpent
 	5,  // 9: memberpass.v1.ListCampaignsResponse.campaigns:type_name -> memberpass.v1.Campaign
 	3,  // 10: memberpass.v1.CampaignPreview.per_member:type_name -> memberpass.v1.CampaignCost
@@ -4609,115 +4866,121 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	16, // 18: memberpass.v1.CampaignResults.return_lift:type_name -> memberpass.v1.CampaignLift
 	16, // 19: memberpass.v1.CampaignResults.spend_lift:type_name -> memberpass.v1.CampaignLift
 	16, // 20: memberpass.v1.CampaignResults.visit_lift:type_name -> memberpass.v1.CampaignLift
-	60, // 21: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	63, // 21: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
 	22, // 22: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
-	59, // 23: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
-	59, // 24: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
-	61, // 25: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	62, // 23: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	62, // 24: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	64, // 25: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
 	26, // 26: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
 	26, // 27: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
 	27, // 28: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
-	62, // 29: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	65, // 29: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
 	53, // 30: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
-	63, // 31: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
-	59, // 32: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
-	59, // 33: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	66, // 31: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	62, // 32: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	62, // 33: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
 	29, // 34: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
-	62, // 35: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
-	59, // 36: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	65, // 35: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	62, // 36: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
 	34, // 37: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
-	59, // 38: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	62, // 38: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
 	41, // 39: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	59, // 40: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	64, // 41: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
-	59, // 42: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	59, // 43: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	62, // 40: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	67, // 41: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	62, // 42: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	62, // 43: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
 	50, // 44: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	65, // 45: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	59, // 46: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	66, // 47: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	68, // 45: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	62, // 46: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	69, // 47: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
 	53, // 48: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
-	40, // 49: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
-	42, // 50: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
-	44, // 51: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
-	45, // 52: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
-	46, // 53: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
-	47, // 54: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
-	49, // 55: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
-	52, // 56: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
-	18, // 57: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
-	19, // 58: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
-	20, // 59: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
-	21, // 60: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
-	24, // 61: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
-	25, // 62: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
-	29, // 63: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
-	30, // 64: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
-	32, // 65: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
-	21, // 66: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
-	35, // 67: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
-	57, // 68: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
-	37, // 69: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
-	55, // 70: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	5,  // 71: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
-	6,  // 72: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
-	8,  // 73: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
-	9,  // 74: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
-	11, // 75: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
-	14, // 76: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
-	58, // 77: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
-	67, // 78: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
-	68, // 79: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
-	69, // 80: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
-	70, // 81: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
-	71, // 82: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
-	72, // 83: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
-	73, // 84: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
-	74, // 85: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
-	75, // 86: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
-	39, // 87: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	43, // 88: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	61, // 89: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	61, // 90: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	61, // 91: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	48, // 92: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	51, // 93: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	54, // 94: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	60, // 95: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	60, // 96: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	61, // 97: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	23, // 98: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	61, // 99: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	28, // 100: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	29, // 101: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	31, // 102: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	33, // 103: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	23, // 104: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	36, // 105: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	50, // 106: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	38, // 107: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	56, // 108: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	5,  // 109: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
-	7,  // 110: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
-	5,  // 111: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
-	10, // 112: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
-	13, // 113: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
-	17, // 114: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
-	43, // 115: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
-	68, // 116: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
-	68, // 117: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
-	69, // 118: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
-	76, // 119: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
-	77, // 120: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
-	78, // 121: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
-	79, // 122: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
-	80, // 123: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
-	81, // 124: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
-	87, // [87:125] is the sub-list for method output_type
-	49, // [49:87] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	62, // 49: memberpass.v1.DeviceHealth.last_seen_at:type_name -> google.protobuf.Timestamp
+	62, // 50: memberpass.v1.DeviceHealth.reported_at:type_name -> google.protobuf.Timestamp
+	70, // 51: memberpass.v1.DeviceHealth.report:type_name -> memberpass.v1.AgentHealth
+	60, // 52: memberpass.v1.FleetHealth.devices:type_name -> memberpass.v1.DeviceHealth
+	40, // 53: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
+	42, // 54: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
+	44, // 55: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
+	45, // 56: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
+	46, // 57: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
+	47, // 58: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
+	49, // 59: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
+	52, // 60: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
+	18, // 61: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
+	19, // 62: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
+	20, // 63: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
+	21, // 64: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
+	24, // 65: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
+	25, // 66: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
+	29, // 67: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
+	30, // 68: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
+	32, // 69: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
+	21, // 70: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
+	35, // 71: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
+	57, // 72: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
+	37, // 73: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
+	55, // 74: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	5,  // 75: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
+	6,  // 76: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
+	8,  // 77: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
+	9,  // 78: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
+	11, // 79: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
+	14, // 80: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
+	58, // 81: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
+	71, // 82: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
+	72, // 83: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
+	73, // 84: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
+	74, // 85: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
+	75, // 86: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
+	76, // 87: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
+	77, // 88: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
+	78, // 89: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
+	79, // 90: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
+	59, // 91: memberpass.v1.AdminService.GetFleetHealth:input_type -> memberpass.v1.GetFleetHealthRequest
+	39, // 92: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	43, // 93: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	64, // 94: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	64, // 95: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	64, // 96: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	48, // 97: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	51, // 98: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	54, // 99: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	63, // 100: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	63, // 101: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	64, // 102: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	23, // 103: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	64, // 104: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	28, // 105: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	29, // 106: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	31, // 107: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	33, // 108: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	23, // 109: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	36, // 110: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	50, // 111: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	38, // 112: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	56, // 113: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	5,  // 114: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
+	7,  // 115: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
+	5,  // 116: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
+	10, // 117: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
+	13, // 118: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
+	17, // 119: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
+	43, // 120: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
+	72, // 121: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	72, // 122: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	73, // 123: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
+	80, // 124: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
+	81, // 125: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
+	82, // 126: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
+	83, // 127: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
+	84, // 128: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
+	85, // 129: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
+	61, // 130: memberpass.v1.AdminService.GetFleetHealth:output_type -> memberpass.v1.FleetHealth
+	92, // [92:131] is the sub-list for method output_type
+	53, // [53:92] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_admin_proto_init() }
@@ -4733,7 +4996,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   59,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

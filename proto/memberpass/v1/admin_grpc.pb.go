@@ -57,6 +57,7 @@ const (
 	AdminService_ListMemberMessages_FullMethodName   = "/memberpass.v1.AdminService/ListMemberMessages"
 	AdminService_SetMessagingConsent_FullMethodName  = "/memberpass.v1.AdminService/SetMessagingConsent"
 	AdminService_SendTestMessage_FullMethodName      = "/memberpass.v1.AdminService/SendTestMessage"
+	AdminService_GetFleetHealth_FullMethodName       = "/memberpass.v1.AdminService/GetFleetHealth"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -132,6 +133,9 @@ type AdminServiceClient interface {
 	// SendTestMessage queues one message to a member through every rule
 	// (consent, caps, quiet hours), as a campaign's would be.
 	SendTestMessage(ctx context.Context, in *SendTestMessageRequest, opts ...grpc.CallOption) (*MemberMessage, error)
+	// GetFleetHealth lists every device of a brand with its last health
+	// report, and which are stale (not seen for stale_after_seconds).
+	GetFleetHealth(ctx context.Context, in *GetFleetHealthRequest, opts ...grpc.CallOption) (*FleetHealth, error)
 }
 
 type adminServiceClient struct {
@@ -522,6 +526,16 @@ func (c *adminServiceClient) SendTestMessage(ctx context.Context, in *SendTestMe
 	return out, nil
 }
 
+func (c *adminServiceClient) GetFleetHealth(ctx context.Context, in *GetFleetHealthRequest, opts ...grpc.CallOption) (*FleetHealth, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FleetHealth)
+	err := c.cc.Invoke(ctx, AdminService_GetFleetHealth_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -595,6 +609,9 @@ type AdminServiceServer interface {
 	// SendTestMessage queues one message to a member through every rule
 	// (consent, caps, quiet hours), as a campaign's would be.
 	SendTestMessage(context.Context, *SendTestMessageRequest) (*MemberMessage, error)
+	// GetFleetHealth lists every device of a brand with its last health
+	// report, and which are stale (not seen for stale_after_seconds).
+	GetFleetHealth(context.Context, *GetFleetHealthRequest) (*FleetHealth, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -718,6 +735,9 @@ func (UnimplementedAdminServiceServer) SetMessagingConsent(context.Context, *Set
 }
 func (UnimplementedAdminServiceServer) SendTestMessage(context.Context, *SendTestMessageRequest) (*MemberMessage, error) {
 	return nil, status.Error(codes.Unimplemented, "method SendTestMessage not implemented")
+}
+func (UnimplementedAdminServiceServer) GetFleetHealth(context.Context, *GetFleetHealthRequest) (*FleetHealth, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFleetHealth not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -1424,6 +1444,24 @@ func _AdminService_SendTestMessage_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetFleetHealth_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFleetHealthRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetFleetHealth(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetFleetHealth_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetFleetHealth(ctx, req.(*GetFleetHealthRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1582,6 +1620,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SendTestMessage",
 			Handler:    _AdminService_SendTestMessage_Handler,
+		},
+		{
+			MethodName: "GetFleetHealth",
+			Handler:    _AdminService_GetFleetHealth_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -304,8 +304,16 @@ type PushEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Every event of this device up to and including acked_seq is held by the
 	// cloud; the agent may forget them from its outbox.
-	AckedSeq      uint64          `protobuf:"varint,1,opt,name=acked_seq,json=ackedSeq,proto3" json:"acked_seq,omitempty"`
-	Outcomes      []*EventOutcome `protobuf:"bytes,2,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	AckedSeq uint64          `protobuf:"varint,1,opt,name=acked_seq,json=ackedSeq,proto3" json:"acked_seq,omitempty"`
+	Outcomes []*EventOutcome `protobuf:"bytes,2,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	// The highest seq of this device the cloud holds without gaps.
+	DeviceSeq uint64 `protobuf:"varint,3,opt,name=device_seq,json=deviceSeq,proto3" json:"device_seq,omitempty"`
+	// Set when a pushed event is new to the cloud but its seq is at or below
+	// device_seq: the device's sequence went backwards (its data directory
+	// was restored from an old backup). Nothing after acked_seq was taken;
+	// the device renumbers its unacknowledged events after device_seq and
+	// pushes them again. Nothing is dropped and nothing doubled.
+	SeqBehind     bool `protobuf:"varint,4,opt,name=seq_behind,json=seqBehind,proto3" json:"seq_behind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -352,6 +360,20 @@ func (x *PushEventsResponse) GetOutcomes() []*EventOutcome {
 		return x.Outcomes
 	}
 	return nil
+}
+
+func (x *PushEventsResponse) GetDeviceSeq() uint64 {
+	if x != nil {
+		return x.DeviceSeq
+	}
+	return 0
+}
+
+func (x *PushEventsResponse) GetSeqBehind() bool {
+	if x != nil {
+		return x.SeqBehind
+	}
+	return false
 }
 
 type PullChangesRequest struct {
@@ -468,6 +490,95 @@ func (x *PullChangesResponse) GetMore() bool {
 	return false
 }
 
+type ReportHealthRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Health        *AgentHealth           `protobuf:"bytes,1,opt,name=health,proto3" json:"health,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportHealthRequest) Reset() {
+	*x = ReportHealthRequest{}
+	mi := &file_memberpass_v1_sync_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportHealthRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportHealthRequest) ProtoMessage() {}
+
+func (x *ReportHealthRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_sync_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportHealthRequest.ProtoReflect.Descriptor instead.
+func (*ReportHealthRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ReportHealthRequest) GetHealth() *AgentHealth {
+	if x != nil {
+		return x.Health
+	}
+	return nil
+}
+
+type ReportHealthResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The highest seq of this device the cloud holds without gaps.
+	DeviceSeq     uint64 `protobuf:"varint,1,opt,name=device_seq,json=deviceSeq,proto3" json:"device_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportHealthResponse) Reset() {
+	*x = ReportHealthResponse{}
+	mi := &file_memberpass_v1_sync_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportHealthResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportHealthResponse) ProtoMessage() {}
+
+func (x *ReportHealthResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_sync_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportHealthResponse.ProtoReflect.Descriptor instead.
+func (*ReportHealthResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReportHealthResponse) GetDeviceSeq() uint64 {
+	if x != nil {
+		return x.DeviceSeq
+	}
+	return 0
+}
+
 var File_memberpass_v1_sync_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_sync_proto_rawDesc = "" +
@@ -496,10 +607,14 @@ const file_memberpass_v1_sync_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x120\n" +
 	"\aoutcome\x18\x03 \x01(\x0e2\x16.memberpass.v1.OutcomeR\aoutcome\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"j\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xa8\x01\n" +
 	"\x12PushEventsResponse\x12\x1b\n" +
 	"\tacked_seq\x18\x01 \x01(\x04R\backedSeq\x127\n" +
-	"\boutcomes\x18\x02 \x03(\v2\x1b.memberpass.v1.EventOutcomeR\boutcomes\"B\n" +
+	"\boutcomes\x18\x02 \x03(\v2\x1b.memberpass.v1.EventOutcomeR\boutcomes\x12\x1d\n" +
+	"\n" +
+	"device_seq\x18\x03 \x01(\x04R\tdeviceSeq\x12\x1d\n" +
+	"\n" +
+	"seq_behind\x18\x04 \x01(\bR\tseqBehind\"B\n" +
 	"\x12PullChangesRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x04R\x06cursor\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\"{\n" +
@@ -507,12 +622,18 @@ const file_memberpass_v1_sync_proto_rawDesc = "" +
 	"\achanges\x18\x01 \x03(\v2\x15.memberpass.v1.ChangeR\achanges\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\x04R\n" +
 	"nextCursor\x12\x12\n" +
-	"\x04more\x18\x03 \x01(\bR\x04more2\xf7\x01\n" +
+	"\x04more\x18\x03 \x01(\bR\x04more\"I\n" +
+	"\x13ReportHealthRequest\x122\n" +
+	"\x06health\x18\x01 \x01(\v2\x1a.memberpass.v1.AgentHealthR\x06health\"5\n" +
+	"\x14ReportHealthResponse\x12\x1d\n" +
+	"\n" +
+	"device_seq\x18\x01 \x01(\x04R\tdeviceSeq2\xd0\x02\n" +
 	"\vSyncService\x12?\n" +
 	"\x04Pair\x12\x1a.memberpass.v1.PairRequest\x1a\x1b.memberpass.v1.PairResponse\x12Q\n" +
 	"\n" +
 	"PushEvents\x12 .memberpass.v1.PushEventsRequest\x1a!.memberpass.v1.PushEventsResponse\x12T\n" +
-	"\vPullChanges\x12!.memberpass.v1.PullChangesRequest\x1a\".memberpass.v1.PullChangesResponseBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\vPullChanges\x12!.memberpass.v1.PullChangesRequest\x1a\".memberpass.v1.PullChangesResponse\x12W\n" +
+	"\fReportHealth\x12\".memberpass.v1.ReportHealthRequest\x1a#.memberpass.v1.ReportHealthResponseBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_sync_proto_rawDescOnce sync.Once
@@ -526,35 +647,41 @@ func file_memberpass_v1_sync_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_sync_proto_rawDescData
 }
 
-var file_memberpass_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_memberpass_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_memberpass_v1_sync_proto_goTypes = []any{
-	(*PairRequest)(nil),         // 0: memberpass.v1.PairRequest
-	(*PairResponse)(nil),        // 1: memberpass.v1.PairResponse
-	(*PushEventsRequest)(nil),   // 2: memberpass.v1.PushEventsRequest
-	(*EventOutcome)(nil),        // 3: memberpass.v1.EventOutcome
-	(*PushEventsResponse)(nil),  // 4: memberpass.v1.PushEventsResponse
-	(*PullChangesRequest)(nil),  // 5: memberpass.v1.PullChangesRequest
-	(*PullChangesResponse)(nil), // 6: memberpass.v1.PullChangesResponse
-	(*Event)(nil),               // 7: memberpass.v1.Event
-	(Outcome)(0),                // 8: memberpass.v1.Outcome
-	(*Change)(nil),              // 9: memberpass.v1.Change
+	(*PairRequest)(nil),          // 0: memberpass.v1.PairRequest
+	(*PairResponse)(nil),         // 1: memberpass.v1.PairResponse
+	(*PushEventsRequest)(nil),    // 2: memberpass.v1.PushEventsRequest
+	(*EventOutcome)(nil),         // 3: memberpass.v1.EventOutcome
+	(*PushEventsResponse)(nil),   // 4: memberpass.v1.PushEventsResponse
+	(*PullChangesRequest)(nil),   // 5: memberpass.v1.PullChangesRequest
+	(*PullChangesResponse)(nil),  // 6: memberpass.v1.PullChangesResponse
+	(*ReportHealthRequest)(nil),  // 7: memberpass.v1.ReportHealthRequest
+	(*ReportHealthResponse)(nil), // 8: memberpass.v1.ReportHealthResponse
+	(*Event)(nil),                // 9: memberpass.v1.Event
+	(Outcome)(0),                 // 10: memberpass.v1.Outcome
+	(*Change)(nil),               // 11: memberpass.v1.Change
+	(*AgentHealth)(nil),          // 12: memberpass.v1.AgentHealth
 }
 var file_memberpass_v1_sync_proto_depIdxs = []int32{
-	7, // 0: memberpass.v1.PushEventsRequest.events:type_name -> memberpass.v1.Event
-	8, // 1: memberpass.v1.EventOutcome.outcome:type_name -> memberpass.v1.Outcome
-	3, // 2: memberpass.v1.PushEventsResponse.outcomes:type_name -> memberpass.v1.EventOutcome
-	9, // 3: memberpass.v1.PullChangesResponse.changes:type_name -> memberpass.v1.Change
-	0, // 4: memberpass.v1.SyncService.Pair:input_type -> memberpass.v1.PairRequest
-	2, // 5: memberpass.v1.SyncService.PushEvents:input_type -> memberpass.v1.PushEventsRequest
-	5, // 6: memberpass.v1.SyncService.PullChanges:input_type -> memberpass.v1.PullChangesRequest
-	1, // 7: memberpass.v1.SyncService.Pair:output_type -> memberpass.v1.PairResponse
-	4, // 8: memberpass.v1.SyncService.PushEvents:output_type -> memberpass.v1.PushEventsResponse
-	6, // 9: memberpass.v1.SyncService.PullChanges:output_type -> memberpass.v1.PullChangesResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	9,  // 0: memberpass.v1.PushEventsRequest.events:type_name -> memberpass.v1.Event
+	10, // 1: memberpass.v1.EventOutcome.outcome:type_name -> memberpass.v1.Outcome
+	3,  // 2: memberpass.v1.PushEventsResponse.outcomes:type_name -> memberpass.v1.EventOutcome
+	11, // 3: memberpass.v1.PullChangesResponse.changes:type_name -> memberpass.v1.Change
+	12, // 4: memberpass.v1.ReportHealthRequest.health:type_name -> memberpass.v1.AgentHealth
+	0,  // 5: memberpass.v1.SyncService.Pair:input_type -> memberpass.v1.PairRequest
+	2,  // 6: memberpass.v1.SyncService.PushEvents:input_type -> memberpass.v1.PushEventsRequest
+	5,  // 7: memberpass.v1.SyncService.PullChanges:input_type -> memberpass.v1.PullChangesRequest
+	7,  // 8: memberpass.v1.SyncService.ReportHealth:input_type -> memberpass.v1.ReportHealthRequest
+	1,  // 9: memberpass.v1.SyncService.Pair:output_type -> memberpass.v1.PairResponse
+	4,  // 10: memberpass.v1.SyncService.PushEvents:output_type -> memberpass.v1.PushEventsResponse
+	6,  // 11: memberpass.v1.SyncService.PullChanges:output_type -> memberpass.v1.PullChangesResponse
+	8,  // 12: memberpass.v1.SyncService.ReportHealth:output_type -> memberpass.v1.ReportHealthResponse
+	9,  // [9:13] is the sub-list for method output_type
+	5,  // [5:9] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_sync_proto_init() }
@@ -569,7 +696,7 @@ func file_memberpass_v1_sync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_sync_proto_rawDesc), len(file_memberpass_v1_sync_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -2163,6 +2163,200 @@ func (*Change_Programme) isChange_Body() {}
 
 func (*Change_Voucher) isChange_Body() {}
 
+// PeripheralHealth is one serial device (scanner, card reader) of an agent.
+type PeripheralHealth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// scanner, magstripe, em4100 or uid.
+	Kind      string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Connected bool   `protobuf:"varint,3,opt,name=connected,proto3" json:"connected,omitempty"`
+	LastError string `protobuf:"bytes,4,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// Frames read since the agent started.
+	Frames        uint64 `protobuf:"varint,5,opt,name=frames,proto3" json:"frames,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeripheralHealth) Reset() {
+	*x = PeripheralHealth{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeripheralHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeripheralHealth) ProtoMessage() {}
+
+func (x *PeripheralHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeripheralHealth.ProtoReflect.Descriptor instead.
+func (*PeripheralHealth) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PeripheralHealth) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PeripheralHealth) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *PeripheralHealth) GetConnected() bool {
+	if x != nil {
+		return x.Connected
+	}
+	return false
+}
+
+func (x *PeripheralHealth) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *PeripheralHealth) GetFrames() uint64 {
+	if x != nil {
+		return x.Frames
+	}
+	return 0
+}
+
+// AgentHealth is how an agent is doing, as it reports it to the cloud.
+type AgentHealth struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// Events recorded and not yet acknowledged by the cloud.
+	OutboxPending uint64 `protobuf:"varint,2,opt,name=outbox_pending,json=outboxPending,proto3" json:"outbox_pending,omitempty"`
+	// The highest seq the agent has recorded, and acknowledged.
+	LastSeq  uint64 `protobuf:"varint,3,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	AckedSeq uint64 `protobuf:"varint,4,opt,name=acked_seq,json=ackedSeq,proto3" json:"acked_seq,omitempty"`
+	// When the replica last caught up with the cloud; unset: never.
+	ReplicaSyncedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=replica_synced_at,json=replicaSyncedAt,proto3" json:"replica_synced_at,omitempty"`
+	Devices         []*PeripheralHealth    `protobuf:"bytes,6,rep,name=devices,proto3" json:"devices,omitempty"`
+	// Free bytes on the agent's data directory's file system.
+	DiskFreeBytes uint64 `protobuf:"varint,7,opt,name=disk_free_bytes,json=diskFreeBytes,proto3" json:"disk_free_bytes,omitempty"`
+	// The agent's clock when it sent the report (clock skew shows).
+	AgentTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=agent_time,json=agentTime,proto3" json:"agent_time,omitempty"`
+	// The last sync failure, empty when the last sync worked.
+	LastSyncError string `protobuf:"bytes,9,opt,name=last_sync_error,json=lastSyncError,proto3" json:"last_sync_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgentHealth) Reset() {
+	*x = AgentHealth{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgentHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgentHealth) ProtoMessage() {}
+
+func (x *AgentHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgentHealth.ProtoReflect.Descriptor instead.
+func (*AgentHealth) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *AgentHealth) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *AgentHealth) GetOutboxPending() uint64 {
+	if x != nil {
+		return x.OutboxPending
+	}
+	return 0
+}
+
+func (x *AgentHealth) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
+func (x *AgentHealth) GetAckedSeq() uint64 {
+	if x != nil {
+		return x.AckedSeq
+	}
+	return 0
+}
+
+func (x *AgentHealth) GetReplicaSyncedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReplicaSyncedAt
+	}
+	return nil
+}
+
+func (x *AgentHealth) GetDevices() []*PeripheralHealth {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+func (x *AgentHealth) GetDiskFreeBytes() uint64 {
+	if x != nil {
+		return x.DiskFreeBytes
+	}
+	return 0
+}
+
+func (x *AgentHealth) GetAgentTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AgentTime
+	}
+	return nil
+}
+
+func (x *AgentHealth) GetLastSyncError() string {
+	if x != nil {
+		return x.LastSyncError
+	}
+	return ""
+}
+
 var File_memberpass_v1_types_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_types_proto_rawDesc = "" +
@@ -2340,7 +2534,25 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\x06coupon\x18\f \x01(\v2\x1d.memberpass.v1.CouponSnapshotH\x00R\x06coupon\x128\n" +
 	"\tprogramme\x18\r \x01(\v2\x18.memberpass.v1.ProgrammeH\x00R\tprogramme\x12:\n" +
 	"\avoucher\x18\x0e \x01(\v2\x1e.memberpass.v1.VoucherSnapshotH\x00R\avoucherB\x06\n" +
-	"\x04body*d\n" +
+	"\x04body\"\x8f\x01\n" +
+	"\x10PeripheralHealth\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1c\n" +
+	"\tconnected\x18\x03 \x01(\bR\tconnected\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x04 \x01(\tR\tlastError\x12\x16\n" +
+	"\x06frames\x18\x05 \x01(\x04R\x06frames\"\x94\x03\n" +
+	"\vAgentHealth\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\x12%\n" +
+	"\x0eoutbox_pending\x18\x02 \x01(\x04R\routboxPending\x12\x19\n" +
+	"\blast_seq\x18\x03 \x01(\x04R\alastSeq\x12\x1b\n" +
+	"\tacked_seq\x18\x04 \x01(\x04R\backedSeq\x12F\n" +
+	"\x11replica_synced_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0freplicaSyncedAt\x129\n" +
+	"\adevices\x18\x06 \x03(\v2\x1f.memberpass.v1.PeripheralHealthR\adevices\x12&\n" +
+	"\x0fdisk_free_bytes\x18\a \x01(\x04R\rdiskFreeBytes\x129\n" +
+	"\n" +
+	"agent_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tagentTime\x12&\n" +
+	"\x0flast_sync_error\x18\t \x01(\tR\rlastSyncError*d\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fOUTCOME_APPLIED\x10\x01\x12\x15\n" +
@@ -2377,7 +2589,7 @@ func file_memberpass_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_memberpass_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_memberpass_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_memberpass_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_memberpass_v1_types_proto_goTypes = []any{
 	(Outcome)(0),                  // 0: memberpass.v1.Outcome
 	(Identification)(0),           // 1: memberpass.v1.Identification
@@ -2403,10 +2615,12 @@ var file_memberpass_v1_types_proto_goTypes = []any{
 	(*Programme)(nil),             // 21: memberpass.v1.Programme
 	(*CardBinding)(nil),           // 22: memberpass.v1.CardBinding
 	(*Change)(nil),                // 23: memberpass.v1.Change
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*PeripheralHealth)(nil),      // 24: memberpass.v1.PeripheralHealth
+	(*AgentHealth)(nil),           // 25: memberpass.v1.AgentHealth
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
 }
 var file_memberpass_v1_types_proto_depIdxs = []int32{
-	24, // 0: memberpass.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	26, // 0: memberpass.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
 	11, // 1: memberpass.v1.Event.visit:type_name -> memberpass.v1.Visit
 	5,  // 2: memberpass.v1.Event.purchase:type_name -> memberpass.v1.Purchase
 	7,  // 3: memberpass.v1.Event.top_up:type_name -> memberpass.v1.TopUp
@@ -2415,13 +2629,13 @@ var file_memberpass_v1_types_proto_depIdxs = []int32{
 	10, // 6: memberpass.v1.Event.enrolment:type_name -> memberpass.v1.Enrolment
 	6,  // 7: memberpass.v1.Purchase.items:type_name -> memberpass.v1.Item
 	1,  // 8: memberpass.v1.Visit.identified_by:type_name -> memberpass.v1.Identification
-	24, // 9: memberpass.v1.Member.created_at:type_name -> google.protobuf.Timestamp
-	24, // 10: memberpass.v1.Member.last_visit_at:type_name -> google.protobuf.Timestamp
+	26, // 9: memberpass.v1.Member.created_at:type_name -> google.protobuf.Timestamp
+	26, // 10: memberpass.v1.Member.last_visit_at:type_name -> google.protobuf.Timestamp
 	13, // 11: memberpass.v1.Member.source:type_name -> memberpass.v1.MemberSource
-	24, // 12: memberpass.v1.VoucherSnapshot.expires_at:type_name -> google.protobuf.Timestamp
+	26, // 12: memberpass.v1.VoucherSnapshot.expires_at:type_name -> google.protobuf.Timestamp
 	2,  // 13: memberpass.v1.CouponSnapshot.kind:type_name -> memberpass.v1.CouponKind
-	24, // 14: memberpass.v1.CouponSnapshot.valid_from:type_name -> google.protobuf.Timestamp
-	24, // 15: memberpass.v1.CouponSnapshot.expires_at:type_name -> google.protobuf.Timestamp
+	26, // 14: memberpass.v1.CouponSnapshot.valid_from:type_name -> google.protobuf.Timestamp
+	26, // 15: memberpass.v1.CouponSnapshot.expires_at:type_name -> google.protobuf.Timestamp
 	3,  // 16: memberpass.v1.CouponSnapshot.state:type_name -> memberpass.v1.CouponState
 	17, // 17: memberpass.v1.Programme.tiers:type_name -> memberpass.v1.Tier
 	19, // 18: memberpass.v1.Programme.bonus_days:type_name -> memberpass.v1.BonusDay
@@ -2432,11 +2646,14 @@ var file_memberpass_v1_types_proto_depIdxs = []int32{
 	16, // 23: memberpass.v1.Change.coupon:type_name -> memberpass.v1.CouponSnapshot
 	21, // 24: memberpass.v1.Change.programme:type_name -> memberpass.v1.Programme
 	14, // 25: memberpass.v1.Change.voucher:type_name -> memberpass.v1.VoucherSnapshot
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	26, // 26: memberpass.v1.AgentHealth.replica_synced_at:type_name -> google.protobuf.Timestamp
+	24, // 27: memberpass.v1.AgentHealth.devices:type_name -> memberpass.v1.PeripheralHealth
+	26, // 28: memberpass.v1.AgentHealth.agent_time:type_name -> google.protobuf.Timestamp
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_types_proto_init() }
@@ -2465,7 +2682,7 @@ func file_memberpass_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_types_proto_rawDesc), len(file_memberpass_v1_types_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
