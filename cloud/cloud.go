@@ -88,15 +88,18 @@ type Member struct {
 	CreatedAt   time.Time
 	LastVisitAt time.Time `json:",omitzero"`
 	// Birthday is YYYY-MM-DD or MM-DD.
-	Birthday    string `json:",omitempty"`
-	Source      MemberSource
-	Consent     bool
-	Tags        []string `json:",omitempty"`
-	TierID      string
-	TierSince   time.Time `json:",omitzero"`
-	Points      int64
-	SVPrincipal int64
-	SVBonus     int64
+	Birthday string `json:",omitempty"`
+	// BirthdayLunar says the member keeps a lunar birthday: Birthday's
+	// month and day are then lunar (month 1-12, day 1-30).
+	BirthdayLunar bool `json:",omitempty"`
+	Source        MemberSource
+	Consent       bool
+	Tags          []string `json:",omitempty"`
+	TierID        string
+	TierSince     time.Time `json:",omitzero"`
+	Points        int64
+	SVPrincipal   int64
+	SVBonus       int64
 	// TotalSpendFen is the net spend over the member's life.
 	TotalSpendFen int64
 	// MergedInto is set when this member was folded into another.

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/messaging"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
@@ -14,8 +15,9 @@ import (
 
 type adminServer struct {
 	pb.UnimplementedAdminServiceServer
-	svc *loyalty.Service
-	msg *messaging.Service
+	svc       *loyalty.Service
+	campaigns *campaign.Engine
+	msg       *messaging.Service
 	// publicAddr and caFingerprint go into pairing tickets.
 	publicAddr, caFingerprint string
 	memberPageURL             string

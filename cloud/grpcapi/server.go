@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/messaging"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
@@ -36,6 +37,9 @@ const DeviceHeader = "x-memberpass-device"
 // Config holds what the server needs.
 type Config struct {
 	Service *loyalty.Service
+	// Campaigns runs the campaigns; nil: the campaign RPCs answer
+	// unimplemented.
+	Campaigns *campaign.Engine
 	// Messaging is the messaging service; nil leaves its RPCs unavailable.
 	Messaging *messaging.Service
 	Log       *slog.Logger
@@ -66,7 +70,7 @@ func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Ser
 	}, opts...)
 	srv := grpc.NewServer(opts...)
 	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM})
-	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, msg: cfg.Messaging, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL})
+	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, msg: cfg.Messaging, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

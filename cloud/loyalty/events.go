@@ -160,12 +160,18 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
 			ev.DeviceID = d.ID
+			hook := s.OnApplied != nil && (s.WantsEvents == nil || s.WantsEvents(context.Background(), d.BrandID))
 			if ev.Malformed != "" {
 				res.Outcome, res.Reason = cloud.Rejected, ev.Malformed
 			} else if why := s.outOfTime(d, ev, now); why != "" {
 				res.Outcome, res.Reason = cloud.Rejected, why
 			} else if res.Outcome, res.Reason, err = s.apply(tx, b, loc, d, ev); err != nil {
 				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
+			}
+			if hook && res.Outcome == cloud.Applied {
+				if err := s.afterApply(tx, b, ev); err != nil {
+					return 0, nil, fmt.Errorf("campaigns on event %s: %w", ev.ID, err)
+				}
 			}
 			stored := cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason, ContentHash: hash}
 			if err := tx.PutEvent(stored); err != nil {
@@ -381,4 +387,29 @@ func prefetch(tx cloud.Tx, b cloud.Brand, loc *time.Location, events []cloud.Eve
 		return nil, fmt.Errorf("prefetch activity: %w", err)
 	}
 	return held, nil
+}
+
+// afterApply hands an applied event to OnApplied with its member after it.
+func (s *Service) afterApply(tx cloud.Tx, b cloud.Brand, ev cloud.Event) error {
+	var id string
+	var err error
+	switch {
+	case ev.Kind == cloud.EventEnrolment && ev.Enrolment != nil:
+		if id, err = tx.LocalRef(b.ID, ev.Enrolment.LocalRef); err != nil {
+			return nil // an enrolment that made no member: nothing to act on
+		}
+	case ev.MemberID != "":
+		m, err := resolveMember(tx, b.ID, ev.MemberID)
+		if err != nil {
+			return nil // applied without a member (nothing to act on)
+		}
+		return s.OnApplied(tx, b, ev, m)
+	default:
+		return nil
+	}
+	after, err := tx.Member(b.ID, id)
+	if err != nil {
+		return err
+	}
+	return s.OnApplied(tx, b, ev, after)
 }

@@ -36,6 +36,15 @@ type Service struct {
 	MaxFutureSkew      time.Duration
 	PairingClockMargin time.Duration
 
+	// OnApplied, if set, sees each applied event inside the push's
+	// transaction, with its member as the event left it: campaigns act on
+	// events there, so an event and what its campaigns give commit
+	// together, once. An error aborts the push (it is retried).
+	OnApplied func(tx cloud.Tx, b cloud.Brand, ev cloud.Event, after cloud.Member) error
+	// WantsEvents, if set, says whether a brand's events need OnApplied at
+	// all; for a brand with no event campaigns the push skips its reads.
+	WantsEvents func(ctx context.Context, brandID string) bool
+
 	pushes pushGroup
 }
 

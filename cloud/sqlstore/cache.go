@@ -193,7 +193,7 @@ func (t *tx) PutMember(m cloud.Member) error {
 	s := m.Source
 	t.w.put(membersT, m.BrandID, m.ID, ns(m.Phone), m.Name, ns(m.Birthday), int64(m.Visits), ts(m.CreatedAt), nts(m.LastVisitAt),
 		s.Channel, ns(s.StoreID), ns(s.StaffID), ns(s.CampaignID), ns(s.ReferrerID),
-		m.Consent, js(m.Tags), m.TierID, nts(m.TierSince), m.Points, m.SVPrincipal, m.SVBonus, m.TotalSpendFen, ns(m.MergedInto))
+		m.Consent, js(m.Tags), m.TierID, nts(m.TierSince), m.Points, m.SVPrincipal, m.SVBonus, m.TotalSpendFen, ns(m.MergedInto), m.BirthdayLunar)
 	if e == nil || !e.found {
 		// A new member's cards are bound after it (PutCard): read them then.
 		delete(t.c.members, k)

@@ -26,6 +26,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/memberpass/memberpass/cloud/campaign"
+	campaignkv "github.com/memberpass/memberpass/cloud/campaign/books"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
@@ -55,6 +57,7 @@ type config struct {
 	logFormat     string
 	showVer       bool
 	maintain      time.Duration
+	campaigns     time.Duration
 	msg           messagingConfig
 }
 
@@ -87,6 +90,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
+	fs.DurationVar(&c.campaigns, "campaign-interval", time.Minute, "how often to look for due campaign work: today's birthday, holiday, expiry and win-back runs, one-off sends, pending messages (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
 	registerMessagingFlags(fs, &c.msg)
 	fs.Usage = func() {
@@ -173,6 +177,8 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--member-code-ttl %s: want at least 2s", c.codeTTL)
 	}
 	svc.MemberCodeTTL = c.codeTTL
+	campaigns := campaign.NewEngine(campaignkv.New(store), log)
+	svc.OnApplied, svc.WantsEvents = campaignkv.EventHook(campaigns), campaigns.WantsEvents
 	publicURL := c.publicURL
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen
@@ -181,6 +187,7 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	campaigns.Messenger = campaignMessenger{svc: msg.svc, log: log}
 	// The TLS identity is ready before the port opens: whoever connects
 	// first already meets the final certificate.
 	var (
@@ -209,7 +216,7 @@ func run(args []string, stderr io.Writer) error {
 	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
-	cfg := grpcapi.Config{Service: svc, Messaging: msg.svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Messaging: msg.svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -232,6 +239,9 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if c.maintain > 0 {
 		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
+	}
+	if c.campaigns > 0 {
+		go campaigns.RunSchedule(ctx, c.campaigns)
 	}
 	dispatched := make(chan struct{})
 	if c.msg.dispatch {
