@@ -209,6 +209,7 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	campaigns.Messenger = campaignMessenger{svc: msg.svc, log: log}
 	// The TLS identity is ready before the port opens: whoever connects
 	// first already meets the final certificate.
 	var (
