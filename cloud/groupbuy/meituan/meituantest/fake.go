@@ -66,6 +66,7 @@ type Platform struct {
 	ReverseWindow time.Duration
 	Now           func() time.Time
 
+	done     chan struct{}
 	mu       sync.Mutex
 	receipts map[string]*Receipt
 	faults   map[string][]Fault // by path
@@ -89,6 +90,8 @@ func New(t testing.TB, shops ...string) *Platform {
 	}
 	p.Server = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.Server.Close)
+	p.done = make(chan struct{})
+	t.Cleanup(func() { close(p.done) }) // runs first: hung requests end
 	return p
 }
 
@@ -204,7 +207,7 @@ func (p *Platform) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if fault == TimeoutBefore {
-		<-r.Context().Done()
+		p.hang(r)
 		return
 	}
 	shop := f.Get("open_shop_uuid")
@@ -216,7 +219,7 @@ func (p *Platform) serve(w http.ResponseWriter, r *http.Request) {
 	code, data, msg := p.handle(path, shop, f)
 	p.mu.Unlock()
 	if fault == TimeoutAfter {
-		<-r.Context().Done()
+		p.hang(r)
 		return
 	}
 	answer(w, code, msg, data)
@@ -352,4 +355,13 @@ func (p *Platform) handle(path, shop string, f map[string][]string) (int, any, s
 		return 200, map[string]any{"total_count": len(all), "records": recs}, "success"
 	}
 	return 404, nil, "unknown api"
+}
+
+// hang holds a request until the client gives up (a timeout as the
+// client sees it) or the test ends.
+func (p *Platform) hang(r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-p.done:
+	}
 }
