@@ -142,13 +142,16 @@ type Voucher struct {
 type ConflictRecord struct {
 	Seq        uint64
 	At         time.Time
-	Kind       string // coupon_reused, coupon_invalid, overdraft, points_overdraft, voucher_reused, voucher_unknown
+	Kind       string // coupon_reused, coupon_invalid, overdraft, points_overdraft, voucher_reused, voucher_unknown, voucher_refused, voucher_deal_mismatch
 	EventID    string
 	DeviceID   string
 	StoreID    string
 	MemberID   string
 	Detail     string
 	Resolution string
+	// AmountFen is the money at risk, when there is a figure (a
+	// provisional group-buy voucher the platform refused).
+	AmountFen int64 `json:",omitempty"`
 }
 
 // Purchase is a bill settled at a counter.

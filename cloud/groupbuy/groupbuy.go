@@ -109,6 +109,17 @@ func (r *Refusal) Transient() bool {
 	return r.Reason == ReasonRateLimited || r.Reason == ReasonUnavailable
 }
 
+// AboutVoucher reports whether the refusal is about the voucher itself
+// (unknown, used, refunded, expired, another shop's, too few uses left),
+// not about reaching the platform or our set-up, which HQ can fix.
+func (r *Refusal) AboutVoucher() bool {
+	switch r.Reason {
+	case ReasonNotFound, ReasonUsed, ReasonRefunded, ReasonExpired, ReasonWrongShop, ReasonCountLeft:
+		return true
+	}
+	return false
+}
+
 // Refuse makes a refusal.
 func Refuse(reason Reason, format string, args ...any) *Refusal {
 	return &Refusal{Reason: reason, Detail: fmt.Sprintf(format, args...)}
