@@ -10,6 +10,10 @@ type MemberSource struct {
 	StaffID    string
 	CampaignID string
 	ReferrerID string
+	// Platform and DealID name the group-buy deal whose voucher brought
+	// the member (group-buy follow-up segments and reports use them).
+	Platform string `json:",omitempty"`
+	DealID   string `json:",omitempty"`
 }
 
 // PointsEntry is one line of a member's points ledger. A member's points
@@ -193,9 +197,20 @@ type Refund struct {
 	AmountFen       int64
 }
 
-// VoucherRedemption is a group-buy voucher used at the counter.
+// VoucherRedemption is a group-buy voucher used at the counter: a
+// brand's own imported voucher (Platform empty), or a platform voucher
+// the cloud consumed online (ConsumptionKey) or the counter accepted
+// provisionally while offline (Provisional: the cloud consumes it when
+// the event arrives).
 type VoucherRedemption struct {
-	Code string
+	Code           string
+	Platform       string `json:",omitempty"`
+	Count          int    `json:",omitempty"`
+	DealID         string `json:",omitempty"`
+	Title          string `json:",omitempty"`
+	PriceFen       int64  `json:",omitempty"`
+	Provisional    bool   `json:",omitempty"`
+	ConsumptionKey string `json:",omitempty"`
 }
 
 // Enrolment makes a walk-in a member at the counter.

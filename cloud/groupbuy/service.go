@@ -357,3 +357,21 @@ func yuan(fen int64) string {
 	}
 	return fmt.Sprintf("%s¥%d.%02d", sign, fen/100, fen%100)
 }
+
+// RunClaims settles provisional claims every interval until ctx ends.
+func (s *Service) RunClaims(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.ProcessClaims(ctx, 100); err != nil {
+			s.log.Error("settle provisional vouchers", "err", err)
+		} else if n > 0 {
+			s.log.Info("provisional vouchers settled", "count", n)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 	"github.com/memberpass/memberpass/proto/pairing"
@@ -17,6 +18,7 @@ type adminServer struct {
 	// publicAddr and caFingerprint go into pairing tickets.
 	publicAddr, caFingerprint string
 	memberPageURL             string
+	gb                        *groupbuy.Service
 }
 
 func (s *adminServer) CreateBrand(ctx context.Context, req *pb.CreateBrandRequest) (*pb.Brand, error) {

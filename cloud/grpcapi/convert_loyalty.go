@@ -122,7 +122,7 @@ func voucherToProto(v cloud.Voucher) *pb.VoucherSnapshot {
 }
 
 func conflictToProto(c cloud.ConflictRecord) *pb.Conflict {
-	return &pb.Conflict{Seq: c.Seq, At: tsOf(c.At), Kind: c.Kind, EventId: c.EventID, DeviceId: c.DeviceID, StoreId: c.StoreID, MemberId: c.MemberID, Detail: c.Detail, Resolution: c.Resolution}
+	return &pb.Conflict{Seq: c.Seq, At: tsOf(c.At), Kind: c.Kind, EventId: c.EventID, DeviceId: c.DeviceID, StoreId: c.StoreID, MemberId: c.MemberID, Detail: c.Detail, Resolution: c.Resolution, AmountFen: c.AmountFen}
 }
 
 func importReportToProto(r loyalty.ImportReport) *pb.ImportReport {

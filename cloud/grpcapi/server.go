@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
@@ -47,6 +48,10 @@ type Config struct {
 	// MemberPageURL is the public address of the member pages, to give
 	// full card links; empty gives paths only.
 	MemberPageURL string
+	// GroupBuy verifies group-buy vouchers with their platforms; nil when
+	// no brand connected a platform (vouchers are then refused as
+	// platform_not_configured).
+	GroupBuy *groupbuy.Service
 }
 
 // NewServer builds a gRPC server with the sync, admin, health and
@@ -61,8 +66,8 @@ func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Ser
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
 	}, opts...)
 	srv := grpc.NewServer(opts...)
-	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM})
-	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL})
+	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM, gb: cfg.GroupBuy})
+	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL, gb: cfg.GroupBuy})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
@@ -17,6 +18,7 @@ type syncServer struct {
 	svc *loyalty.Service
 	// caPEM is handed to agents at pairing, so they trust the cloud's CA.
 	caPEM []byte
+	gb    *groupbuy.Service
 }
 
 func (s *syncServer) Pair(ctx context.Context, req *pb.PairRequest) (*pb.PairResponse, error) {

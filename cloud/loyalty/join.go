@@ -38,9 +38,9 @@ func (s *Service) Join(ctx context.Context, r JoinRequest) (cloud.Member, error)
 			return err
 		}
 		if r.VoucherCode != "" {
-			if v, err := records.Voucher(tx, r.BrandID, r.VoucherCode); err == nil {
-				src.Channel, src.CampaignID = "group_buy", v.CampaignID
-			}
+			var err error
+			src, err = voucherSource(tx, r.BrandID, r.VoucherCode, src)
+			return err
 		}
 		return nil
 	})

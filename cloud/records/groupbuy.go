@@ -120,3 +120,36 @@ func VoucherClaims(tx cloud.Tx, limit int) ([]cloud.VoucherClaim, error) {
 	}
 	return out, nil
 }
+
+// VoucherOrigin finds how a platform voucher code was used at the brand:
+// a consumption (consumed or under way) or, while it is still queued, a
+// provisional claim. It is what a member the voucher brought keeps as
+// their source. found is false for a code not used on any platform.
+func VoucherOrigin(tx cloud.Tx, brand, code string) (origin cloud.MemberSource, found bool, err error) {
+	for _, p := range []string{cloud.PlatformMeituan, cloud.PlatformDouyin} {
+		err = VoucherUses(tx, brand, p, code, func(c cloud.VoucherConsumption) (bool, error) {
+			if c.State == cloud.ConsumeDone || c.State == cloud.ConsumePending {
+				origin = cloud.MemberSource{Channel: "group_buy", StoreID: c.StoreID, StaffID: c.StaffID, Platform: c.Platform, DealID: c.DealID}
+				found = true
+				return false, nil
+			}
+			return true, nil
+		})
+		if err != nil || found {
+			return origin, found, err
+		}
+	}
+	err = tx.Scan(brand, KindVoucherClaim, nil, func(_, v []byte) (bool, error) {
+		var c cloud.VoucherClaim
+		if err := json.Unmarshal(v, &c); err != nil {
+			return false, fmt.Errorf("decode voucher claim: %w", err)
+		}
+		if c.Code == code {
+			origin = cloud.MemberSource{Channel: "group_buy", StoreID: c.StoreID, StaffID: c.StaffID, Platform: c.Platform, DealID: c.DealID}
+			found = true
+			return false, nil
+		}
+		return true, nil
+	})
+	return origin, found, err
+}

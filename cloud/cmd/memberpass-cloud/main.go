@@ -26,6 +26,9 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/memberpass/memberpass/cloud/groupbuy"
+	"github.com/memberpass/memberpass/cloud/groupbuy/kvstore"
+	"github.com/memberpass/memberpass/cloud/groupbuy/platforms"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
@@ -55,6 +58,8 @@ type config struct {
 	logFormat     string
 	showVer       bool
 	maintain      time.Duration
+	groupbuy      string
+	claimsEvery   time.Duration
 }
 
 func main() {
@@ -86,6 +91,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
+	fs.StringVar(&c.groupbuy, "groupbuy-config", "", "JSON file with each brand's group-buy platform credentials (Meituan/Dianping app key, secret, session; Douyin client key, secret, account); empty: no platform, vouchers are refused as not configured")
+	fs.DurationVar(&c.claimsEvery, "voucher-claims-interval", 10*time.Second, "how often to consume with their platforms the vouchers counters accepted offline")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: memberpass-cloud [flags]\n\nThe central service of the memberpass loyalty system.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_DATA_DIR.\n\nFlags:\n")
@@ -203,7 +210,12 @@ func run(args []string, stderr io.Writer) error {
 	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
-	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	adapters, err := platforms.Load(c.groupbuy)
+	if err != nil {
+		return err
+	}
+	gb := groupbuy.New(kvstore.New(store), adapters, log)
+	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL, GroupBuy: gb}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -222,6 +234,9 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if c.maintain > 0 {
 		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
+	}
+	if c.claimsEvery > 0 {
+		go gb.RunClaims(ctx, c.claimsEvery)
 	}
 	select {
 	case err := <-errc:

@@ -1141,13 +1141,15 @@ type Conflict struct {
 	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
 	At    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
 	// coupon_reused, overdraft, points_overdraft, voucher_reused, code_replayed
-	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
-	EventId       string `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	DeviceId      string `protobuf:"bytes,5,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
-	StoreId       string `protobuf:"bytes,6,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
-	MemberId      string `protobuf:"bytes,7,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
-	Detail        string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
-	Resolution    string `protobuf:"bytes,9,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	Kind       string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	EventId    string `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	DeviceId   string `protobuf:"bytes,5,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	StoreId    string `protobuf:"bytes,6,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	MemberId   string `protobuf:"bytes,7,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	Detail     string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
+	Resolution string `protobuf:"bytes,9,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// Money at risk, when there is a figure (a refused provisional voucher).
+	AmountFen     int64 `protobuf:"varint,10,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1243,6 +1245,13 @@ func (x *Conflict) GetResolution() string {
 		return x.Resolution
 	}
 	return ""
+}
+
+func (x *Conflict) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
 }
 
 type ListConflictsRequest struct {
@@ -2668,6 +2677,543 @@ func (x *RevokeDeviceRequest) GetDeviceId() string {
 	return ""
 }
 
+type BindVoucherShopRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,2,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	Platform      string                 `protobuf:"bytes,3,opt,name=platform,proto3" json:"platform,omitempty"`
+	ShopId        string                 `protobuf:"bytes,4,opt,name=shop_id,json=shopId,proto3" json:"shop_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BindVoucherShopRequest) Reset() {
+	*x = BindVoucherShopRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BindVoucherShopRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BindVoucherShopRequest) ProtoMessage() {}
+
+func (x *BindVoucherShopRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BindVoucherShopRequest.ProtoReflect.Descriptor instead.
+func (*BindVoucherShopRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *BindVoucherShopRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *BindVoucherShopRequest) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *BindVoucherShopRequest) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *BindVoucherShopRequest) GetShopId() string {
+	if x != nil {
+		return x.ShopId
+	}
+	return ""
+}
+
+type VoucherShopBinding struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,2,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	Platform      string                 `protobuf:"bytes,3,opt,name=platform,proto3" json:"platform,omitempty"`
+	ShopId        string                 `protobuf:"bytes,4,opt,name=shop_id,json=shopId,proto3" json:"shop_id,omitempty"`
+	BoundAt       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=bound_at,json=boundAt,proto3" json:"bound_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoucherShopBinding) Reset() {
+	*x = VoucherShopBinding{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoucherShopBinding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoucherShopBinding) ProtoMessage() {}
+
+func (x *VoucherShopBinding) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoucherShopBinding.ProtoReflect.Descriptor instead.
+func (*VoucherShopBinding) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *VoucherShopBinding) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *VoucherShopBinding) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *VoucherShopBinding) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *VoucherShopBinding) GetShopId() string {
+	if x != nil {
+		return x.ShopId
+	}
+	return ""
+}
+
+func (x *VoucherShopBinding) GetBoundAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BoundAt
+	}
+	return nil
+}
+
+type ListVoucherShopsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVoucherShopsRequest) Reset() {
+	*x = ListVoucherShopsRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVoucherShopsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVoucherShopsRequest) ProtoMessage() {}
+
+func (x *ListVoucherShopsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVoucherShopsRequest.ProtoReflect.Descriptor instead.
+func (*ListVoucherShopsRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ListVoucherShopsRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+type ListVoucherShopsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bindings      []*VoucherShopBinding  `protobuf:"bytes,1,rep,name=bindings,proto3" json:"bindings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVoucherShopsResponse) Reset() {
+	*x = ListVoucherShopsResponse{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVoucherShopsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVoucherShopsResponse) ProtoMessage() {}
+
+func (x *ListVoucherShopsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVoucherShopsResponse.ProtoReflect.Descriptor instead.
+func (*ListVoucherShopsResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ListVoucherShopsResponse) GetBindings() []*VoucherShopBinding {
+	if x != nil {
+		return x.Bindings
+	}
+	return nil
+}
+
+type ReconcileVouchersRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	BrandId  string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Platform string                 `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	StoreId  string                 `protobuf:"bytes,3,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	// YYYY-MM-DD in China Standard Time (the platforms' calendar).
+	Day string `protobuf:"bytes,4,opt,name=day,proto3" json:"day,omitempty"`
+	// A statement exported from the platform as CSV
+	// (ref,code,deal_id,title,price,count,consumed_at); empty: ask the
+	// platform's API.
+	StatementCsv  []byte `protobuf:"bytes,5,opt,name=statement_csv,json=statementCsv,proto3" json:"statement_csv,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconcileVouchersRequest) Reset() {
+	*x = ReconcileVouchersRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconcileVouchersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconcileVouchersRequest) ProtoMessage() {}
+
+func (x *ReconcileVouchersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconcileVouchersRequest.ProtoReflect.Descriptor instead.
+func (*ReconcileVouchersRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ReconcileVouchersRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *ReconcileVouchersRequest) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *ReconcileVouchersRequest) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *ReconcileVouchersRequest) GetDay() string {
+	if x != nil {
+		return x.Day
+	}
+	return ""
+}
+
+func (x *ReconcileVouchersRequest) GetStatementCsv() []byte {
+	if x != nil {
+		return x.StatementCsv
+	}
+	return nil
+}
+
+type VoucherMismatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// missing_at_platform, missing_here, amount_differs, pending_here
+	Kind          string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Code          string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	Ref           string `protobuf:"bytes,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	DealId        string `protobuf:"bytes,4,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	HereFen       int64  `protobuf:"varint,5,opt,name=here_fen,json=hereFen,proto3" json:"here_fen,omitempty"`
+	PlatformFen   int64  `protobuf:"varint,6,opt,name=platform_fen,json=platformFen,proto3" json:"platform_fen,omitempty"`
+	Detail        string `protobuf:"bytes,7,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoucherMismatch) Reset() {
+	*x = VoucherMismatch{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoucherMismatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoucherMismatch) ProtoMessage() {}
+
+func (x *VoucherMismatch) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoucherMismatch.ProtoReflect.Descriptor instead.
+func (*VoucherMismatch) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *VoucherMismatch) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *VoucherMismatch) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *VoucherMismatch) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *VoucherMismatch) GetDealId() string {
+	if x != nil {
+		return x.DealId
+	}
+	return ""
+}
+
+func (x *VoucherMismatch) GetHereFen() int64 {
+	if x != nil {
+		return x.HereFen
+	}
+	return 0
+}
+
+func (x *VoucherMismatch) GetPlatformFen() int64 {
+	if x != nil {
+		return x.PlatformFen
+	}
+	return 0
+}
+
+func (x *VoucherMismatch) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+type VoucherReconciliation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,2,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	Platform      string                 `protobuf:"bytes,3,opt,name=platform,proto3" json:"platform,omitempty"`
+	ShopId        string                 `protobuf:"bytes,4,opt,name=shop_id,json=shopId,proto3" json:"shop_id,omitempty"`
+	Day           string                 `protobuf:"bytes,5,opt,name=day,proto3" json:"day,omitempty"`
+	Source        string                 `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	HereUses      int32                  `protobuf:"varint,7,opt,name=here_uses,json=hereUses,proto3" json:"here_uses,omitempty"`
+	HereFen       int64                  `protobuf:"varint,8,opt,name=here_fen,json=hereFen,proto3" json:"here_fen,omitempty"`
+	PlatformUses  int32                  `protobuf:"varint,9,opt,name=platform_uses,json=platformUses,proto3" json:"platform_uses,omitempty"`
+	PlatformFen   int64                  `protobuf:"varint,10,opt,name=platform_fen,json=platformFen,proto3" json:"platform_fen,omitempty"`
+	Matched       int32                  `protobuf:"varint,11,opt,name=matched,proto3" json:"matched,omitempty"`
+	Mismatches    []*VoucherMismatch     `protobuf:"bytes,12,rep,name=mismatches,proto3" json:"mismatches,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoucherReconciliation) Reset() {
+	*x = VoucherReconciliation{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoucherReconciliation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoucherReconciliation) ProtoMessage() {}
+
+func (x *VoucherReconciliation) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoucherReconciliation.ProtoReflect.Descriptor instead.
+func (*VoucherReconciliation) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *VoucherReconciliation) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetShopId() string {
+	if x != nil {
+		return x.ShopId
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetDay() string {
+	if x != nil {
+		return x.Day
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetHereUses() int32 {
+	if x != nil {
+		return x.HereUses
+	}
+	return 0
+}
+
+func (x *VoucherReconciliation) GetHereFen() int64 {
+	if x != nil {
+		return x.HereFen
+	}
+	return 0
+}
+
+func (x *VoucherReconciliation) GetPlatformUses() int32 {
+	if x != nil {
+		return x.PlatformUses
+	}
+	return 0
+}
+
+func (x *VoucherReconciliation) GetPlatformFen() int64 {
+	if x != nil {
+		return x.PlatformFen
+	}
+	return 0
+}
+
+func (x *VoucherReconciliation) GetMatched() int32 {
+	if x != nil {
+		return x.Matched
+	}
+	return 0
+}
+
+func (x *VoucherReconciliation) GetMismatches() []*VoucherMismatch {
+	if x != nil {
+		return x.Mismatches
+	}
+	return nil
+}
+
 var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
@@ -2762,7 +3308,7 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x03tag\x18\x04 \x01(\tR\x03tag\"i\n" +
 	"\x14IssueCouponsResponse\x127\n" +
 	"\acoupons\x18\x01 \x03(\v2\x1d.memberpass.v1.CouponSnapshotR\acoupons\x12\x18\n" +
-	"\askipped\x18\x02 \x03(\tR\askipped\"\x84\x02\n" +
+	"\askipped\x18\x02 \x03(\tR\askipped\"\xa3\x02\n" +
 	"\bConflict\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12*\n" +
 	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x12\n" +
@@ -2774,7 +3320,10 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x06detail\x18\b \x01(\tR\x06detail\x12\x1e\n" +
 	"\n" +
 	"resolution\x18\t \x01(\tR\n" +
-	"resolution\"f\n" +
+	"resolution\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\n" +
+	" \x01(\x03R\tamountFen\"f\n" +
 	"\x14ListConflictsRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1d\n" +
@@ -2879,7 +3428,52 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x03url\x18\x02 \x01(\tR\x03url\"M\n" +
 	"\x13RevokeDeviceRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
-	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\xa8\x0e\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"\x83\x01\n" +
+	"\x16BindVoucherShopRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x1a\n" +
+	"\bplatform\x18\x03 \x01(\tR\bplatform\x12\x17\n" +
+	"\ashop_id\x18\x04 \x01(\tR\x06shopId\"\xb6\x01\n" +
+	"\x12VoucherShopBinding\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x1a\n" +
+	"\bplatform\x18\x03 \x01(\tR\bplatform\x12\x17\n" +
+	"\ashop_id\x18\x04 \x01(\tR\x06shopId\x125\n" +
+	"\bbound_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aboundAt\"4\n" +
+	"\x17ListVoucherShopsRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\"Y\n" +
+	"\x18ListVoucherShopsResponse\x12=\n" +
+	"\bbindings\x18\x01 \x03(\v2!.memberpass.v1.VoucherShopBindingR\bbindings\"\xa3\x01\n" +
+	"\x18ReconcileVouchersRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1a\n" +
+	"\bplatform\x18\x02 \x01(\tR\bplatform\x12\x19\n" +
+	"\bstore_id\x18\x03 \x01(\tR\astoreId\x12\x10\n" +
+	"\x03day\x18\x04 \x01(\tR\x03day\x12#\n" +
+	"\rstatement_csv\x18\x05 \x01(\fR\fstatementCsv\"\xba\x01\n" +
+	"\x0fVoucherMismatch\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x10\n" +
+	"\x03ref\x18\x03 \x01(\tR\x03ref\x12\x17\n" +
+	"\adeal_id\x18\x04 \x01(\tR\x06dealId\x12\x19\n" +
+	"\bhere_fen\x18\x05 \x01(\x03R\ahereFen\x12!\n" +
+	"\fplatform_fen\x18\x06 \x01(\x03R\vplatformFen\x12\x16\n" +
+	"\x06detail\x18\a \x01(\tR\x06detail\"\x86\x03\n" +
+	"\x15VoucherReconciliation\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x1a\n" +
+	"\bplatform\x18\x03 \x01(\tR\bplatform\x12\x17\n" +
+	"\ashop_id\x18\x04 \x01(\tR\x06shopId\x12\x10\n" +
+	"\x03day\x18\x05 \x01(\tR\x03day\x12\x16\n" +
+	"\x06source\x18\x06 \x01(\tR\x06source\x12\x1b\n" +
+	"\there_uses\x18\a \x01(\x05R\bhereUses\x12\x19\n" +
+	"\bhere_fen\x18\b \x01(\x03R\ahereFen\x12#\n" +
+	"\rplatform_uses\x18\t \x01(\x05R\fplatformUses\x12!\n" +
+	"\fplatform_fen\x18\n" +
+	" \x01(\x03R\vplatformFen\x12\x18\n" +
+	"\amatched\x18\v \x01(\x05R\amatched\x12>\n" +
+	"\n" +
+	"mismatches\x18\f \x03(\v2\x1e.memberpass.v1.VoucherMismatchR\n" +
+	"mismatches2\xce\x10\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -2899,7 +3493,10 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x14CreateCouponTemplate\x12\x1d.memberpass.v1.CouponTemplate\x1a\x1d.memberpass.v1.CouponTemplate\x12l\n" +
 	"\x13ListCouponTemplates\x12).memberpass.v1.ListCouponTemplatesRequest\x1a*.memberpass.v1.ListCouponTemplatesResponse\x12W\n" +
 	"\fIssueCoupons\x12\".memberpass.v1.IssueCouponsRequest\x1a#.memberpass.v1.IssueCouponsResponse\x12K\n" +
-	"\x0eImportVouchers\x12\x1c.memberpass.v1.ImportRequest\x1a\x1b.memberpass.v1.ImportReport\x12Z\n" +
+	"\x0eImportVouchers\x12\x1c.memberpass.v1.ImportRequest\x1a\x1b.memberpass.v1.ImportReport\x12[\n" +
+	"\x0fBindVoucherShop\x12%.memberpass.v1.BindVoucherShopRequest\x1a!.memberpass.v1.VoucherShopBinding\x12c\n" +
+	"\x10ListVoucherShops\x12&.memberpass.v1.ListVoucherShopsRequest\x1a'.memberpass.v1.ListVoucherShopsResponse\x12b\n" +
+	"\x11ReconcileVouchers\x12'.memberpass.v1.ReconcileVouchersRequest\x1a$.memberpass.v1.VoucherReconciliation\x12Z\n" +
 	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12N\n" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
@@ -2917,7 +3514,7 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*SetProgrammeRequest)(nil),         // 0: memberpass.v1.SetProgrammeRequest
 	(*GetProgrammeRequest)(nil),         // 1: memberpass.v1.GetProgrammeRequest
@@ -2959,93 +3556,109 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*GetMemberCardLinkRequest)(nil),    // 37: memberpass.v1.GetMemberCardLinkRequest
 	(*MemberCardLink)(nil),              // 38: memberpass.v1.MemberCardLink
 	(*RevokeDeviceRequest)(nil),         // 39: memberpass.v1.RevokeDeviceRequest
-	(*Programme)(nil),                   // 40: memberpass.v1.Programme
-	(*timestamppb.Timestamp)(nil),       // 41: google.protobuf.Timestamp
-	(*Member)(nil),                      // 42: memberpass.v1.Member
-	(*CouponSnapshot)(nil),              // 43: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                     // 44: memberpass.v1.CouponKind
-	(*MemberSource)(nil),                // 45: memberpass.v1.MemberSource
-	(*Event)(nil),                       // 46: memberpass.v1.Event
-	(Outcome)(0),                        // 47: memberpass.v1.Outcome
+	(*BindVoucherShopRequest)(nil),      // 40: memberpass.v1.BindVoucherShopRequest
+	(*VoucherShopBinding)(nil),          // 41: memberpass.v1.VoucherShopBinding
+	(*ListVoucherShopsRequest)(nil),     // 42: memberpass.v1.ListVoucherShopsRequest
+	(*ListVoucherShopsResponse)(nil),    // 43: memberpass.v1.ListVoucherShopsResponse
+	(*ReconcileVouchersRequest)(nil),    // 44: memberpass.v1.ReconcileVouchersRequest
+	(*VoucherMismatch)(nil),             // 45: memberpass.v1.VoucherMismatch
+	(*VoucherReconciliation)(nil),       // 46: memberpass.v1.VoucherReconciliation
+	(*Programme)(nil),                   // 47: memberpass.v1.Programme
+	(*timestamppb.Timestamp)(nil),       // 48: google.protobuf.Timestamp
+	(*Member)(nil),                      // 49: memberpass.v1.Member
+	(*CouponSnapshot)(nil),              // 50: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                     // 51: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                // 52: memberpass.v1.MemberSource
+	(*Event)(nil),                       // 53: memberpass.v1.Event
+	(Outcome)(0),                        // 54: memberpass.v1.Outcome
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	40, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	47, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
 	4,  // 1: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
-	41, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
-	41, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
-	42, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	48, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	48, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	49, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
 	8,  // 5: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
 	8,  // 6: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
 	9,  // 7: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
-	43, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	50, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
 	35, // 9: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
-	44, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
-	41, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
-	41, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	51, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	48, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	48, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
 	11, // 13: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
-	43, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
-	41, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	50, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	48, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
 	16, // 16: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
-	41, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	48, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
 	23, // 18: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	41, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	45, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
-	41, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	41, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	48, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	52, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	48, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	48, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
 	32, // 23: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	46, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	41, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	47, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	53, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	48, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	54, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
 	35, // 27: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
-	22, // 28: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
-	24, // 29: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
-	26, // 30: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
-	27, // 31: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
-	28, // 32: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
-	29, // 33: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
-	31, // 34: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
-	34, // 35: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
-	0,  // 36: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
-	1,  // 37: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
-	2,  // 38: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
-	3,  // 39: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
-	6,  // 40: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
-	7,  // 41: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
-	11, // 42: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
-	12, // 43: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
-	14, // 44: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
-	3,  // 45: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
-	17, // 46: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
-	39, // 47: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
-	19, // 48: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
-	37, // 49: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	21, // 50: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	25, // 51: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	42, // 52: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	42, // 53: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	42, // 54: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	30, // 55: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	33, // 56: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	36, // 57: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	40, // 58: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	40, // 59: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	42, // 60: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	5,  // 61: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	42, // 62: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	10, // 63: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	11, // 64: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	13, // 65: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	15, // 66: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	5,  // 67: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	18, // 68: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	32, // 69: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	20, // 70: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	38, // 71: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	50, // [50:72] is the sub-list for method output_type
-	28, // [28:50] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	48, // 28: memberpass.v1.VoucherShopBinding.bound_at:type_name -> google.protobuf.Timestamp
+	41, // 29: memberpass.v1.ListVoucherShopsResponse.bindings:type_name -> memberpass.v1.VoucherShopBinding
+	45, // 30: memberpass.v1.VoucherReconciliation.mismatches:type_name -> memberpass.v1.VoucherMismatch
+	22, // 31: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
+	24, // 32: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
+	26, // 33: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
+	27, // 34: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
+	28, // 35: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
+	29, // 36: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
+	31, // 37: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
+	34, // 38: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
+	0,  // 39: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
+	1,  // 40: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
+	2,  // 41: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
+	3,  // 42: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
+	6,  // 43: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
+	7,  // 44: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
+	11, // 45: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
+	12, // 46: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
+	14, // 47: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
+	3,  // 48: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
+	40, // 49: memberpass.v1.AdminService.BindVoucherShop:input_type -> memberpass.v1.BindVoucherShopRequest
+	42, // 50: memberpass.v1.AdminService.ListVoucherShops:input_type -> memberpass.v1.ListVoucherShopsRequest
+	44, // 51: memberpass.v1.AdminService.ReconcileVouchers:input_type -> memberpass.v1.ReconcileVouchersRequest
+	17, // 52: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
+	39, // 53: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
+	19, // 54: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
+	37, // 55: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	21, // 56: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	25, // 57: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	49, // 58: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	49, // 59: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	49, // 60: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	30, // 61: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	33, // 62: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	36, // 63: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	47, // 64: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	47, // 65: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	49, // 66: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	5,  // 67: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	49, // 68: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	10, // 69: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	11, // 70: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	13, // 71: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	15, // 72: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	5,  // 73: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	41, // 74: memberpass.v1.AdminService.BindVoucherShop:output_type -> memberpass.v1.VoucherShopBinding
+	43, // 75: memberpass.v1.AdminService.ListVoucherShops:output_type -> memberpass.v1.ListVoucherShopsResponse
+	46, // 76: memberpass.v1.AdminService.ReconcileVouchers:output_type -> memberpass.v1.VoucherReconciliation
+	18, // 77: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	32, // 78: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	20, // 79: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	38, // 80: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	56, // [56:81] is the sub-list for method output_type
+	31, // [31:56] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_admin_proto_init() }
@@ -3060,7 +3673,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   40,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
