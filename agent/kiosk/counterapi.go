@@ -96,6 +96,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/topups", s.counterTopUp)
 	s.mux.HandleFunc("POST /api/enrol", s.enrol)
 	s.mux.HandleFunc("POST /api/vouchers/redeem", s.redeemVoucher)
+	s.routeVouchers()
 	s.mux.HandleFunc("GET /api/today", s.today)
 }
 

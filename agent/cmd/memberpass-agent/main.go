@@ -146,6 +146,7 @@ func run(args []string, stderr io.Writer) error {
 	till := checkout.New(db, id, log, func(err error) bool { return errors.Is(err, localstore.ErrUnknown) })
 	till.Location = loc
 	till.OnRecord = func(agent.Event) { syncer.Wake() }
+	till.Platforms = syncer
 
 	var readers []*serialport.Reader
 	deviceStatus := func() []serialport.Status {
