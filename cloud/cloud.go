@@ -15,11 +15,17 @@ type Brand struct {
 	ID       string
 	Name     string
 	Currency string
+	// TimeZone is the IANA zone the brand's calendar rules run in (bonus
+	// days, points expiry, per-day limits); empty means DefaultTimeZone.
+	TimeZone string
 	// MemberCodeKey signs the brand's member codes.
 	MemberCodeKey ed25519.PrivateKey
 	Programme     Programme
 	CreatedAt     time.Time
 }
+
+// DefaultTimeZone is a brand's time zone unless HQ sets another.
+const DefaultTimeZone = "Asia/Shanghai"
 
 // Store is one shop of a brand.
 type Store struct {
@@ -156,6 +162,9 @@ type StoredEvent struct {
 	ReceivedAt time.Time
 	Outcome    Outcome
 	Reason     string
+	// ContentHash is a digest of the event's content as first received, so
+	// the same ID arriving with other content can be told from a resend.
+	ContentHash []byte `json:",omitempty"`
 }
 
 // EventResult is the answer for one pushed event.

@@ -4,37 +4,24 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/boltstore"
 	"github.com/memberpass/memberpass/cloud/groupbuy"
+	"github.com/memberpass/memberpass/cloud/groupbuy/cloudstore"
 	"github.com/memberpass/memberpass/cloud/groupbuy/douyin"
 	"github.com/memberpass/memberpass/cloud/groupbuy/douyin/douyintest"
-	"github.com/memberpass/memberpass/cloud/groupbuy/kvstore"
 	"github.com/memberpass/memberpass/cloud/groupbuy/meituan"
 	"github.com/memberpass/memberpass/cloud/groupbuy/meituan/meituantest"
 	"github.com/memberpass/memberpass/cloud/loyalty"
-	"github.com/memberpass/memberpass/cloud/pgstore/pgtest"
-	"github.com/memberpass/memberpass/cloud/records"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 )
 
 var ctx = context.Background()
 
-var storages = map[string]func(t testing.TB) cloud.Storage{
-	"bbolt": func(t testing.TB) cloud.Storage {
-		db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	},
-	"postgres": func(t testing.TB) cloud.Storage { return pgtest.Open(t) },
-}
+var storages = sqltest.Engines
 
 type fixture struct {
 	db  cloud.Storage
@@ -86,7 +73,7 @@ func newFixture(t *testing.T, db cloud.Storage) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc = groupbuy.New(kvstore.New(db), groupbuy.Registry{brand: {cloud.PlatformMeituan: f.mtc, cloud.PlatformDouyin: dyc}}, log)
+	f.svc = groupbuy.New(cloudstore.New(db), groupbuy.Registry{brand: {cloud.PlatformMeituan: f.mtc, cloud.PlatformDouyin: dyc}}, log)
 	ok(f.svc.Bind(ctx, brand, store, cloud.PlatformMeituan, mtShop))(t)
 	ok(f.svc.Bind(ctx, brand, store, cloud.PlatformDouyin, dyPoi))(t)
 	return f
@@ -213,7 +200,7 @@ func TestTimeoutIsSettledByAskingNeverByConsumingTwice(t *testing.T) {
 		if reason(err) != groupbuy.ReasonUnavailable {
 			t.Fatalf("unreachable: %v", err)
 		}
-		uses := ok(kvstore.New(f.db).Consumptions(ctx, brand, cloud.PlatformMeituan, mtMulti))(t)
+		uses := ok(cloudstore.New(f.db).Consumptions(ctx, brand, cloud.PlatformMeituan, mtMulti))(t)
 		if len(uses) != 1 || uses[0].State != cloud.ConsumePending {
 			t.Fatalf("uses = %+v", uses)
 		}
@@ -260,7 +247,7 @@ func claim(event, platform, code, deal string, count int, priceFen int64) cloud.
 
 func TestProvisionalClaimsAreConsumedOrBecomeConflicts(t *testing.T) {
 	forEach(t, func(t *testing.T, f *fixture) {
-		st := kvstore.New(f.db)
+		st := cloudstore.New(f.db)
 		// Another till used the Meituan code meanwhile.
 		ok(f.svc.Consume(ctx, req(cloud.PlatformMeituan, mtCode, 1, "online")))(t)
 		for _, c := range []cloud.VoucherClaim{
@@ -282,7 +269,7 @@ func TestProvisionalClaimsAreConsumedOrBecomeConflicts(t *testing.T) {
 			t.Fatalf("left = %+v", left)
 		}
 		var conflicts []cloud.ConflictRecord
-		_ = f.db.View(ctx, func(tx cloud.Tx) (err error) { conflicts, err = records.Conflicts(tx, brand, 0, 0); return })
+		_ = f.db.View(ctx, func(tx cloud.Tx) (err error) { conflicts, err = tx.Conflicts(brand, 0, 100); return })
 		if len(conflicts) != 1 || conflicts[0].Kind != "voucher_refused" || conflicts[0].AmountFen != 9800 || conflicts[0].EventID != "ev-used" {
 			t.Fatalf("conflicts = %+v", conflicts)
 		}
@@ -300,13 +287,13 @@ func TestProvisionalClaimsAreConsumedOrBecomeConflicts(t *testing.T) {
 
 func TestProvisionalClaimOfAnotherDealIsAConflict(t *testing.T) {
 	forEach(t, func(t *testing.T, f *fixture) {
-		st := kvstore.New(f.db)
+		st := cloudstore.New(f.db)
 		if err := st.PutClaim(ctx, claim("ev-x", cloud.PlatformMeituan, mtMulti, "999", 1, 1000)); err != nil {
 			t.Fatal(err)
 		}
 		ok(f.svc.ProcessClaims(ctx, 10))(t)
 		var conflicts []cloud.ConflictRecord
-		_ = f.db.View(ctx, func(tx cloud.Tx) (err error) { conflicts, err = records.Conflicts(tx, brand, 0, 0); return })
+		_ = f.db.View(ctx, func(tx cloud.Tx) (err error) { conflicts, err = tx.Conflicts(brand, 0, 100); return })
 		if len(conflicts) != 1 || conflicts[0].Kind != "voucher_deal_mismatch" {
 			t.Fatalf("conflicts = %+v", conflicts)
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/memberpass/memberpass/agent/cloudsync"
-	"github.com/memberpass/memberpass/cloud/boltstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/proto/membercode"
@@ -42,11 +41,7 @@ type cloudFixture struct {
 
 func newCloud(t *testing.T) *cloudFixture {
 	t.Helper()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := sqltest.OpenSQLite(t)
 	log := slog.New(slog.DiscardHandler)
 	srv, _ := grpcapi.NewServer(grpcapi.Config{Service: loyalty.New(store, log), Log: log, AdminToken: token})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // maxAmountFen bounds any single amount: 10 million yuan is no bill.
@@ -29,7 +28,7 @@ type applyCtx struct {
 }
 
 func (a *applyCtx) conflict(kind, memberID, detail, resolution string) error {
-	_, err := records.AppendConflict(a.tx, a.brand.ID, cloud.ConflictRecord{
+	_, err := a.tx.AppendConflict(a.brand.ID, cloud.ConflictRecord{
 		At: a.now, Kind: kind, EventID: a.ev.ID, DeviceID: a.dev.ID, StoreID: a.ev.StoreID,
 		MemberID: memberID, Detail: detail, Resolution: resolution,
 	})
@@ -42,12 +41,12 @@ func (a *applyCtx) conflict(kind, memberID, detail, resolution string) error {
 func resolveMember(tx cloud.Tx, brand, id string) (cloud.Member, error) {
 	if ref, ok := strings.CutPrefix(id, "local:"); ok {
 		var err error
-		if id, err = records.LocalRef(tx, brand, ref); err != nil {
+		if id, err = tx.LocalRef(brand, ref); err != nil {
 			return cloud.Member{}, err
 		}
 	}
 	for range 16 {
-		m, err := records.Member(tx, brand, id)
+		m, err := tx.Member(brand, id)
 		if err != nil || m.MergedInto == "" {
 			return m, err
 		}
@@ -93,12 +92,12 @@ func (s *Service) apply(tx cloud.Tx, b cloud.Brand, d cloud.Device, ev cloud.Eve
 		return cloud.Rejected, rej.reason, nil
 	}
 	for _, id := range sortedKeys(a.members) {
-		if _, err := records.AppendChange(tx, b.ID, cloud.ChangeMember, id); err != nil {
+		if _, err := tx.AppendChange(b.ID, cloud.ChangeMember, id); err != nil {
 			return "", "", err
 		}
 	}
 	for _, code := range sortedKeys(a.coupons) {
-		if _, err := records.AppendChange(tx, b.ID, cloud.ChangeCoupon, code); err != nil {
+		if _, err := tx.AppendChange(b.ID, cloud.ChangeCoupon, code); err != nil {
 			return "", "", err
 		}
 	}
@@ -128,7 +127,7 @@ func (a *applyCtx) member() (cloud.Member, *rejection, error) {
 
 func (a *applyCtx) save(m cloud.Member) error {
 	a.members[m.ID] = true
-	return records.PutMember(a.tx, m)
+	return a.tx.PutMember(m)
 }
 
 func (a *applyCtx) visit(s *Service) (*rejection, error) {
@@ -143,7 +142,7 @@ func (a *applyCtx) visit(s *Service) (*rejection, error) {
 	if a.ev.OccurredAt.After(m.LastVisitAt) {
 		m.LastVisitAt = a.ev.OccurredAt
 	}
-	if err := records.AddActivity(a.tx, a.brand.ID, m.ID, a.ev.OccurredAt, 1, 0); err != nil {
+	if err := a.tx.AddActivity(a.brand.ID, m.ID, activityDay(a.ev.OccurredAt), 1, 0); err != nil {
 		return nil, err
 	}
 	if err := upgradeTier(a.tx, a.brand.Programme, &m, a.ev.OccurredAt, "visit "+a.ev.ID); err != nil {
@@ -234,20 +233,20 @@ func (a *applyCtx) purchase() (*rejection, error) {
 	}
 	eff.PointsEarned = earned
 	m.TotalSpendFen += p.NetFen()
-	if err := records.AddActivity(a.tx, a.brand.ID, m.ID, at, 0, p.NetFen()); err != nil {
+	if err := a.tx.AddActivity(a.brand.ID, m.ID, activityDay(at), 0, p.NetFen()); err != nil {
 		return nil, err
 	}
 	if err := upgradeTier(a.tx, a.brand.Programme, &m, at, "purchase "+a.ev.ID); err != nil {
 		return nil, err
 	}
-	if err := records.PutEffect(a.tx, a.brand.ID, eff); err != nil {
+	if err := a.tx.PutEffect(a.brand.ID, eff); err != nil {
 		return nil, err
 	}
 	return nil, a.save(m)
 }
 
 func (a *applyCtx) redeemCoupon(code, memberID string, at time.Time) error {
-	c, err := records.Coupon(a.tx, a.brand.ID, code)
+	c, err := a.tx.Coupon(a.brand.ID, code)
 	if cloud.IsNotFound(err) {
 		return a.conflict("coupon_invalid", memberID, fmt.Sprintf("coupon %s is unknown to the cloud", code), "discount stands as given; HQ to review")
 	} else if err != nil {
@@ -274,7 +273,7 @@ func (a *applyCtx) redeemCoupon(code, memberID string, at time.Time) error {
 	c.History = append(c.History, cloud.CouponTransition{At: at, From: c.State, To: cloud.CouponRedeemed, EventID: a.ev.ID, StoreID: a.ev.StoreID})
 	c.State = cloud.CouponRedeemed
 	a.coupons[c.Code] = true
-	return records.PutCoupon(a.tx, c)
+	return a.tx.PutCoupon(c)
 }
 
 func (a *applyCtx) topUp() (*rejection, error) {
@@ -325,7 +324,7 @@ func (a *applyCtx) refund() (*rejection, error) {
 		}
 		return nil, a.save(m)
 	}
-	eff, err := records.Effect(a.tx, a.brand.ID, r.PurchaseEventID)
+	eff, err := a.tx.Effect(a.brand.ID, r.PurchaseEventID)
 	if cloud.IsNotFound(err) {
 		return rejectf("refund of purchase %s, which the cloud does not hold as applied", r.PurchaseEventID), nil
 	} else if err != nil {
@@ -355,7 +354,7 @@ func (a *applyCtx) refund() (*rejection, error) {
 	}
 	m.TotalSpendFen -= eff.NetFen
 	eff.Refunded, eff.RefundedEventID = true, a.ev.ID
-	if err := records.PutEffect(a.tx, a.brand.ID, eff); err != nil {
+	if err := a.tx.PutEffect(a.brand.ID, eff); err != nil {
 		return nil, err
 	}
 	return nil, a.save(m)
@@ -377,7 +376,7 @@ func (a *applyCtx) voucher() (*rejection, error) {
 	if vr.Platform != "" {
 		return a.platformVoucher(memberID)
 	}
-	v, err := records.Voucher(a.tx, a.brand.ID, vr.Code)
+	v, err := a.tx.Voucher(a.brand.ID, vr.Code)
 	if cloud.IsNotFound(err) {
 		return nil, a.conflict("voucher_unknown", memberID, fmt.Sprintf("voucher %s was never imported", vr.Code), "accepted at the counter; HQ to check with the platform")
 	} else if err != nil {
@@ -388,10 +387,10 @@ func (a *applyCtx) voucher() (*rejection, error) {
 			"first redemption keeps the voucher; this one is HQ's to settle with the platform")
 	}
 	v.Redeemed, v.RedeemedAt, v.StoreID, v.EventID, v.MemberID = true, a.ev.OccurredAt, a.ev.StoreID, a.ev.ID, memberID
-	if err := records.PutVoucher(a.tx, v); err != nil {
+	if err := a.tx.PutVoucher(v); err != nil {
 		return nil, err
 	}
-	_, err = records.AppendChange(a.tx, a.brand.ID, cloud.ChangeVoucher, v.Code)
+	_, err = a.tx.AppendChange(a.brand.ID, cloud.ChangeVoucher, v.Code)
 	return nil, err
 }
 
@@ -404,14 +403,14 @@ func (a *applyCtx) enrol(s *Service) (*rejection, error) {
 	if err != nil {
 		return rejectf("%s", cloud.ErrorMessage(err)), nil
 	}
-	if id, err := records.LocalRef(a.tx, a.brand.ID, e.LocalRef); err == nil {
+	if id, err := a.tx.LocalRef(a.brand.ID, e.LocalRef); err == nil {
 		return rejectf("reference %s already enrolled member %s", e.LocalRef, id), nil
 	}
-	if id, err := records.MemberIDByPhone(a.tx, a.brand.ID, phone); err == nil {
+	if id, err := a.tx.MemberIDByPhone(a.brand.ID, phone); err == nil {
 		// Already a member (enrolled elsewhere meanwhile): the counter's
 		// reference points at them; no second member.
 		a.notes = append(a.notes, "phone already belonged to member "+id)
-		return nil, records.PutLocalRef(a.tx, a.brand.ID, e.LocalRef, id)
+		return nil, a.tx.PutLocalRef(a.brand.ID, e.LocalRef, id)
 	}
 	src := cloud.MemberSource{Channel: "counter", StoreID: a.ev.StoreID, StaffID: a.ev.StaffID}
 	if e.VoucherCode != "" {
@@ -433,7 +432,7 @@ func (a *applyCtx) enrol(s *Service) (*rejection, error) {
 		return nil, err
 	}
 	m.Consent = e.Consent
-	if err := records.PutLocalRef(a.tx, a.brand.ID, e.LocalRef, m.ID); err != nil {
+	if err := a.tx.PutLocalRef(a.brand.ID, e.LocalRef, m.ID); err != nil {
 		return nil, err
 	}
 	return nil, a.save(m)
@@ -444,7 +443,7 @@ func (a *applyCtx) enrol(s *Service) (*rejection, error) {
 // voucher's campaign, over what the join itself knows.
 func voucherSource(tx cloud.Tx, brand, code string, src cloud.MemberSource) (cloud.MemberSource, error) {
 	src.Channel = "group_buy"
-	o, found, err := records.VoucherOrigin(tx, brand, code)
+	o, found, err := tx.VoucherOrigin(brand, code)
 	if err != nil {
 		return src, fmt.Errorf("find voucher %s: %w", code, err)
 	}
@@ -454,7 +453,7 @@ func voucherSource(tx cloud.Tx, brand, code string, src cloud.MemberSource) (clo
 		src.StaffID = cmp.Or(o.StaffID, src.StaffID)
 		return src, nil
 	}
-	if v, err := records.Voucher(tx, brand, code); err == nil {
+	if v, err := tx.Voucher(brand, code); err == nil {
 		src.CampaignID = v.CampaignID
 	}
 	return src, nil
@@ -486,7 +485,7 @@ func (a *applyCtx) platformVoucher(memberID string) (*rejection, error) {
 		return nil, nil
 	}
 	a.notes = append(a.notes, "provisional "+vr.Platform+" voucher queued for the platform")
-	return nil, records.PutVoucherClaim(a.tx, cloud.VoucherClaim{
+	return nil, a.tx.PutVoucherClaim(cloud.VoucherClaim{
 		BrandID: a.brand.ID, EventID: a.ev.ID, StoreID: a.ev.StoreID, DeviceID: a.dev.ID, StaffID: a.ev.StaffID,
 		Platform: vr.Platform, Code: vr.Code, DealID: vr.DealID, Count: vr.Count, PriceFen: vr.PriceFen,
 		OccurredAt: a.ev.OccurredAt, ReceivedAt: a.now,

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // BenchmarkApplyEvents measures applying purchase events to state (points,
@@ -50,7 +49,7 @@ func BenchmarkApplyEvents(b *testing.B) {
 						p := cloud.Purchase{BillFen: 2500, PaidOtherFen: 2500}
 						ev := cloud.StoredEvent{BrandID: "tea", ReceivedAt: time.Now(), Outcome: cloud.Applied,
 							Event: cloud.Event{ID: fmt.Sprintf("e%d", n), Seq: uint64(n), StoreID: "shop-a", MemberID: "1", Kind: cloud.EventPurchase, Purchase: &p}}
-						if err := records.PutEvent(tx, ev); err != nil {
+						if err := tx.PutEvent(ev); err != nil {
 							return err
 						}
 					}

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // A member's card page link is /card/<brand>/<member>/<token>: the token is
@@ -44,13 +43,13 @@ func (s *Service) MemberByCardLink(ctx context.Context, brandID, memberID, token
 	fail := cloud.Errorf(cloud.NotFound, "no such member card")
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		if b, err = records.Brand(tx, brandID); err != nil {
+		if b, err = tx.Brand(brandID); err != nil {
 			return fail
 		}
 		if !hmac.Equal([]byte(cardLinkToken(b, memberID)), []byte(strings.ToLower(token))) {
 			return fail
 		}
-		if m, err = records.Member(tx, brandID, memberID); cloud.IsNotFound(err) {
+		if m, err = tx.Member(brandID, memberID); cloud.IsNotFound(err) {
 			return fail
 		}
 		return err

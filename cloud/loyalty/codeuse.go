@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 	"github.com/memberpass/memberpass/proto/membercode"
 )
 
@@ -30,7 +29,7 @@ func (a *applyCtx) useCode(s *Service, memberID string) (*rejection, error) {
 	if id := strconv.FormatUint(claims.MemberID, 10); id != a.ev.MemberID && id != memberID {
 		return rejectf("member code %s is for member %s, the event says member %s", ref, id, a.ev.MemberID), nil
 	}
-	prior, err := records.CodeUse(a.tx, a.brand.ID, ref)
+	prior, err := a.tx.CodeUse(a.brand.ID, ref)
 	switch {
 	case err == nil:
 		detail := fmt.Sprintf("member code %s was already used at store %s (device %s, event %s)", ref, prior.StoreID, prior.DeviceID, prior.EventID)
@@ -44,7 +43,7 @@ func (a *applyCtx) useCode(s *Service, memberID string) (*rejection, error) {
 	case !cloud.IsNotFound(err):
 		return nil, err
 	}
-	return nil, records.PutCodeUse(a.tx, a.brand.ID, cloud.CodeUse{
+	return nil, a.tx.PutCodeUse(a.brand.ID, cloud.CodeUse{
 		Ref: ref, EventID: a.ev.ID, StoreID: a.ev.StoreID, DeviceID: a.dev.ID, MemberID: memberID,
 		ExpiresAt: claims.IssuedAt.Add(membercode.MaxTTL + s.CodeUseRetention),
 	})

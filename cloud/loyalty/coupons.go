@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // CouponView is a coupon with what its template says, as a counter or a
@@ -17,7 +16,7 @@ type CouponView struct {
 }
 
 func couponView(tx cloud.Tx, c cloud.Coupon) (CouponView, error) {
-	t, err := records.CouponTemplate(tx, c.BrandID, c.TemplateID)
+	t, err := tx.CouponTemplate(c.BrandID, c.TemplateID)
 	if err != nil {
 		return CouponView{}, err
 	}
@@ -70,18 +69,18 @@ func (s *Service) CreateCouponTemplate(ctx context.Context, t cloud.CouponTempla
 	}
 	t.CreatedAt = s.Now()
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
-		if _, err := records.Brand(tx, t.BrandID); err != nil {
+		if _, err := tx.Brand(t.BrandID); err != nil {
 			return err
 		}
 		for _, st := range t.StoreIDs {
-			if _, err := records.Store(tx, t.BrandID, st); err != nil {
+			if _, err := tx.Store(t.BrandID, st); err != nil {
 				return cloud.Errorf(cloud.Invalid, "coupon template %s names store %q, which does not exist", t.ID, st)
 			}
 		}
-		if _, err := records.CouponTemplate(tx, t.BrandID, t.ID); err == nil {
+		if _, err := tx.CouponTemplate(t.BrandID, t.ID); err == nil {
 			return cloud.Errorf(cloud.Conflict, "coupon template %q already exists", t.ID)
 		}
-		return records.PutCouponTemplate(tx, t)
+		return tx.PutCouponTemplate(t)
 	})
 	return t, err
 }
@@ -90,11 +89,11 @@ func (s *Service) CreateCouponTemplate(ctx context.Context, t cloud.CouponTempla
 func (s *Service) CouponTemplates(ctx context.Context, brandID string) ([]cloud.CouponTemplate, error) {
 	var out []cloud.CouponTemplate
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
-		if _, err := records.Brand(tx, brandID); err != nil {
+		if _, err := tx.Brand(brandID); err != nil {
 			return err
 		}
 		var err error
-		out, _, err = records.List[cloud.CouponTemplate](tx, brandID, records.KindCouponTemplate, nil, 0)
+		out, err = tx.CouponTemplates(brandID)
 		return err
 	})
 	return out, err
@@ -111,13 +110,13 @@ func (s *Service) IssueCoupons(ctx context.Context, brandID, templateID string, 
 	var skipped []string
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
 		out, skipped = out[:0], skipped[:0]
-		t, err := records.CouponTemplate(tx, brandID, templateID)
+		t, err := tx.CouponTemplate(brandID, templateID)
 		if err != nil {
 			return err
 		}
 		targets := memberIDs
 		if tag != "" {
-			err := records.Members(tx, brandID, func(m cloud.Member) (bool, error) {
+			err := tx.Members(brandID, func(m cloud.Member) (bool, error) {
 				if m.MergedInto == "" && hasTag(m.Tags, tag) {
 					targets = append(targets, m.ID)
 				}
@@ -129,7 +128,7 @@ func (s *Service) IssueCoupons(ctx context.Context, brandID, templateID string, 
 		}
 		now := s.Now()
 		for _, id := range targets {
-			m, err := records.Member(tx, brandID, id)
+			m, err := tx.Member(brandID, id)
 			if cloud.IsNotFound(err) {
 				return cloud.Errorf(cloud.NotFound, "member %q does not exist", id)
 			} else if err != nil {
@@ -140,7 +139,7 @@ func (s *Service) IssueCoupons(ctx context.Context, brandID, templateID string, 
 				continue
 			}
 			if t.PerMemberLimit > 0 {
-				held, err := records.MemberCoupons(tx, brandID, id)
+				held, err := tx.MemberCoupons(brandID, id)
 				if err != nil {
 					return err
 				}
@@ -162,10 +161,10 @@ func (s *Service) IssueCoupons(ctx context.Context, brandID, templateID string, 
 				c.ValidFrom, c.ExpiresAt = t.ValidFrom, t.ValidUntil
 			}
 			c.History = []cloud.CouponTransition{{At: now, To: cloud.CouponIssued, Reason: "issued by HQ"}}
-			if err := records.PutCoupon(tx, c); err != nil {
+			if err := tx.PutCoupon(c); err != nil {
 				return err
 			}
-			if _, err := records.AppendChange(tx, brandID, cloud.ChangeCoupon, c.Code); err != nil {
+			if _, err := tx.AppendChange(brandID, cloud.ChangeCoupon, c.Code); err != nil {
 				return err
 			}
 			out = append(out, CouponView{Coupon: c, Template: t})

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // PushEvents applies a device's events exactly once, in seq order, in one
@@ -73,34 +72,35 @@ func (s *Service) commitPushes(group []*pushCall) {
 // pushTx applies one push inside tx.
 func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, now time.Time) (uint64, []cloud.EventResult, error) {
 	var results []cloud.EventResult
-	d, err := records.Device(tx, dev.BrandID, dev.ID)
+	d, err := tx.DeviceForPush(dev.BrandID, dev.ID)
 	if err != nil {
 		return 0, nil, err
 	}
-	b, err := records.Brand(tx, dev.BrandID)
+	b, err := tx.Brand(dev.BrandID)
 	if err != nil {
 		return 0, nil, err
 	}
-	if _, err := records.PruneCodeUses(tx, d.BrandID, now, 100); err != nil {
+	if _, err := tx.PruneCodeUses(d.BrandID, now, 100); err != nil {
 		return 0, nil, fmt.Errorf("forget old member code uses: %w", err)
 	}
-	if err := prefetch(tx, d.BrandID, events); err != nil {
-		return 0, nil, err
+	held := map[string]cloud.StoredEvent{}
+	if len(events) > 0 {
+		if held, err = prefetch(tx, b, events); err != nil {
+			return 0, nil, err
+		}
 	}
 	for _, ev := range events {
 		if ev.Seq > d.AckedSeq+1 {
 			break // a gap: the device resends from acked+1
 		}
 		res := cloud.EventResult{EventID: ev.ID, Seq: ev.Seq}
-		prior, err := records.Event(tx, d.BrandID, ev.ID)
+		prior, dup := held[ev.ID]
 		switch {
-		case err == nil:
+		case dup:
 			res.Outcome = cloud.Duplicate
 			if prior.DeviceID != d.ID || prior.Seq != ev.Seq {
 				res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("event id already used by device %s seq %d", prior.DeviceID, prior.Seq)
 			}
-		case !cloud.IsNotFound(err):
-			return 0, nil, err
 		case ev.Seq <= d.AckedSeq:
 			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
@@ -109,9 +109,11 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			if err != nil {
 				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
 			}
-			if err := records.PutEvent(tx, cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}); err != nil {
+			stored := cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}
+			if err := tx.PutEvent(stored); err != nil {
 				return 0, nil, err
 			}
+			held[ev.ID] = stored // the same ID again in this push is a duplicate
 		}
 		if ev.Seq == d.AckedSeq+1 {
 			d.AckedSeq = ev.Seq
@@ -119,7 +121,7 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 		results = append(results, res)
 	}
 	d.LastSeenAt = now
-	return d.AckedSeq, results, records.PutDevice(tx, d)
+	return d.AckedSeq, results, tx.PutDevice(d)
 }
 
 // RevokeDevice stops a device's credentials.
@@ -127,11 +129,11 @@ func (s *Service) RevokeDevice(ctx context.Context, brandID, deviceID string) (c
 	var d cloud.Device
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
 		var err error
-		if d, err = records.Device(tx, brandID, deviceID); err != nil {
+		if d, err = tx.Device(brandID, deviceID); err != nil {
 			return err
 		}
 		d.Revoked = true
-		return records.PutDevice(tx, d)
+		return tx.PutDevice(d)
 	})
 	if err != nil {
 		return cloud.Device{}, err
@@ -159,7 +161,7 @@ func (s *Service) PullChanges(ctx context.Context, dev cloud.Device, cursor uint
 	next := cursor
 	more := false
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
-		changes, err := records.Changes(tx, dev.BrandID, cursor, limit+1)
+		changes, err := tx.Changes(dev.BrandID, cursor, limit+1)
 		if err != nil {
 			return err
 		}
@@ -171,19 +173,19 @@ func (s *Service) PullChanges(ctx context.Context, dev cloud.Device, cursor uint
 			rc := ReplicaChange{Seq: ch.Seq}
 			switch ch.Kind {
 			case cloud.ChangeMember:
-				m, err := records.Member(tx, dev.BrandID, ch.Key)
+				m, err := tx.Member(dev.BrandID, ch.Key)
 				if err != nil {
 					return fmt.Errorf("change %d: %w", ch.Seq, err)
 				}
 				rc.Member = &m
 			case cloud.ChangeCard:
-				c, err := records.Card(tx, dev.BrandID, ch.Key)
+				c, err := tx.Card(dev.BrandID, ch.Key)
 				if err != nil {
 					return fmt.Errorf("change %d: %w", ch.Seq, err)
 				}
 				rc.Card = &c
 			case cloud.ChangeCoupon:
-				c, err := records.Coupon(tx, dev.BrandID, ch.Key)
+				c, err := tx.Coupon(dev.BrandID, ch.Key)
 				if err != nil {
 					return fmt.Errorf("change %d: %w", ch.Seq, err)
 				}
@@ -193,13 +195,13 @@ func (s *Service) PullChanges(ctx context.Context, dev cloud.Device, cursor uint
 				}
 				rc.Coupon = &v
 			case cloud.ChangeProgramme:
-				b, err := records.Brand(tx, dev.BrandID)
+				b, err := tx.Brand(dev.BrandID)
 				if err != nil {
 					return fmt.Errorf("change %d: %w", ch.Seq, err)
 				}
 				rc.Programme = &b.Programme
 			case cloud.ChangeVoucher:
-				v, err := records.Voucher(tx, dev.BrandID, ch.Key)
+				v, err := tx.Voucher(dev.BrandID, ch.Key)
 				if err != nil {
 					return fmt.Errorf("change %d: %w", ch.Seq, err)
 				}
@@ -220,15 +222,15 @@ func (s *Service) Stats(ctx context.Context, brandID string) (cloud.BrandStats, 
 	var st cloud.BrandStats
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		if st.Members, err = records.CountMembers(tx, brandID); err != nil {
+		if st.Members, err = tx.CountMembers(brandID); err != nil {
 			return err
 		}
 		var byKind map[cloud.EventKind]uint64
-		if st.Events, byKind, st.Rejected, err = records.EventCounts(tx, brandID); err != nil {
+		if st.Events, byKind, st.Rejected, err = tx.EventCounts(brandID); err != nil {
 			return err
 		}
 		st.Visits = byKind[cloud.EventVisit]
-		st.Devices, err = records.Devices(tx, brandID)
+		st.Devices, err = tx.Devices(brandID)
 		return err
 	})
 	return st, err
@@ -245,7 +247,7 @@ func (s *Service) ListEvents(ctx context.Context, brandID, pageToken string, lim
 	var last uint64
 	err = s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		out, last, err = records.Events(tx, brandID, after, limit)
+		out, last, err = tx.Events(brandID, after, limit)
 		return err
 	})
 	if err != nil || len(out) < limit {
@@ -254,31 +256,40 @@ func (s *Service) ListEvents(ctx context.Context, brandID, pageToken string, lim
 	return out, strconv.FormatUint(last, 10), nil
 }
 
-// prefetch reads what applying a push will look up, a kind at a time:
-// each event's ID (for deduplication), its member and the member's
-// activity on that day. Where reads are round trips this turns a few per
-// event into a few per push.
-func prefetch(tx cloud.Tx, brand string, events []cloud.Event) error {
-	var ids, members, days [][]byte
+// prefetch reads in one go what applying a push will look up: the events
+// already held under the push's IDs (for deduplication), the members the
+// events name, and those members' activity over the tier window. Where
+// reads are round trips this turns a few per event into a few per push.
+func prefetch(tx cloud.Tx, b cloud.Brand, events []cloud.Event) (map[string]cloud.StoredEvent, error) {
+	ids := make([]string, 0, len(events))
+	var members []string
 	seen := map[string]bool{}
 	for _, ev := range events {
-		ids = append(ids, []byte(ev.ID))
-		if ev.MemberID == "" || strings.HasPrefix(ev.MemberID, "local:") {
+		ids = append(ids, ev.ID)
+		if ev.MemberID == "" || strings.HasPrefix(ev.MemberID, "local:") || seen[ev.MemberID] {
 			continue
 		}
-		if !seen[ev.MemberID] {
-			seen[ev.MemberID] = true
-			members = append(members, []byte(ev.MemberID))
-		}
-		days = append(days, records.ActivityKey(ev.MemberID, ev.OccurredAt))
+		seen[ev.MemberID] = true
+		members = append(members, ev.MemberID)
 	}
-	for _, p := range []struct {
-		kind string
-		keys [][]byte
-	}{{records.KindEvent, ids}, {records.KindMember, members}, {records.KindActivity, days}} {
-		if err := records.Prefetch(tx, brand, p.kind, p.keys); err != nil {
-			return fmt.Errorf("prefetch %s records: %w", p.kind, err)
+	held, err := tx.EventsByIDs(b.ID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("prefetch events: %w", err)
+	}
+	if len(members) == 0 {
+		return held, nil
+	}
+	if _, err := tx.MembersByIDs(b.ID, members); err != nil {
+		return nil, fmt.Errorf("prefetch members: %w", err)
+	}
+	from := events[0].OccurredAt
+	for _, ev := range events {
+		if ev.OccurredAt.Before(from) {
+			from = ev.OccurredAt
 		}
 	}
-	return nil
+	if err := tx.PrefetchActivity(b.ID, members, tierWindowStart(b.Programme, from)); err != nil {
+		return nil, fmt.Errorf("prefetch activity: %w", err)
+	}
+	return held, nil
 }

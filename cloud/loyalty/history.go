@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // MemberHistory is everything the books say about a member.
@@ -22,19 +21,19 @@ func (s *Service) History(ctx context.Context, brandID, memberID string) (Member
 	var h MemberHistory
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		if h.Member, err = records.Member(tx, brandID, memberID); err != nil {
+		if h.Member, err = tx.Member(brandID, memberID); err != nil {
 			return err
 		}
-		if h.Points, err = records.ListMember[cloud.PointsEntry](tx, brandID, records.KindPointsLedger, memberID); err != nil {
+		if h.Points, err = tx.PointsEntries(brandID, memberID); err != nil {
 			return err
 		}
-		if h.StoredValue, err = records.ListMember[cloud.StoredValueEntry](tx, brandID, records.KindSVLedger, memberID); err != nil {
+		if h.StoredValue, err = tx.StoredValueEntries(brandID, memberID); err != nil {
 			return err
 		}
-		if h.TierChanges, err = records.ListMember[cloud.TierChange](tx, brandID, records.KindTierLog, memberID); err != nil {
+		if h.TierChanges, err = tx.TierChanges(brandID, memberID); err != nil {
 			return err
 		}
-		coupons, err := records.MemberCoupons(tx, brandID, memberID)
+		coupons, err := tx.MemberCoupons(brandID, memberID)
 		if err != nil {
 			return err
 		}
@@ -58,11 +57,11 @@ func (s *Service) Conflicts(ctx context.Context, brandID, pageToken string, limi
 	}
 	var out []cloud.ConflictRecord
 	err = s.store.View(ctx, func(tx cloud.Tx) error {
-		if _, err := records.Brand(tx, brandID); err != nil {
+		if _, err := tx.Brand(brandID); err != nil {
 			return err
 		}
 		var err error
-		out, err = records.Conflicts(tx, brandID, after, limit)
+		out, err = tx.Conflicts(brandID, after, limit)
 		return err
 	})
 	if err != nil || len(out) < limit {

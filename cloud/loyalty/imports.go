@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // RowError names the line and field of a bad CSV row.
@@ -180,14 +179,14 @@ func (s *Service) ImportMembers(ctx context.Context, brandID string, raw []byte,
 	}
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
 		rep.Created, rep.Unchanged, rep.Errors = 0, 0, nil
-		b, err := records.Brand(tx, brandID)
+		b, err := tx.Brand(brandID)
 		if err != nil {
 			return err
 		}
 		var todo []row
 		for _, r := range rows {
-			if id, err := records.MemberIDByPhone(tx, brandID, r.nm.Phone); err == nil {
-				m, err := records.Member(tx, brandID, id)
+			if id, err := tx.MemberIDByPhone(brandID, r.nm.Phone); err == nil {
+				m, err := tx.Member(brandID, id)
 				if err != nil {
 					return err
 				}
@@ -199,7 +198,7 @@ func (s *Service) ImportMembers(ctx context.Context, brandID string, raw []byte,
 				continue
 			}
 			for _, c := range r.nm.Cards {
-				if card, err := records.Card(tx, brandID, c); err == nil && !card.Revoked {
+				if card, err := tx.Card(brandID, c); err == nil && !card.Revoked {
 					rep.Errors = append(rep.Errors, RowError{Line: r.line, Field: "card", Message: fmt.Sprintf("card already belongs to member %s", card.MemberID)})
 				}
 			}
@@ -216,7 +215,7 @@ func (s *Service) ImportMembers(ctx context.Context, brandID string, raw []byte,
 				return err
 			}
 			m.Birthday, m.Tags, m.Consent = r.nm.Birthday, r.nm.Tags, r.nm.Consent
-			if err := records.PutMember(tx, m); err != nil {
+			if err := tx.PutMember(m); err != nil {
 				return err
 			}
 			for _, c := range r.nm.Cards {
@@ -303,12 +302,12 @@ func (s *Service) ImportVouchers(ctx context.Context, brandID string, raw []byte
 	}
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
 		rep.Created, rep.Unchanged, rep.Errors = 0, 0, nil
-		if _, err := records.Brand(tx, brandID); err != nil {
+		if _, err := tx.Brand(brandID); err != nil {
 			return err
 		}
 		var todo []cloud.Voucher
 		for i, v := range vouchers {
-			old, err := records.Voucher(tx, brandID, v.Code)
+			old, err := tx.Voucher(brandID, v.Code)
 			if err == nil {
 				if old.Platform == v.Platform && old.CampaignID == v.CampaignID {
 					rep.Unchanged++
@@ -326,10 +325,10 @@ func (s *Service) ImportVouchers(ctx context.Context, brandID string, raw []byte
 			return errRollback
 		}
 		for _, v := range todo {
-			if err := records.PutVoucher(tx, v); err != nil {
+			if err := tx.PutVoucher(v); err != nil {
 				return err
 			}
-			if _, err := records.AppendChange(tx, brandID, cloud.ChangeVoucher, v.Code); err != nil {
+			if _, err := tx.AppendChange(brandID, cloud.ChangeVoucher, v.Code); err != nil {
 				return err
 			}
 		}

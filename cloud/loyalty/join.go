@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // JoinRequest is a walk-in joining on the brand's join page, reached by a
@@ -34,7 +33,7 @@ func (s *Service) Join(ctx context.Context, r JoinRequest) (cloud.Member, error)
 	}
 	src := cloud.MemberSource{Channel: "join_page", StoreID: r.StoreID, StaffID: r.StaffID}
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
-		if _, err := records.Store(tx, r.BrandID, r.StoreID); err != nil {
+		if _, err := tx.Store(r.BrandID, r.StoreID); err != nil {
 			return err
 		}
 		if r.VoucherCode != "" {

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // The ledgers are append-only: every balance change is a ledger line, and
@@ -16,12 +15,12 @@ func earnPoints(tx cloud.Tx, m *cloud.Member, n int64, reason, eventID string, a
 	if n == 0 {
 		return nil
 	}
-	e, err := records.AppendPoints(tx, m.BrandID, cloud.PointsEntry{MemberID: m.ID, At: at, Delta: n, Reason: reason, EventID: eventID, ExpiresAt: expires})
+	e, err := tx.AppendPoints(m.BrandID, cloud.PointsEntry{MemberID: m.ID, At: at, Delta: n, Reason: reason, EventID: eventID, ExpiresAt: expires})
 	if err != nil {
 		return err
 	}
 	m.Points += n
-	return records.PutPointsLot(tx, m.BrandID, cloud.PointsLot{MemberID: m.ID, Seq: e.Seq, ExpiresAt: expires, Remaining: n})
+	return tx.PutPointsLot(m.BrandID, cloud.PointsLot{MemberID: m.ID, Seq: e.Seq, ExpiresAt: expires, Remaining: n})
 }
 
 // takePoints removes up to n points, oldest-expiring lots first, and
@@ -30,7 +29,7 @@ func takePoints(tx cloud.Tx, m *cloud.Member, n int64, reason, eventID, note str
 	if n <= 0 {
 		return 0, nil
 	}
-	lots, err := records.PointsLots(tx, m.BrandID, m.ID)
+	lots, err := tx.PointsLots(m.BrandID, m.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -42,14 +41,14 @@ func takePoints(tx cloud.Tx, m *cloud.Member, n int64, reason, eventID, note str
 		use := min(l.Remaining, n-taken)
 		l.Remaining -= use
 		taken += use
-		if err := records.PutPointsLot(tx, m.BrandID, l); err != nil {
+		if err := tx.PutPointsLot(m.BrandID, l); err != nil {
 			return 0, err
 		}
 	}
 	if taken == 0 {
 		return 0, nil
 	}
-	if _, err := records.AppendPoints(tx, m.BrandID, cloud.PointsEntry{MemberID: m.ID, At: at, Delta: -taken, Reason: reason, EventID: eventID, Note: note}); err != nil {
+	if _, err := tx.AppendPoints(m.BrandID, cloud.PointsEntry{MemberID: m.ID, At: at, Delta: -taken, Reason: reason, EventID: eventID, Note: note}); err != nil {
 		return 0, err
 	}
 	m.Points -= taken
@@ -61,7 +60,7 @@ func addStoredValue(tx cloud.Tx, m *cloud.Member, principal, bonus int64, reason
 	if principal == 0 && bonus == 0 {
 		return nil
 	}
-	if _, err := records.AppendStoredValue(tx, m.BrandID, cloud.StoredValueEntry{MemberID: m.ID, At: at, PrincipalDelta: principal, BonusDelta: bonus, Reason: reason, EventID: eventID, Note: note}); err != nil {
+	if _, err := tx.AppendStoredValue(m.BrandID, cloud.StoredValueEntry{MemberID: m.ID, At: at, PrincipalDelta: principal, BonusDelta: bonus, Reason: reason, EventID: eventID, Note: note}); err != nil {
 		return err
 	}
 	m.SVPrincipal += principal

@@ -4,27 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/boltstore"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 )
 
-// storages are the backends every loyalty test runs on.
-var storages = map[string]func(t testing.TB) cloud.Storage{
-	"bbolt": func(t testing.TB) cloud.Storage {
-		db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	},
-}
+// storages are the engines every loyalty test runs on: SQLite and a real
+// PostgreSQL (which fails, never skips, when the server is down).
+var storages = sqltest.Engines
 
 // forEachStorage runs a test on every backend.
 func forEachStorage(t *testing.T, fn func(t *testing.T, f *fixture)) {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // MaintenanceReport says what a maintenance run changed.
@@ -23,7 +22,7 @@ func (s *Service) RunMaintenance(ctx context.Context, brandID string) (Maintenan
 	var rep MaintenanceReport
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
 		rep = MaintenanceReport{}
-		b, err := records.Brand(tx, brandID)
+		b, err := tx.Brand(brandID)
 		if err != nil {
 			return err
 		}
@@ -31,7 +30,7 @@ func (s *Service) RunMaintenance(ctx context.Context, brandID string) (Maintenan
 		// Collect first: writing members while scanning them is not safe
 		// on every backend.
 		var members []cloud.Member
-		if err := records.Members(tx, brandID, func(m cloud.Member) (bool, error) {
+		if err := tx.Members(brandID, func(m cloud.Member) (bool, error) {
 			if m.MergedInto == "" {
 				members = append(members, m)
 			}
@@ -58,10 +57,10 @@ func (s *Service) RunMaintenance(ctx context.Context, brandID string) (Maintenan
 			}
 			rep.CouponsExpired += n
 			if changed || expired > 0 {
-				if err := records.PutMember(tx, m); err != nil {
+				if err := tx.PutMember(m); err != nil {
 					return err
 				}
-				if _, err := records.AppendChange(tx, brandID, cloud.ChangeMember, m.ID); err != nil {
+				if _, err := tx.AppendChange(brandID, cloud.ChangeMember, m.ID); err != nil {
 					return err
 				}
 			}
@@ -75,7 +74,7 @@ func (s *Service) RunMaintenance(ctx context.Context, brandID string) (Maintenan
 }
 
 func expirePoints(tx cloud.Tx, m *cloud.Member, now time.Time) (int64, error) {
-	lots, err := records.PointsLots(tx, m.BrandID, m.ID)
+	lots, err := tx.PointsLots(m.BrandID, m.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -84,12 +83,12 @@ func expirePoints(tx cloud.Tx, m *cloud.Member, now time.Time) (int64, error) {
 		if l.ExpiresAt.IsZero() || l.ExpiresAt.After(now) {
 			break // lots are ordered by expiry
 		}
-		if _, err := records.AppendPoints(tx, m.BrandID, cloud.PointsEntry{MemberID: m.ID, At: now, Delta: -l.Remaining, Reason: "expire", Note: "earned in lot " + itoa(l.Seq)}); err != nil {
+		if _, err := tx.AppendPoints(m.BrandID, cloud.PointsEntry{MemberID: m.ID, At: now, Delta: -l.Remaining, Reason: "expire", Note: "earned in lot " + itoa(l.Seq)}); err != nil {
 			return 0, err
 		}
 		total += l.Remaining
 		l.Remaining = 0
-		if err := records.PutPointsLot(tx, m.BrandID, l); err != nil {
+		if err := tx.PutPointsLot(m.BrandID, l); err != nil {
 			return 0, err
 		}
 	}
@@ -98,7 +97,7 @@ func expirePoints(tx cloud.Tx, m *cloud.Member, now time.Time) (int64, error) {
 }
 
 func expireCoupons(tx cloud.Tx, memberID, brandID string, now time.Time) (int, error) {
-	coupons, err := records.MemberCoupons(tx, brandID, memberID)
+	coupons, err := tx.MemberCoupons(brandID, memberID)
 	if err != nil {
 		return 0, err
 	}
@@ -109,10 +108,10 @@ func expireCoupons(tx cloud.Tx, memberID, brandID string, now time.Time) (int, e
 		}
 		c.History = append(c.History, cloud.CouponTransition{At: now, From: c.State, To: cloud.CouponExpired, Reason: "validity ended"})
 		c.State = cloud.CouponExpired
-		if err := records.PutCoupon(tx, c); err != nil {
+		if err := tx.PutCoupon(c); err != nil {
 			return 0, err
 		}
-		if _, err := records.AppendChange(tx, brandID, cloud.ChangeCoupon, c.Code); err != nil {
+		if _, err := tx.AppendChange(brandID, cloud.ChangeCoupon, c.Code); err != nil {
 			return 0, err
 		}
 		n++
@@ -149,7 +148,7 @@ func (s *Service) BrandIDs(ctx context.Context) ([]string, error) {
 	var ids []string
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		ids, err = records.BrandIDs(tx)
+		ids, err = tx.BrandIDs()
 		return err
 	})
 	return ids, err

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 	"github.com/memberpass/memberpass/proto/membercode"
 )
 
@@ -66,18 +65,18 @@ func (s *Service) CreateMember(ctx context.Context, brandID string, nm NewMember
 	}
 	var m cloud.Member
 	err = s.store.Update(ctx, func(tx cloud.Tx) error {
-		b, err := records.Brand(tx, brandID)
+		b, err := tx.Brand(brandID)
 		if err != nil {
 			return err
 		}
-		if id, err := records.MemberIDByPhone(tx, brandID, phone); err == nil {
+		if id, err := tx.MemberIDByPhone(brandID, phone); err == nil {
 			return cloud.Errorf(cloud.Conflict, "phone %s already belongs to member %s", MaskPhone(phone), id)
 		}
 		if m, err = s.newMember(tx, b, phone, nm.Name, nm.Source, s.Now()); err != nil {
 			return err
 		}
 		m.Birthday, m.Tags, m.Consent = nm.Birthday, nm.Tags, nm.Consent
-		if err := records.PutMember(tx, m); err != nil {
+		if err := tx.PutMember(m); err != nil {
 			return err
 		}
 		for _, c := range nm.Cards {
@@ -101,10 +100,10 @@ func (s *Service) newMember(tx cloud.Tx, b cloud.Brand, phone, name string, src 
 	}
 	m := cloud.Member{BrandID: b.ID, ID: strconv.FormatUint(n, 10), Phone: phone, Name: name, CreatedAt: at, Source: src,
 		TierID: b.Programme.BaseTier().ID, TierSince: at}
-	if err := records.PutMember(tx, m); err != nil {
+	if err := tx.PutMember(m); err != nil {
 		return cloud.Member{}, err
 	}
-	_, err = records.AppendChange(tx, b.ID, cloud.ChangeMember, m.ID)
+	_, err = tx.AppendChange(b.ID, cloud.ChangeMember, m.ID)
 	return m, err
 }
 
@@ -120,7 +119,7 @@ func (s *Service) UpdateMember(ctx context.Context, brandID, id string, u Member
 	var m cloud.Member
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
 		var err error
-		if m, err = records.Member(tx, brandID, id); err != nil {
+		if m, err = tx.Member(brandID, id); err != nil {
 			return err
 		}
 		if m.MergedInto != "" {
@@ -149,10 +148,10 @@ func (s *Service) UpdateMember(ctx context.Context, brandID, id string, u Member
 		if u.Consent != nil {
 			m.Consent = *u.Consent
 		}
-		if err := records.PutMember(tx, m); err != nil {
+		if err := tx.PutMember(m); err != nil {
 			return err
 		}
-		_, err = records.AppendChange(tx, brandID, cloud.ChangeMember, m.ID)
+		_, err = tx.AppendChange(brandID, cloud.ChangeMember, m.ID)
 		return err
 	})
 	return m, err
@@ -160,19 +159,19 @@ func (s *Service) UpdateMember(ctx context.Context, brandID, id string, u Member
 
 // bindCard ties a card to a member inside a transaction.
 func bindCard(tx cloud.Tx, m *cloud.Member, number string) error {
-	if c, err := records.Card(tx, m.BrandID, number); err == nil && !c.Revoked {
+	if c, err := tx.Card(m.BrandID, number); err == nil && !c.Revoked {
 		return cloud.Errorf(cloud.Conflict, "card %s already belongs to member %s", number, c.MemberID)
 	} else if err != nil && !cloud.IsNotFound(err) {
 		return err
 	}
-	if err := records.PutCard(tx, cloud.Card{BrandID: m.BrandID, Number: number, MemberID: m.ID}); err != nil {
+	if err := tx.PutCard(cloud.Card{BrandID: m.BrandID, Number: number, MemberID: m.ID}); err != nil {
 		return err
 	}
 	m.Cards = append(m.Cards, number)
-	if err := records.PutMember(tx, *m); err != nil {
+	if err := tx.PutMember(*m); err != nil {
 		return err
 	}
-	_, err := records.AppendChange(tx, m.BrandID, cloud.ChangeCard, number)
+	_, err := tx.AppendChange(m.BrandID, cloud.ChangeCard, number)
 	return err
 }
 
@@ -184,7 +183,7 @@ func (s *Service) AddCard(ctx context.Context, brandID, memberID, number string)
 	var m cloud.Member
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
 		var err error
-		if m, err = records.Member(tx, brandID, memberID); err != nil {
+		if m, err = tx.Member(brandID, memberID); err != nil {
 			return err
 		}
 		return bindCard(tx, &m, number)
@@ -201,12 +200,12 @@ func (s *Service) GetMember(ctx context.Context, brandID, id, phone string) (clo
 			if err != nil {
 				return err
 			}
-			if id, err = records.MemberIDByPhone(tx, brandID, p); err != nil {
+			if id, err = tx.MemberIDByPhone(brandID, p); err != nil {
 				return err
 			}
 		}
 		var err error
-		m, err = records.Member(tx, brandID, id)
+		m, err = tx.Member(brandID, id)
 		return err
 	})
 	return m, err
@@ -235,10 +234,10 @@ func (s *Service) brandOfMember(ctx context.Context, brandID, memberID string) (
 	var b cloud.Brand
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		if b, err = records.Brand(tx, brandID); err != nil {
+		if b, err = tx.Brand(brandID); err != nil {
 			return err
 		}
-		_, err = records.Member(tx, brandID, memberID)
+		_, err = tx.Member(brandID, memberID)
 		return err
 	})
 	return b, err

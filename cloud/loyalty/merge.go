@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // MergeMembers folds member `merge` into member `keep`, for two records
@@ -20,14 +19,14 @@ func (s *Service) MergeMembers(ctx context.Context, brandID, keepID, mergeID str
 	}
 	var keep cloud.Member
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
-		b, err := records.Brand(tx, brandID)
+		b, err := tx.Brand(brandID)
 		if err != nil {
 			return err
 		}
-		if keep, err = records.Member(tx, brandID, keepID); err != nil {
+		if keep, err = tx.Member(brandID, keepID); err != nil {
 			return err
 		}
-		gone, err := records.Member(tx, brandID, mergeID)
+		gone, err := tx.Member(brandID, mergeID)
 		if err != nil {
 			return err
 		}
@@ -37,7 +36,7 @@ func (s *Service) MergeMembers(ctx context.Context, brandID, keepID, mergeID str
 		now := s.Now()
 		note := "merged member " + gone.ID + " into " + keep.ID
 		// Points move lot by lot, keeping each lot's expiry.
-		lots, err := records.PointsLots(tx, brandID, gone.ID)
+		lots, err := tx.PointsLots(brandID, gone.ID)
 		if err != nil {
 			return err
 		}
@@ -56,20 +55,20 @@ func (s *Service) MergeMembers(ctx context.Context, brandID, keepID, mergeID str
 			return err
 		}
 		for _, number := range gone.Cards {
-			c, err := records.Card(tx, brandID, number)
+			c, err := tx.Card(brandID, number)
 			if err != nil {
 				return err
 			}
 			c.MemberID = keep.ID
-			if err := records.PutCard(tx, c); err != nil {
+			if err := tx.PutCard(c); err != nil {
 				return err
 			}
 			keep.Cards = append(keep.Cards, number)
-			if _, err := records.AppendChange(tx, brandID, cloud.ChangeCard, number); err != nil {
+			if _, err := tx.AppendChange(brandID, cloud.ChangeCard, number); err != nil {
 				return err
 			}
 		}
-		coupons, err := records.MemberCoupons(tx, brandID, gone.ID)
+		coupons, err := tx.MemberCoupons(brandID, gone.ID)
 		if err != nil {
 			return err
 		}
@@ -79,10 +78,10 @@ func (s *Service) MergeMembers(ctx context.Context, brandID, keepID, mergeID str
 			}
 			c.MemberID = keep.ID
 			c.History = append(c.History, cloud.CouponTransition{At: now, From: c.State, To: c.State, Reason: note})
-			if err := records.PutCoupon(tx, c); err != nil {
+			if err := tx.PutCoupon(c); err != nil {
 				return err
 			}
-			if _, err := records.AppendChange(tx, brandID, cloud.ChangeCoupon, c.Code); err != nil {
+			if _, err := tx.AppendChange(brandID, cloud.ChangeCoupon, c.Code); err != nil {
 				return err
 			}
 		}
@@ -109,10 +108,10 @@ func (s *Service) MergeMembers(ctx context.Context, brandID, keepID, mergeID str
 		gone.Cards, gone.MergedInto = nil, keep.ID
 		gone.Phone = "" // frees the phone index; the phone stays in the ledger of events
 		for _, m := range []cloud.Member{gone, keep} {
-			if err := records.PutMember(tx, m); err != nil {
+			if err := tx.PutMember(m); err != nil {
 				return err
 			}
-			if _, err := records.AppendChange(tx, brandID, cloud.ChangeMember, m.ID); err != nil {
+			if _, err := tx.AppendChange(brandID, cloud.ChangeMember, m.ID); err != nil {
 				return err
 			}
 		}

@@ -4,14 +4,13 @@ import (
 	"testing"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 func TestPlatformVoucherEventsQueueOfflineClaimsAndSourceTheMember(t *testing.T) {
 	forEachStorage(t, func(t *testing.T, f *fixture) {
 		// Consumed online: the cloud's consumption record is the source.
 		err := f.db.Update(ctx, func(tx cloud.Tx) error {
-			return records.PutVoucherUse(tx, cloud.VoucherConsumption{BrandID: f.brand, Platform: cloud.PlatformMeituan, Code: "1000000001", Key: "d/txn",
+			return tx.PutVoucherUse(cloud.VoucherConsumption{BrandID: f.brand, Platform: cloud.PlatformMeituan, Code: "1000000001", Key: "d/txn",
 				StoreID: "shop-a", StaffID: "s01", State: cloud.ConsumeDone, Count: 1, DealID: "501", PriceFen: 9800})
 		})
 		if err != nil {
@@ -40,7 +39,7 @@ func TestPlatformVoucherEventsQueueOfflineClaimsAndSourceTheMember(t *testing.T)
 			t.Fatalf("provisional: %s %s", r.Outcome, r.Reason)
 		}
 		var claims []cloud.VoucherClaim
-		_ = f.db.View(ctx, func(tx cloud.Tx) (err error) { claims, err = records.VoucherClaims(tx, 10); return })
+		_ = f.db.View(ctx, func(tx cloud.Tx) (err error) { claims, err = tx.VoucherClaims(f.brand, 10); return })
 		if len(claims) != 1 || claims[0].EventID != r.EventID || claims[0].Count != 2 || claims[0].PriceFen != 16800 || claims[0].StoreID != "shop-b" {
 			t.Fatalf("claims = %+v", claims)
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 var monthDay = regexp.MustCompile(`^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`)
@@ -85,16 +84,16 @@ func (s *Service) SetProgramme(ctx context.Context, brandID string, p cloud.Prog
 	}
 	slices.SortFunc(p.Tiers, func(a, b cloud.Tier) int { return a.Rank - b.Rank })
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
-		b, err := records.Brand(tx, brandID)
+		b, err := tx.Brand(brandID)
 		if err != nil {
 			return err
 		}
 		b.Programme = p
-		if err := records.PutBrand(tx, b); err != nil {
+		if err := tx.PutBrand(b); err != nil {
 			return err
 		}
 		var orphans []cloud.Member
-		err = records.Members(tx, brandID, func(m cloud.Member) (bool, error) {
+		err = tx.Members(brandID, func(m cloud.Member) (bool, error) {
 			if _, ok := p.Tier(m.TierID); !ok {
 				orphans = append(orphans, m)
 			}
@@ -107,14 +106,14 @@ func (s *Service) SetProgramme(ctx context.Context, brandID string, p cloud.Prog
 			if err := setTier(tx, &m, p.BaseTier(), s.Now(), "tier "+m.TierID+" removed from the programme"); err != nil {
 				return err
 			}
-			if err := records.PutMember(tx, m); err != nil {
+			if err := tx.PutMember(m); err != nil {
 				return err
 			}
-			if _, err := records.AppendChange(tx, brandID, cloud.ChangeMember, m.ID); err != nil {
+			if _, err := tx.AppendChange(brandID, cloud.ChangeMember, m.ID); err != nil {
 				return err
 			}
 		}
-		_, err = records.AppendChange(tx, brandID, cloud.ChangeProgramme, "")
+		_, err = tx.AppendChange(brandID, cloud.ChangeProgramme, "")
 		return err
 	})
 	return p, err
@@ -125,7 +124,7 @@ func (s *Service) Programme(ctx context.Context, brandID string) (cloud.Programm
 	var b cloud.Brand
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		b, err = records.Brand(tx, brandID)
+		b, err = tx.Brand(brandID)
 		return err
 	})
 	return b.Programme, err

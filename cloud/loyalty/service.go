@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // Service runs the programme for every brand.
@@ -90,15 +89,15 @@ func (s *Service) CreateBrand(ctx context.Context, id, name, currency string) (c
 	}
 	b := cloud.Brand{ID: id, Name: name, Currency: currency, MemberCodeKey: priv, Programme: cloud.DefaultProgramme(), CreatedAt: s.Now()}
 	err = s.store.Update(ctx, func(tx cloud.Tx) error {
-		if _, err := records.Brand(tx, id); err == nil {
+		if _, err := tx.Brand(id); err == nil {
 			return cloud.Errorf(cloud.Conflict, "brand %q already exists", id)
 		} else if !cloud.IsNotFound(err) {
 			return err
 		}
-		if err := records.PutBrand(tx, b); err != nil {
+		if err := tx.PutBrand(b); err != nil {
 			return err
 		}
-		_, err := records.AppendChange(tx, id, cloud.ChangeProgramme, "")
+		_, err := tx.AppendChange(id, cloud.ChangeProgramme, "")
 		return err
 	})
 	if err != nil {
@@ -120,16 +119,16 @@ func (s *Service) CreateStore(ctx context.Context, brandID, id, name string) (cl
 	st := cloud.Store{BrandID: brandID, ID: id, Name: name, CreatedAt: s.Now()}
 	p := cloud.Pairing{Code: randomText(4) + "-" + randomText(4) + "-" + randomText(4), BrandID: brandID, StoreID: id, ExpiresAt: s.Now().Add(s.PairingTTL)}
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
-		if _, err := records.Brand(tx, brandID); err != nil {
+		if _, err := tx.Brand(brandID); err != nil {
 			return err
 		}
-		if _, err := records.Store(tx, brandID, id); err == nil {
+		if _, err := tx.Store(brandID, id); err == nil {
 			return cloud.Errorf(cloud.Conflict, "store %q already exists in brand %q", id, brandID)
 		}
-		if err := records.PutStore(tx, st); err != nil {
+		if err := tx.PutStore(st); err != nil {
 			return err
 		}
-		return records.PutPairing(tx, p)
+		return tx.PutPairing(p)
 	})
 	if err != nil {
 		return cloud.Store{}, cloud.Pairing{}, err
@@ -151,7 +150,7 @@ func (s *Service) Pair(ctx context.Context, code, deviceName string) (Paired, er
 	var out Paired
 	secret := randomText(40)
 	err := s.store.Update(ctx, func(tx cloud.Tx) error {
-		p, err := records.Pairing(tx, code)
+		p, err := tx.Pairing(code)
 		if cloud.IsNotFound(err) {
 			return cloud.Errorf(cloud.Unauthenticated, "pairing code is unknown or already used")
 		} else if err != nil {
@@ -160,10 +159,10 @@ func (s *Service) Pair(ctx context.Context, code, deviceName string) (Paired, er
 		if s.Now().After(p.ExpiresAt) {
 			return cloud.Errorf(cloud.Unauthenticated, "pairing code expired at %s; ask HQ for a new one", p.ExpiresAt.Format(time.RFC3339))
 		}
-		if out.Brand, err = records.Brand(tx, p.BrandID); err != nil {
+		if out.Brand, err = tx.Brand(p.BrandID); err != nil {
 			return err
 		}
-		if out.Store, err = records.Store(tx, p.BrandID, p.StoreID); err != nil {
+		if out.Store, err = tx.Store(p.BrandID, p.StoreID); err != nil {
 			return err
 		}
 		n, err := tx.NextSeq(p.BrandID, "device")
@@ -174,10 +173,10 @@ func (s *Service) Pair(ctx context.Context, code, deviceName string) (Paired, er
 			BrandID: p.BrandID, StoreID: p.StoreID, ID: p.StoreID + "-d" + itoa(n), Name: deviceName,
 			SecretHash: hashSecret(secret), PairedAt: s.Now(),
 		}
-		if err := records.PutDevice(tx, out.Device); err != nil {
+		if err := tx.PutDevice(out.Device); err != nil {
 			return err
 		}
-		return records.DeletePairing(tx, code)
+		return tx.DeletePairing(code)
 	})
 	if err != nil {
 		return Paired{}, err
@@ -192,7 +191,7 @@ func (s *Service) AuthenticateDevice(ctx context.Context, brandID, deviceID, sec
 	var d cloud.Device
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
-		d, err = records.Device(tx, brandID, deviceID)
+		d, err = tx.Device(brandID, deviceID)
 		return err
 	})
 	fail := cloud.Errorf(cloud.Unauthenticated, "device credentials are not valid")

@@ -5,14 +5,12 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // qualifyingTier is the highest tier whose spend or visit threshold the
 // member meets within the window ending at `at`.
 func qualifyingTier(tx cloud.Tx, p cloud.Programme, m cloud.Member, at time.Time) (cloud.Tier, int, int64, error) {
-	window := time.Duration(max(p.TierWindowDays, 1)) * 24 * time.Hour
-	visits, spend, err := records.ActivitySince(tx, m.BrandID, m.ID, at.Add(-window))
+	visits, spend, err := tx.ActivitySince(m.BrandID, m.ID, tierWindowStart(p, at))
 	if err != nil {
 		return cloud.Tier{}, 0, 0, err
 	}
@@ -26,8 +24,16 @@ func qualifyingTier(tx cloud.Tx, p cloud.Programme, m cloud.Member, at time.Time
 	return best, visits, spend, nil
 }
 
+// tierWindowStart is the first day of the tier window ending at `at`.
+func tierWindowStart(p cloud.Programme, at time.Time) time.Time {
+	return activityDay(at.Add(-time.Duration(max(p.TierWindowDays, 1)) * 24 * time.Hour))
+}
+
+// activityDay is the calendar day a member's activity at t counts for.
+func activityDay(t time.Time) time.Time { return t.UTC() }
+
 func setTier(tx cloud.Tx, m *cloud.Member, to cloud.Tier, at time.Time, reason string) error {
-	if err := records.AppendTierChange(tx, m.BrandID, cloud.TierChange{MemberID: m.ID, At: at, From: m.TierID, To: to.ID, Reason: reason}); err != nil {
+	if err := tx.AppendTierChange(m.BrandID, cloud.TierChange{MemberID: m.ID, At: at, From: m.TierID, To: to.ID, Reason: reason}); err != nil {
 		return err
 	}
 	m.TierID, m.TierSince = to.ID, at

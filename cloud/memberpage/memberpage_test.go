@@ -7,23 +7,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/memberpass/memberpass/cloud/boltstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/proto/membercode"
 )
 
 func newPages(t *testing.T) (*loyalty.Service, *httptest.Server) {
 	t.Helper()
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqltest.OpenSQLite(t)
 	svc := loyalty.New(db, slog.New(slog.DiscardHandler))
 	ctx := context.Background()
 	if _, err := svc.CreateBrand(ctx, "tea", "茶语", "CNY"); err != nil {

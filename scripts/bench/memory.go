@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/memberpass/memberpass/cloud/boltstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 	"github.com/memberpass/memberpass/scripts/harness"
 	"github.com/memberpass/memberpass/scripts/localcloud"
 )
@@ -23,7 +23,7 @@ func agentMemory(ctx context.Context, o Options) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	cloudDB, err := boltstore.Open(filepath.Join(dir, "cloud.db"))
+	cloudDB, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "cloud.sqlite"))
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/pgstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 )
 
 // postgresBackend opens each store on a fresh schema of the server at dsn,
@@ -43,7 +43,7 @@ func postgresBackend(dsn string) backend {
 			drop()
 			return nil, nil, err
 		}
-		db, err := pgstore.Open(ctx, withSchema)
+		db, err := sqlstore.OpenPostgres(ctx, withSchema)
 		if err != nil {
 			drop()
 			return nil, nil, err

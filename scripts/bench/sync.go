@@ -17,7 +17,7 @@ import (
 	"github.com/memberpass/memberpass/agent/cloudsync"
 	"github.com/memberpass/memberpass/agent/localstore"
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/boltstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/scripts/localcloud"
 )
@@ -85,9 +85,9 @@ type backend struct {
 	open  func(ctx context.Context, dir, name string) (storage cloud.Storage, close func(), err error)
 }
 
-func boltBackend() backend {
-	return backend{name: "bbolt", quick: true, open: func(_ context.Context, dir, name string) (cloud.Storage, func(), error) {
-		db, err := boltstore.Open(filepath.Join(dir, name+".db"))
+func sqliteBackend() backend {
+	return backend{name: "SQLite", quick: true, open: func(ctx context.Context, dir, name string) (cloud.Storage, func(), error) {
+		db, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, name+".sqlite"))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -100,9 +100,9 @@ func boltBackend() backend {
 // the cloud's service directly (no gRPC, no agent), on bbolt and on
 // PostgreSQL.
 func syncThroughput(ctx context.Context, o Options) ([]Row, error) {
-	rows, err := syncOn(ctx, o, boltBackend(), "sync-push.cpu.pprof")
+	rows, err := syncOn(ctx, o, sqliteBackend(), "sync-push.cpu.pprof")
 	if err != nil {
-		return rows, fmt.Errorf("bbolt: %w", err)
+		return rows, fmt.Errorf("SQLite: %w", err)
 	}
 	if o.Postgres == "" {
 		return append(rows, Row{Measure: "sync throughput and catch-up, PostgreSQL", Figure: "not run (-postgres is empty)"}), nil

@@ -1,5 +1,5 @@
 // Command demo runs the whole system on one machine: it builds and starts
-// a cloud (embedded bbolt storage) and a store agent, creates a brand with
+// a cloud (embedded SQLite storage) and a store agent, creates a brand with
 // members, drives the agent through a simulated scanner on a
 // pseudo-terminal (cards, member codes, a garbled line, scans while the
 // cloud is down) and prints what reached the cloud.
@@ -76,7 +76,7 @@ func run(keep, verbose bool) error {
 		return err
 	}
 	defer func() { cloud.Stop(10 * time.Second) }()
-	fmt.Printf("cloud listening on %s (bbolt in %s)\n", cloudAddr, cloudOpts.DataDir)
+	fmt.Printf("cloud listening on %s (SQLite in %s)\n", cloudAddr, cloudOpts.DataDir)
 
 	caPEM, err := os.ReadFile(filepath.Join(cloudOpts.DataDir, "tls", "ca.pem"))
 	if err != nil {

@@ -54,7 +54,7 @@ type system struct {
 	brand   string
 	members []*pb.Member
 	extra   []string
-	// cloudFlags choose the cloud's storage (bbolt when empty).
+	// cloudFlags choose the cloud's storage (SQLite when empty).
 	cloudFlags []string
 }
 
@@ -254,7 +254,7 @@ func (s *system) scan(text string) {
 // storageFlags are the cloud's storages the end-to-end tests run on.
 func storageFlags(t *testing.T) map[string][]string {
 	return map[string][]string{
-		"bbolt":    nil,
+		"sqlite":   nil,
 		"postgres": {"--storage", "postgres", "--postgres-url", pgtest.Schema(t)},
 	}
 }

@@ -2,11 +2,10 @@ package loadgen_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/memberpass/memberpass/cloud/boltstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/scripts/loadgen"
 	"github.com/memberpass/memberpass/scripts/localcloud"
 )
@@ -15,11 +14,7 @@ import (
 // in-process cloud and checks that every event the driver counts as
 // acknowledged is held by the cloud, once. It asserts nothing on speed.
 func TestRunCountsWhatTheCloudHolds(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqltest.OpenSQLite(t)
 	c, err := localcloud.Start(db, "token", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -54,11 +49,7 @@ func TestRunCountsWhatTheCloudHolds(t *testing.T) {
 }
 
 func TestSeedMembers(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqltest.OpenSQLite(t)
 	c, err := localcloud.Start(db, "token", nil)
 	if err != nil {
 		t.Fatal(err)

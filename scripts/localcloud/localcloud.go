@@ -18,7 +18,6 @@ import (
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
-	"github.com/memberpass/memberpass/cloud/records"
 )
 
 // Cloud is a running in-process cloud.
@@ -69,7 +68,7 @@ func SeedMembers(ctx context.Context, storage cloud.Storage, brandID string, n, 
 	for start := 1; start <= n; start += perTx {
 		end := min(start+perTx-1, n)
 		err := storage.Update(ctx, func(tx cloud.Tx) error {
-			b, err := records.Brand(tx, brandID)
+			b, err := tx.Brand(brandID)
 			if err != nil {
 				return err
 			}
@@ -87,16 +86,16 @@ func SeedMembers(ctx context.Context, storage cloud.Storage, brandID string, n, 
 					Name: "会员 " + strconv.Itoa(i), Cards: []string{CardOf(i)}, CreatedAt: now,
 					TierID: tier, TierSince: now,
 				}
-				if err := records.PutMember(tx, m); err != nil {
+				if err := tx.PutMember(m); err != nil {
 					return err
 				}
-				if _, err := records.AppendChange(tx, brandID, cloud.ChangeMember, m.ID); err != nil {
+				if _, err := tx.AppendChange(brandID, cloud.ChangeMember, m.ID); err != nil {
 					return err
 				}
-				if err := records.PutCard(tx, cloud.Card{BrandID: brandID, Number: CardOf(i), MemberID: m.ID}); err != nil {
+				if err := tx.PutCard(cloud.Card{BrandID: brandID, Number: CardOf(i), MemberID: m.ID}); err != nil {
 					return err
 				}
-				if last, err = records.AppendChange(tx, brandID, cloud.ChangeCard, CardOf(i)); err != nil {
+				if last, err = tx.AppendChange(brandID, cloud.ChangeCard, CardOf(i)); err != nil {
 					return err
 				}
 			}

@@ -27,7 +27,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/memberpass/memberpass/cloud/groupbuy"
-	"github.com/memberpass/memberpass/cloud/groupbuy/kvstore"
+	"github.com/memberpass/memberpass/cloud/groupbuy/cloudstore"
 	"github.com/memberpass/memberpass/cloud/groupbuy/platforms"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
@@ -81,8 +81,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.tlsSelfSigned, "tls-self-signed", false, "make (once) a private CA and a server certificate in <data-dir>/tls and serve TLS with them; the default when no --tls-cert is given")
 	fs.StringVar(&c.tlsHosts, "tls-hosts", "", "comma-separated names and addresses for the self-signed server certificate; empty: localhost, 127.0.0.1 and the host of --public-addr")
 	fs.BoolVar(&c.insecure, "insecure", false, "serve plaintext gRPC without TLS (loopback and tests only: device secrets and the HQ token travel in the clear)")
-	fs.StringVar(&c.dataDir, "data-dir", "data/cloud", "directory for the embedded bbolt database and the generated HQ token")
-	fs.StringVar(&c.storage, "storage", "bbolt", "where the cloud keeps its state: bbolt (a file in --data-dir) or postgres (--postgres-url)")
+	fs.StringVar(&c.dataDir, "data-dir", "data/cloud", "directory for the embedded SQLite database (cloud.sqlite), the TLS files and the generated HQ token")
+	fs.StringVar(&c.storage, "storage", "sqlite", "where the cloud keeps its state: sqlite (a file in --data-dir) or postgres (--postgres-url)")
 	fs.StringVar(&c.postgresURL, "postgres-url", "", "PostgreSQL connection string for --storage postgres, e.g. postgres://memberpass@db:5432/memberpass")
 	fs.StringVar(&c.adminToken, "admin-token", "", "HQ token for the admin API; empty: read or create <data-dir>/admin.token")
 	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page), e.g. 127.0.0.1:7080; empty: not served")
@@ -214,7 +214,7 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	gb := groupbuy.New(kvstore.New(store), adapters, log)
+	gb := groupbuy.New(cloudstore.New(store), adapters, log)
 	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL, GroupBuy: gb}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,

@@ -7,15 +7,14 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
-	"github.com/memberpass/memberpass/cloud/boltstore"
-	"github.com/memberpass/memberpass/cloud/pgstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 )
 
 // checkStorage refuses a storage choice that cannot work before anything
 // is opened.
 func (c config) checkStorage() error {
 	switch c.storage {
-	case "bbolt":
+	case "sqlite":
 		return nil
 	case "postgres":
 		if c.postgresURL == "" {
@@ -23,28 +22,27 @@ func (c config) checkStorage() error {
 		}
 		return nil
 	}
-	return fmt.Errorf("--storage %q: want bbolt or postgres", c.storage)
+	return fmt.Errorf("--storage %q: want sqlite or postgres", c.storage)
 }
 
 // openStorage opens the configured store and says where it is, without
-// credentials, for the log.
+// credentials, for the log. Connecting and migrating must not hang a start
+// for ever.
 func openStorage(ctx context.Context, c config) (cloud.Storage, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var (
+		db  *sqlstore.DB
+		err error
+	)
 	switch c.storage {
 	case "postgres":
-		// Connecting and migrating must not hang a start for ever.
-		ctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		db, err := pgstore.Open(ctx, c.postgresURL)
-		if err != nil {
-			return nil, "", err
-		}
-		return db, db.Target(), nil
+		db, err = sqlstore.OpenPostgres(ctx, c.postgresURL)
 	default:
-		path := filepath.Join(c.dataDir, "cloud.db")
-		db, err := boltstore.Open(path)
-		if err != nil {
-			return nil, "", err
-		}
-		return db, path, nil
+		db, err = sqlstore.OpenSQLite(ctx, filepath.Join(c.dataDir, "cloud.sqlite"))
 	}
+	if err != nil {
+		return nil, "", err
+	}
+	return db, db.Target(), nil
 }

@@ -15,11 +15,12 @@ func TestStorageFlags(t *testing.T) {
 		storage string
 		wantErr string
 	}{
-		{name: "default is bbolt", storage: "bbolt"},
+		{name: "default is sqlite", storage: "sqlite"},
 		{name: "postgres by flag", args: []string{"--storage", "postgres", "--postgres-url", "postgres://db/mp"}, storage: "postgres"},
 		{name: "postgres by environment", env: map[string]string{"MEMBERPASS_STORAGE": "postgres", "MEMBERPASS_POSTGRES_URL": "postgres://db/mp"}, storage: "postgres"},
 		{name: "postgres without url", args: []string{"--storage", "postgres"}, wantErr: "needs --postgres-url"},
-		{name: "unknown storage", args: []string{"--storage", "sqlite"}, wantErr: "want bbolt or postgres"},
+		{name: "sqlite by flag", args: []string{"--storage", "sqlite"}, storage: "sqlite"},
+		{name: "unknown storage", args: []string{"--storage", "bbolt"}, wantErr: "want sqlite or postgres"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

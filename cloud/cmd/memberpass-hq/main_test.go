@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/memberpass/memberpass/cloud/boltstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 )
@@ -17,10 +17,7 @@ import (
 // startCloud serves the admin API on a loopback port.
 func startCloud(t *testing.T) string {
 	t.Helper()
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := sqltest.OpenSQLite(t)
 	log := slog.New(slog.DiscardHandler)
 	srv, _ := grpcapi.NewServer(grpcapi.Config{Service: loyalty.New(db, log), Log: log, AdminToken: "tok"})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

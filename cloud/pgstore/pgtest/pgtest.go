@@ -1,6 +1,7 @@
-// Package pgtest gives tests a PostgreSQL-backed cloud store of their own:
-// a fresh schema on the test server, dropped when the test ends, so tests
-// of several packages can share one server and run in parallel.
+// Package pgtest gives tests a PostgreSQL schema of their own on the test
+// server, dropped when the test ends, so tests of several packages can
+// share one server and run in parallel; Open opens the cloud's store
+// (cloud/sqlstore) on one.
 //
 // The server is MEMBERPASS_TEST_POSTGRES_URL, by default
 // postgres://postgres@127.0.0.1:5432/test?sslmode=disable. A test that
@@ -20,7 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/memberpass/memberpass/cloud/pgstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 )
 
 // DefaultURL is the test server when MEMBERPASS_TEST_POSTGRES_URL is unset.
@@ -89,14 +90,15 @@ func withSearchPath(t testing.TB, conn, schema string) string {
 	return u.String()
 }
 
-// Open opens a pgstore on a fresh schema, closed when the test ends.
-func Open(t testing.TB) *pgstore.DB {
+// Open opens the cloud's store on PostgreSQL in a fresh schema, closed when
+// the test ends.
+func Open(t testing.TB) *sqlstore.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := pgstore.Open(ctx, Schema(t))
+	db, err := sqlstore.OpenPostgres(ctx, Schema(t))
 	if err != nil {
-		t.Fatalf("open pgstore: %v", err)
+		t.Fatalf("open the cloud store on PostgreSQL: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db

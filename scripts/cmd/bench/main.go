@@ -92,7 +92,7 @@ func render(table, env string, took time.Duration, profDir, out string) string {
 	fmt.Fprintf(&b, "%s Whole run: %s.\n\n", env, took.Round(time.Second))
 	b.WriteString(table)
 	for _, p := range []struct{ file, title string }{
-		{"sync-push.cpu.pprof", "bbolt"},
+		{"sync-push.cpu.pprof", "SQLite"},
 		{"sync-push-postgres.cpu.pprof", "PostgreSQL"},
 	} {
 		prof := filepath.Join(profDir, p.file)

@@ -16,7 +16,7 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/memberpass/memberpass/cloud/boltstore"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 	"github.com/memberpass/memberpass/scripts/loadgen"
 	"github.com/memberpass/memberpass/scripts/localcloud"
 )
@@ -30,7 +30,7 @@ func main() {
 
 func run() error {
 	var cfg loadgen.Config
-	flag.StringVar(&cfg.Addr, "addr", "", "cloud gRPC address; empty: run a cloud in this process on a temporary bbolt file")
+	flag.StringVar(&cfg.Addr, "addr", "", "cloud gRPC address; empty: run a cloud in this process on a temporary SQLite file")
 	flag.StringVar(&cfg.AdminToken, "admin-token", "", "the cloud's HQ token (with -addr)")
 	flag.StringVar(&cfg.Brand, "brand", fmt.Sprintf("load-%d", time.Now().Unix()), "brand to create for the run (must not exist)")
 	flag.IntVar(&cfg.Stores, "stores", 100, "simulated stores, one agent each")
@@ -56,7 +56,7 @@ func run() error {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		db, err := boltstore.Open(filepath.Join(dir, "cloud.db"))
+		db, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "cloud.sqlite"))
 		if err != nil {
 			return err
 		}
@@ -67,7 +67,7 @@ func run() error {
 			return err
 		}
 		defer c.Stop()
-		cfg.Addr, where = c.Addr, "in-process cloud on bbolt"
+		cfg.Addr, where = c.Addr, "in-process cloud on SQLite"
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

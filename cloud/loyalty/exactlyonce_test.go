@@ -1,4 +1,4 @@
-package pgstore_test
+package loyalty_test
 
 import (
 	"context"
@@ -11,15 +11,15 @@ import (
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/loyalty"
-	"github.com/memberpass/memberpass/cloud/pgstore/pgtest"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 )
 
 // TestPushEventsExactlyOnce runs the service's exactly-once push on
-// PostgreSQL: one batch of visits pushed by several senders at once and
+// PostgreSQL, where transactions can conflict: one batch of visits pushed by several senders at once and
 // then again (an agent resending after a lost answer) counts once.
 func TestPushEventsExactlyOnce(t *testing.T) {
 	ctx := context.Background()
-	svc := loyalty.New(pgtest.Open(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := loyalty.New(sqltest.OpenPostgres(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if _, err := svc.CreateBrand(ctx, "tea", "Tea House", "CNY"); err != nil {
 		t.Fatal(err)
 	}
