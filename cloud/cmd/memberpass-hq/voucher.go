@@ -22,7 +22,9 @@ func voucherBind(ctx context.Context, c *client, args []string) error {
 	if err != nil {
 		return err
 	}
-	c.print(b, func() { fmt.Fprintf(c.out, "store %s is shop %s on %s\n", b.GetStoreId(), b.GetShopId(), b.GetPlatform()) })
+	c.print(b, func() {
+		fmt.Fprintf(c.out, "store %s is shop %s on %s\n", b.GetStoreId(), b.GetShopId(), b.GetPlatform())
+	})
 	return nil
 }
 
