@@ -243,6 +243,10 @@ type Event struct {
 	StoreID    string
 	MemberID   string
 	StaffID    string
+	// ApprovedBy names the manager who approved a transaction for a
+	// member who was not scanned at this till; empty when a scan stood
+	// for the member.
+	ApprovedBy string `json:",omitempty"`
 	Kind       EventKind
 	Visit      *Visit             `json:",omitempty"`
 	Purchase   *Purchase          `json:",omitempty"`

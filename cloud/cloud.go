@@ -127,6 +127,9 @@ type Event struct {
 	StoreID    string
 	MemberID   string
 	StaffID    string
+	// ApprovedBy is the manager who approved money at the counter for a
+	// member not scanned there.
+	ApprovedBy string `json:",omitempty"`
 	Kind       EventKind
 	Visit      *Visit             `json:",omitempty"`
 	Purchase   *Purchase          `json:",omitempty"`
@@ -134,6 +137,11 @@ type Event struct {
 	Refund     *Refund            `json:",omitempty"`
 	Voucher    *VoucherRedemption `json:",omitempty"`
 	Enrolment  *Enrolment         `json:",omitempty"`
+	// Malformed is set by the transport when the event arrived beyond the
+	// edge's bounds or otherwise unreadable (its content then shortened to
+	// fit): the service keeps it as rejected with this reason, so it never
+	// stops the events behind it.
+	Malformed string `json:"-"`
 }
 
 // Visit is a member identified at the counter.

@@ -1,6 +1,11 @@
 package cloud
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/memberpass/memberpass/money"
+)
 
 // Tier is a level of a brand's programme (e.g. 普通 / 银卡 / 金卡 / 钻石).
 type Tier struct {
@@ -129,10 +134,11 @@ func (p Programme) TopUpBonus(amountFen int64) int64 {
 }
 
 // PointsFor is what a net spend earns in a tier on a day: floor of
-// (net / 100) * points per yuan * tier multiplier * bonus-day multiplier.
-func (p Programme) PointsFor(netFen int64, tier Tier, at time.Time) int64 {
+// (net / 100) * points per yuan * tier multiplier * bonus-day multiplier,
+// computed exactly; an error when the result is beyond an int64.
+func (p Programme) PointsFor(netFen int64, tier Tier, at time.Time) (int64, error) {
 	if netFen <= 0 || p.PointsPerYuan <= 0 {
-		return 0
+		return 0, nil
 	}
 	mult := int64(tier.PointsMultiplierPct)
 	if mult == 0 {
@@ -144,7 +150,18 @@ func (p Programme) PointsFor(netFen int64, tier Tier, at time.Time) int64 {
 			bonus = max(bonus, int64(d.MultiplierPct))
 		}
 	}
-	return netFen * int64(p.PointsPerYuan) * mult * bonus / (100 * 100 * 100)
+	factor, err := money.Mul(int64(p.PointsPerYuan), mult)
+	if err == nil {
+		factor, err = money.Mul(factor, bonus)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("points rate: %w", err)
+	}
+	pts, err := money.MulDiv(netFen, factor, 100*100*100)
+	if err != nil {
+		return 0, fmt.Errorf("points for %d fen: %w", netFen, err)
+	}
+	return pts, nil
 }
 
 // PointsExpiry is when points earned at t expire: the end of the calendar

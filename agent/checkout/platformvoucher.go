@@ -191,6 +191,9 @@ func (s *Service) ConsumeVoucher(ctx context.Context, req PlatformVoucherRequest
 	if ev, ok, err := s.settled(req.TxnID); err != nil || ok {
 		return Receipt{Event: ev, Again: true}, nil, err
 	}
+	if r := s.checkStaff(req.StaffID); r != nil {
+		return Receipt{}, r, nil
+	}
 	if s.Platforms == nil {
 		return Receipt{}, platformRefusal("cloud_unreachable", "voucher"), nil
 	}
@@ -231,6 +234,9 @@ func (s *Service) AcceptProvisional(ctx context.Context, req PlatformVoucherRequ
 	defer s.voucherMu.Unlock()
 	if ev, ok, err := s.settled(req.TxnID); err != nil || ok {
 		return Receipt{Event: ev, Again: true}, nil, err
+	}
+	if r := s.checkStaff(req.StaffID); r != nil {
+		return Receipt{}, r, nil
 	}
 	prog, _, err := s.store.Programme()
 	if err != nil {

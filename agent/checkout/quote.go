@@ -10,10 +10,12 @@ package checkout
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
 	"github.com/memberpass/memberpass/agent"
+	"github.com/memberpass/memberpass/money"
 )
 
 // Refusal says why a request cannot go through, for the cashier, in both
@@ -38,9 +40,12 @@ const MaxBillFen = 100_000_000
 type Request struct {
 	// TxnID identifies the counter transaction; settling it twice
 	// records it once.
-	TxnID          string `json:"txn_id"`
-	MemberID       string `json:"member_id"`
-	StaffID        string `json:"staff_id"`
+	TxnID    string `json:"txn_id"`
+	MemberID string `json:"member_id"`
+	StaffID  string `json:"staff_id"`
+	// ApprovedBy is the manager who approved spending for a member not
+	// scanned at this till, recorded in the event.
+	ApprovedBy     string `json:"approved_by,omitempty"`
 	BillFen        int64  `json:"bill_fen"`
 	CouponCode     string `json:"coupon_code"`
 	Points         int64  `json:"points"`
@@ -78,9 +83,18 @@ type Limits struct {
 	PendingPointsToday         int64
 }
 
-// roundBP is amount × bp / 10000, rounded to the nearest fen, halves up.
+// roundBP is amount × bp / 10000, rounded to the nearest fen, halves up;
+// math.MaxInt64 if that is beyond an int64 (every caller caps it by what
+// is left of the bill).
 func roundBP(amount int64, bp int32) int64 {
-	return (amount*int64(bp) + 5000) / 10000
+	p, err := money.Mul(amount, int64(bp))
+	if err == nil {
+		p, err = money.Add(p, 5000)
+	}
+	if err != nil {
+		return math.MaxInt64
+	}
+	return p / 10000
 }
 
 // Compute works out a bill for a member's account. It is pure: every
@@ -141,7 +155,7 @@ func Compute(req Request, acct Account, prog agent.Programme, lim Limits) (Quote
 			return q, refuse("points_over_balance", "points",
 				fmt.Sprintf("积分不足：会员只有 %d 积分。", acct.Member.Points),
 				fmt.Sprintf("Not enough points: the member has %d.", acct.Member.Points))
-		case req.Points*prog.PointValueFen > left:
+		case pointsValue(req.Points, prog.PointValueFen) > left:
 			return q, refuse("points_over_bill", "points",
 				fmt.Sprintf("积分抵扣超过应付金额：本单最多可用 %d 积分。", left/prog.PointValueFen),
 				fmt.Sprintf("Points would cover more than the bill: use at most %d points.", left/prog.PointValueFen))
@@ -151,7 +165,7 @@ func Compute(req Request, acct Account, prog agent.Programme, lim Limits) (Quote
 				fmt.Sprintf("Offline points limit reached (%d points per member per day). Use fewer points or wait for the network.", prog.Offline.MaxPointsBurnPerMemberDay))
 		}
 		q.PointsBurned = req.Points
-		q.PointsDiscountFen = req.Points * prog.PointValueFen
+		q.PointsDiscountFen = pointsValue(req.Points, prog.PointValueFen)
 		left -= q.PointsDiscountFen
 	}
 	q.DueFen = left
@@ -217,4 +231,14 @@ func zhDuration(d time.Duration) string {
 		return fmt.Sprintf("%d 分钟", d/time.Minute)
 	}
 	return fmt.Sprintf("%d 秒", d/time.Second)
+}
+
+// pointsValue is what n points are worth, math.MaxInt64 when beyond an
+// int64 (more than any bill, so refused as such).
+func pointsValue(n, valueFen int64) int64 {
+	v, err := money.Mul(n, valueFen)
+	if err != nil {
+		return math.MaxInt64
+	}
+	return v
 }

@@ -51,6 +51,17 @@ type Service struct {
 	Platforms Platforms
 
 	voucherMu sync.Mutex
+	// KnownStaff, if set, says whether a staff id is on this store's
+	// roster: money moves only for staff it knows.
+	KnownStaff func(id string) bool
+}
+
+// checkStaff refuses a money request that names no known staff member.
+func (s *Service) checkStaff(id string) *Refusal {
+	if id == "" || s.KnownStaff != nil && !s.KnownStaff(id) {
+		return refuse("staff_unknown", "", "收银员未登录或不在本店员工名单中，请重新登录。", "The cashier is not signed in or not on this store's staff list. Sign in again.")
+	}
+	return nil
 }
 
 // New makes a checkout service.
@@ -243,6 +254,9 @@ func (s *Service) Checkout(ctx context.Context, req Request) (Receipt, *Refusal,
 	if ev, ok, err := s.settled(req.TxnID); err != nil || ok {
 		return Receipt{Event: ev, Again: true}, nil, err
 	}
+	if r := s.checkStaff(req.StaffID); r != nil {
+		return Receipt{}, r, nil
+	}
 	q, a, r, err := s.Quote(req)
 	if err != nil || r != nil {
 		return Receipt{}, r, err
@@ -255,7 +269,7 @@ func (s *Service) Checkout(ctx context.Context, req Request) (Receipt, *Refusal,
 	if q.CouponCode != "" {
 		p.CouponCodes = []string{q.CouponCode}
 	}
-	rec, err := s.record(ctx, req.TxnID, agent.Event{MemberID: req.MemberID, StaffID: req.StaffID, Kind: agent.EventPurchase, Purchase: p})
+	rec, err := s.record(ctx, req.TxnID, agent.Event{MemberID: req.MemberID, StaffID: req.StaffID, ApprovedBy: req.ApprovedBy, Kind: agent.EventPurchase, Purchase: p})
 	if err != nil {
 		return Receipt{}, nil, err
 	}
@@ -267,10 +281,17 @@ func (s *Service) Checkout(ctx context.Context, req Request) (Receipt, *Refusal,
 
 // TopUpRequest adds stored value to a member.
 type TopUpRequest struct {
-	TxnID     string `json:"txn_id"`
-	MemberID  string `json:"member_id"`
-	StaffID   string `json:"staff_id"`
-	AmountFen int64  `json:"amount_fen"`
+	TxnID    string `json:"txn_id"`
+	MemberID string `json:"member_id"`
+	StaffID  string `json:"staff_id"`
+	// ApprovedBy: see Request.ApprovedBy.
+	ApprovedBy string `json:"approved_by,omitempty"`
+	AmountFen  int64  `json:"amount_fen"`
+}
+
+func refuseUnknownMember() *Refusal {
+	return refuse("member_unknown", "", "本机没有该会员的记录，不能为其收款或充值；请重新扫描会员码，或等会员数据同步后再试。",
+		"This till has no record of the member, so it cannot take money for them. Scan the member code again, or try once member data has synced.")
 }
 
 // MaxTopUpFen bounds one top-up (50,000 yuan).
@@ -290,12 +311,22 @@ func (s *Service) TopUp(ctx context.Context, req TopUpRequest) (Receipt, *Refusa
 	case req.AmountFen <= 0 || req.AmountFen > MaxTopUpFen:
 		return Receipt{}, refuse("amount_invalid", "topup", "充值金额须在 0.01 至 50000 元之间。", "The top-up must be between 0.01 and 50,000 yuan."), nil
 	}
+	if r := s.checkStaff(req.StaffID); r != nil {
+		return Receipt{}, r, nil
+	}
+	// Stored value is bought only for a member this till knows: one in
+	// the replica, or one enrolled here and not yet confirmed.
+	if a, err := s.Account(req.MemberID); err != nil && !errors.Is(err, ErrNotFound) {
+		return Receipt{}, nil, err
+	} else if err != nil || !a.Known && !a.Provisional {
+		return Receipt{}, refuseUnknownMember(), nil
+	}
 	prog, _, err := s.store.Programme()
 	if err != nil {
 		return Receipt{}, nil, err
 	}
 	rec, err := s.record(ctx, req.TxnID, agent.Event{
-		MemberID: req.MemberID, StaffID: req.StaffID, Kind: agent.EventTopUp,
+		MemberID: req.MemberID, StaffID: req.StaffID, ApprovedBy: req.ApprovedBy, Kind: agent.EventTopUp,
 		TopUp: &agent.TopUp{AmountFen: req.AmountFen, BonusFen: prog.TopUpBonus(req.AmountFen)},
 	})
 	if err != nil {

@@ -410,7 +410,7 @@ func Permanent(err error) bool {
 func eventToProto(e agent.Event) *pb.Event {
 	out := &pb.Event{
 		Id: e.ID, Seq: e.Seq, OccurredAt: timestamppb.New(e.OccurredAt),
-		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID,
+		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID, ApprovedBy: e.ApprovedBy,
 	}
 	switch {
 	case e.Purchase != nil:

@@ -72,6 +72,9 @@ var (
 	NoticeVoucher = Notice{Code: "voucher_scanned", Zh: "已扫描团购券。", En: "Group-buy voucher scanned."}
 	NoticeCoupon  = Notice{Code: "coupon_scanned", Zh: "已扫描优惠券。", En: "Coupon scanned."}
 	NoticeProduct = Notice{Code: "product_scanned", Zh: "这是商品条码，不是会员码。", En: "Product barcode scanned; this is not a member code."}
+	// NoticeAlreadyRecorded answers a rescan, across a restart, of a
+	// member whose visit was just recorded: no second visit.
+	NoticeAlreadyRecorded = Notice{Code: "already_recorded", Zh: "该会员本次到店已记录，无需重扫。", En: "This member's visit is already recorded; no need to scan again."}
 )
 
 // Result is what happened to one scan.
@@ -96,6 +99,9 @@ type Result struct {
 	Voucher *agent.Voucher `json:"voucher,omitempty"`
 	// Repeat marks a scanner's second read of the same scan, ignored.
 	Repeat bool `json:"repeat,omitempty"`
+	// Again marks a member identified again within the debounce window
+	// of a visit the last run recorded: Event is that visit.
+	Again bool `json:"again,omitempty"`
 }
 
 // Counter handles scans for one device.
@@ -119,7 +125,9 @@ type Counter struct {
 	mu       sync.Mutex
 	lastText string
 	lastAt   time.Time
-	buy      sync.Mutex // purchases are decided one at a time
+	// before are the last run's visits by member (Remember).
+	before map[string]agent.Event
+	buy    sync.Mutex // purchases are decided one at a time
 }
 
 // New makes a counter for a paired identity.
@@ -223,6 +231,13 @@ func (c *Counter) handle(ctx context.Context, f frame.Frame, now time.Time) Resu
 		c.log.Warn("scan refused", "reason", res.Refusal.Code, "length", len(s.Value))
 		return res
 	}
+	if prev, ok := c.recentBefore(m.ID, now); ok {
+		// The same member scanned again just after a restart: the cashier
+		// saw no answer before it; the visit is already on disk.
+		res.Member, res.Event, res.Again, res.Notice = &m, &prev, true, &NoticeAlreadyRecorded
+		c.log.Info("scan already recorded before the restart", "seq", prev.Seq, "event", prev.ID, "member", m.ID)
+		return res
+	}
 	visit.IdentifiedBy, visit.IdentifierHint = by, scan.Hint(s.Value)
 	ev, err := c.store.Record(ctx, agent.Event{
 		OccurredAt: now, StoreID: c.identity.StoreID, MemberID: m.ID, Kind: agent.EventVisit,
@@ -276,6 +291,40 @@ func codeRefusal(err error) *Refusal {
 	return &RefuseMalformed
 }
 
+// Remember takes the visits the last run recorded just before it stopped
+// (those within Debounce of now): a member scanned again within the
+// window is answered "already recorded" instead of a second visit.
+func (c *Counter) Remember(events []agent.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ev := range events {
+		if ev.Visit == nil || ev.MemberID == "" {
+			continue
+		}
+		if c.before == nil {
+			c.before = map[string]agent.Event{}
+		}
+		if old, ok := c.before[ev.MemberID]; !ok || ev.OccurredAt.After(old.OccurredAt) {
+			c.before[ev.MemberID] = ev
+		}
+	}
+}
+
+// recentBefore returns the last run's visit of a member within Debounce.
+func (c *Counter) recentBefore(memberID string, now time.Time) (agent.Event, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ev, ok := c.before[memberID]
+	if !ok {
+		return agent.Event{}, false
+	}
+	if age := now.Sub(ev.OccurredAt); age < 0 || age >= c.Debounce {
+		delete(c.before, memberID)
+		return agent.Event{}, false
+	}
+	return ev, true
+}
+
 // repeat reports whether text is the same scan read again within Debounce.
 func (c *Counter) repeat(text string, now time.Time) bool {
 	c.mu.Lock()
@@ -292,6 +341,8 @@ func (r Result) String() string {
 	switch {
 	case r.Refusal != nil:
 		return "refused: " + r.Refusal.En
+	case r.Again && r.Event != nil:
+		return fmt.Sprintf("already recorded: visit seq %d for member %s", r.Event.Seq, r.Member.ID)
 	case r.Event != nil:
 		return fmt.Sprintf("recorded visit seq %d for member %s", r.Event.Seq, r.Member.ID)
 	case r.Voucher != nil:

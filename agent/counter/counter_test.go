@@ -106,3 +106,33 @@ func codeOf(r *Refusal) string {
 	}
 	return r.Code
 }
+
+// TestRescanAfterRestart: a member scanned again within the debounce
+// window of a visit the last run recorded is answered "already recorded",
+// with that visit, and nothing new is recorded; outside the window, or
+// for another member, a visit is recorded as usual.
+func TestRescanAfterRestart(t *testing.T) {
+	pub, _, _ := ed25519.GenerateKey(nil)
+	v, _ := membercode.NewVerifier(time.Minute, pub)
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	st := &memStore{cards: map[string]agent.Member{"8800000001": {ID: "7"}, "8800000002": {ID: "8"}}}
+	c := New(st, agent.Identity{StoreID: "s1"}, v, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c.Rules = scan.Rules{CardPrefixes: []string{"88"}}
+	c.Debounce = 30 * time.Second
+	c.Now = func() time.Time { return now }
+	last := agent.Event{ID: "before", Seq: 57, OccurredAt: now.Add(-10 * time.Second), MemberID: "7", Kind: agent.EventVisit, Visit: &agent.Visit{IdentifiedBy: agent.ByCard}}
+	c.Remember([]agent.Event{last, {Seq: 56, MemberID: "", Kind: agent.EventEnrolment}})
+
+	r := c.Handle(context.Background(), "scanner", frame.Frame{Text: "8800000001"})
+	if !r.Again || r.Event == nil || r.Event.Seq != 57 || r.Notice == nil || r.Notice.Code != "already_recorded" || len(st.events) != 0 {
+		t.Fatalf("rescan within the window: %+v, %d recorded", r, len(st.events))
+	}
+	if r := c.Handle(context.Background(), "scanner", frame.Frame{Text: "8800000002"}); r.Again || r.Event == nil || len(st.events) != 1 {
+		t.Fatalf("another member: %+v", r)
+	}
+	now = now.Add(30 * time.Second)
+	c.lastText = "" // not the scanner's own repeat
+	if r := c.Handle(context.Background(), "scanner", frame.Frame{Text: "8800000001"}); r.Again || r.Event == nil || len(st.events) != 2 {
+		t.Fatalf("rescan after the window: %+v", r)
+	}
+}

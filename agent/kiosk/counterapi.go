@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
@@ -20,37 +18,11 @@ import (
 	"github.com/memberpass/memberpass/agent/checkout"
 	"github.com/memberpass/memberpass/agent/counter"
 	"github.com/memberpass/memberpass/agent/scan"
+	"github.com/memberpass/memberpass/agent/staff"
 )
 
 //go:embed web
 var webFS embed.FS
-
-// Staff is a person who may be on duty at the counter.
-type Staff struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// ParseStaff reads "id:name,id:name" (a name may be left out).
-func ParseStaff(s string) ([]Staff, error) {
-	var out []Staff
-	for part := range strings.SplitSeq(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		id, name, _ := strings.Cut(part, ":")
-		id = strings.TrimSpace(id)
-		if id == "" || strings.ContainsAny(id, " /?&#") {
-			return nil, fmt.Errorf("staff %q: want id:name with an id of letters and digits", part)
-		}
-		if name = strings.TrimSpace(name); name == "" {
-			name = id
-		}
-		out = append(out, Staff{ID: id, Name: name})
-	}
-	return out, nil
-}
 
 // ScanView is a scan as the counter page shows it.
 type ScanView struct {
@@ -80,24 +52,42 @@ func (s *Server) routes() {
 			http.ServeFileFS(w, r, static, name)
 		}
 	}
+	cashier := func(h http.HandlerFunc) http.HandlerFunc { return s.need(staff.Cashier, h) }
+	manager := func(h http.HandlerFunc) http.HandlerFunc { return s.need(staff.Manager, h) }
 	s.mux.HandleFunc("GET /{$}", page("counter.html"))
-	s.mux.HandleFunc("GET /manager", page("manager.html"))
+	s.mux.HandleFunc("GET /manager", s.managerPage(page("manager.html")))
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", files))
-	s.mux.HandleFunc("GET /join.png", s.joinQR)
-	s.mux.HandleFunc("GET /api/counter", s.counterState)
-	s.mux.HandleFunc("GET /api/stream", s.stream)
+	s.mux.HandleFunc("GET /api/staff", s.staffList)
+	s.mux.HandleFunc("GET /api/session", s.getSession)
+	s.mux.HandleFunc("POST /api/session", s.signIn)
+	s.mux.HandleFunc("DELETE /api/session", s.signOut)
+	s.mux.HandleFunc("GET /join.png", cashier(s.joinQR))
+	s.mux.HandleFunc("GET /api/counter", cashier(s.counterState))
+	s.mux.HandleFunc("GET /api/stream", cashier(s.stream))
 	if s.src.Checkout == nil {
 		return
 	}
-	s.mux.HandleFunc("GET /api/members/{id}", s.memberAccount)
-	s.mux.HandleFunc("POST /api/quote", s.quote)
-	s.mux.HandleFunc("POST /api/checkout", s.checkout)
-	s.mux.HandleFunc("GET /api/transactions/{txn}", s.transaction)
-	s.mux.HandleFunc("POST /api/topups", s.counterTopUp)
-	s.mux.HandleFunc("POST /api/enrol", s.enrol)
-	s.mux.HandleFunc("POST /api/vouchers/redeem", s.redeemVoucher)
-	s.routeVouchers()
-	s.mux.HandleFunc("GET /api/today", s.today)
+	s.mux.HandleFunc("GET /api/members/{id}", cashier(s.memberAccount))
+	s.mux.HandleFunc("POST /api/quote", cashier(s.quote))
+	s.mux.HandleFunc("POST /api/checkout", cashier(s.checkout))
+	s.mux.HandleFunc("GET /api/transactions/{txn}", cashier(s.transaction))
+	s.mux.HandleFunc("POST /api/topups", cashier(s.counterTopUp))
+	s.mux.HandleFunc("POST /api/enrol", cashier(s.enrol))
+	s.mux.HandleFunc("POST /api/vouchers/redeem", cashier(s.redeemVoucher))
+	s.routeVouchers(cashier)
+	s.mux.HandleFunc("GET /api/today", manager(s.today))
+}
+
+// managerPage serves the manager view to a signed-in manager and sends
+// anyone else to the counter page's sign-in.
+func (s *Server) managerPage(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if sess, ok := s.sessionOf(r); !ok || sess.person.Role != staff.Manager {
+			http.Redirect(w, r, "/?next=manager", http.StatusSeeOther)
+			return
+		}
+		h(w, r)
+	}
 }
 
 // announce turns a scan into what the page shows and tells every open page.
@@ -115,7 +105,7 @@ func (s *Server) announce(r counter.Result) {
 		a, err := s.src.Checkout.Account(r.Member.ID)
 		if err != nil {
 			s.log.Error("kiosk: read member account", "member", r.Member.ID, "err", err)
-			v.Refusal = &counter.Refusal{Code: "account_unreadable", Zh: "读取会员信息失败，请重扫；如仍失败请联系店长。", En: "Could not read the member's account. Scan again; if it keeps failing, call the manager."}
+			v.Refusal = &counter.Refusal{Code: wordUnreadable.Code, Zh: wordUnreadable.Zh, En: wordUnreadable.En}
 		} else {
 			v.Account = &a
 		}
@@ -142,20 +132,21 @@ func (s *Server) announce(r counter.Result) {
 
 // CounterState is what a counter page loads first.
 type CounterState struct {
-	Brand     string    `json:"brand"`
-	Store     string    `json:"store"`
-	StoreName string    `json:"store_name"`
-	Staff     []Staff   `json:"staff"`
-	Last      *ScanView `json:"last,omitempty"`
-	Online    bool      `json:"online"`
-	Pending   uint64    `json:"pending"`
+	Brand     string `json:"brand"`
+	Store     string `json:"store"`
+	StoreName string `json:"store_name"`
+	// Staff is who is signed in at this browser.
+	Staff   SessionView `json:"staff"`
+	Last    *ScanView   `json:"last,omitempty"`
+	Online  bool        `json:"online"`
+	Pending uint64      `json:"pending"`
+	// Recovered are what the last run recorded just before it stopped and
+	// never showed: recorded, not to be entered again.
+	Recovered []RecoveredEvent `json:"recovered"`
 }
 
-func (s *Server) counterState(w http.ResponseWriter, _ *http.Request) {
-	st := CounterState{Brand: s.src.Identity.BrandName, Store: s.src.Identity.StoreID, StoreName: s.src.Identity.StoreName, Staff: s.src.Staff}
-	if st.Staff == nil {
-		st.Staff = []Staff{}
-	}
+func (s *Server) counterState(w http.ResponseWriter, r *http.Request) {
+	st := CounterState{Brand: s.src.Identity.BrandName, Store: s.src.Identity.StoreID, StoreName: s.src.Identity.StoreName, Staff: s.view(signedIn(r.Context()))}
 	if s.src.Sync != nil {
 		st.Online = s.src.Sync().Online
 	}
@@ -164,6 +155,7 @@ func (s *Server) counterState(w http.ResponseWriter, _ *http.Request) {
 	}
 	s.mu.Lock()
 	st.Last = s.last
+	st.Recovered = append([]RecoveredEvent{}, s.recovered...)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, st)
 }
@@ -197,9 +189,15 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		case <-s.closed:
 			return
 		case raw := <-ch:
+			if _, ok := s.sessionOf(r); !ok {
+				return // signed out or timed out: the page signs in again
+			}
 			fmt.Fprintf(w, "event: scan\ndata: %s\n\n", raw)
 			fl.Flush()
 		case <-ping.C:
+			if _, ok := s.sessionOf(r); !ok {
+				return
+			}
 			io.WriteString(w, ": ping\n\n")
 			fl.Flush()
 		}
@@ -214,28 +212,27 @@ func (s *Server) Close() { s.once.Do(func() { close(s.closed) }) }
 // and a group-buy voucher when given.
 func (s *Server) joinQR(w http.ResponseWriter, r *http.Request) {
 	if s.src.JoinURL == "" {
-		http.Error(w, "no join page configured: start the agent with --join-url", http.StatusNotFound)
+		writeJSON(w, http.StatusNotFound, problem{refusal(wordNoJoin)})
 		return
 	}
 	u, err := url.Parse(s.src.JoinURL)
 	if err != nil {
-		http.Error(w, "join URL is not valid: "+err.Error(), http.StatusInternalServerError)
+		s.fail(w, "parse join URL", err)
 		return
 	}
 	q := u.Query()
-	for _, k := range []string{"staff", "voucher"} {
-		if v := r.URL.Query().Get(k); v != "" {
-			if len(v) > 64 {
-				http.Error(w, k+" is too long", http.StatusBadRequest)
-				return
-			}
-			q.Set(k, v)
+	q.Set("staff", signedIn(r.Context()).ID)
+	if v := r.URL.Query().Get("voucher"); v != "" {
+		if len(v) > 64 {
+			writeJSON(w, http.StatusBadRequest, problem{refusal(wordTooLong)})
+			return
 		}
+		q.Set("voucher", v)
 	}
 	u.RawQuery = q.Encode()
 	png, err := qrcode.Encode(u.String(), qrcode.Medium, 320)
 	if err != nil {
-		http.Error(w, "draw QR code: "+err.Error(), http.StatusInternalServerError)
+		s.fail(w, "draw QR code", err)
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
@@ -261,39 +258,17 @@ type problem struct {
 	Refusal *checkout.Refusal `json:"refusal"`
 }
 
-// sameOrigin guards the money endpoints against other web pages open in
-// the POS box's browser: a request must be JSON (which a foreign page
-// cannot send without a CORS preflight this server never grants), come
-// from this server's own pages if it says where it comes from, and name
-// the kiosk by an IP address or localhost (no DNS rebinding).
-func sameOrigin(r *http.Request) string {
-	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(mt) != "application/json" {
-		return "requests must be application/json"
-	}
-	host := r.Host
-	if h, _, err := net.SplitHostPort(r.Host); err == nil {
-		host = h
-	}
-	if host != "localhost" && net.ParseIP(strings.Trim(host, "[]")) == nil {
-		return "the kiosk must be reached by IP address or localhost, not " + host
-	}
-	if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host && o != "https://"+r.Host {
-		return "requests from " + o + " are not allowed"
-	}
-	return ""
-}
+// refusal returns a copy of a kiosk sentence to answer with.
+func refusal(w checkout.Refusal) *checkout.Refusal { return &w }
 
+// decode reads a JSON request body (the guard checked its type and origin).
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if why := sameOrigin(r); why != "" {
-		writeJSON(w, http.StatusForbidden, problem{&checkout.Refusal{Code: "forbidden",
-			Zh: "请求被拒绝：请在收银机本机的收银页面操作。", En: "Refused: use the counter page on this till (" + why + ")."}})
-		return false
-	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeJSON(w, http.StatusBadRequest, problem{&checkout.Refusal{Code: "bad_request",
-			Zh: "请求格式有误，请刷新页面后重试。", En: "The request was malformed (" + err.Error() + "). Reload the page and try again."}})
+		ref := refusal(wordBadReq)
+		ref.En = "The request was malformed (" + err.Error() + "). Reload the page and try again."
+		writeJSON(w, http.StatusBadRequest, problem{ref})
 		return false
 	}
 	return true
@@ -301,15 +276,14 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 
 func (s *Server) fail(w http.ResponseWriter, what string, err error) {
 	if errors.Is(err, checkout.ErrNotFound) {
-		writeJSON(w, http.StatusNotFound, problem{&checkout.Refusal{Code: "not_found", Zh: "未找到。", En: "Not found."}})
+		writeJSON(w, http.StatusNotFound, problem{refusal(wordNotFound)})
 		return
 	}
 	if errors.Is(err, context.Canceled) {
 		return
 	}
 	s.log.Error("kiosk: "+what, "err", err)
-	writeJSON(w, http.StatusInternalServerError, problem{&checkout.Refusal{Code: "internal",
-		Zh: "本机出错，未记录。请重试；如仍失败请联系店长。", En: "Something failed on this till and nothing was recorded. Try again; if it keeps failing, call the manager."}})
+	writeJSON(w, http.StatusInternalServerError, problem{refusal(wordInternal)})
 }
 
 // QuoteView is a quote with the account it was made on.
@@ -319,11 +293,11 @@ type QuoteView struct {
 }
 
 func (s *Server) quote(w http.ResponseWriter, r *http.Request) {
-	var req checkout.Request
+	var req CheckoutRequest
 	if !decode(w, r, &req) {
 		return
 	}
-	q, a, ref, err := s.src.Checkout.Quote(req)
+	q, a, ref, err := s.src.Checkout.Quote(req.checkout(signedIn(r.Context()).ID, ""))
 	switch {
 	case err != nil:
 		s.fail(w, "quote", err)
@@ -344,15 +318,51 @@ func (s *Server) settle(w http.ResponseWriter, what string, rec checkout.Receipt
 	default:
 		// The event is fsynced: only now may the page say "recorded".
 		writeJSON(w, http.StatusOK, rec)
+		if s.src.Answered != nil {
+			s.src.Answered(rec.Event.Seq)
+		}
 	}
 }
 
+// mayPay decides whether a request may spend or add money for a member:
+// the member was identified at this till within ScanValidFor, or a
+// manager approves with their PIN (returned, to be recorded in the
+// event). A transaction already settled passes: settling it again only
+// returns the first event. When it refuses, it has answered.
+func (s *Server) mayPay(w http.ResponseWriter, txnID, memberID string, a *Approval) (approvedBy string, ok bool) {
+	if _, err := s.src.Checkout.Transaction(txnID); err == nil {
+		return "", true
+	}
+	if a != nil {
+		p, ok := s.checkPIN(w, a.StaffID, a.PIN, wordApproval)
+		if !ok {
+			return "", false
+		}
+		if p.Role != staff.Manager {
+			s.log.Warn("kiosk: approval by someone who is not a manager refused", "staff", p.ID)
+			writeJSON(w, http.StatusForbidden, problem{refusal(wordApproval)})
+			return "", false
+		}
+		return p.ID, true
+	}
+	if memberID != "" && s.scannedHere(memberID) {
+		return "", true
+	}
+	s.log.Warn("kiosk: money for a member not scanned at this till refused", "member", memberID)
+	writeJSON(w, refusalStatus, problem{refusal(wordNotScanned)})
+	return "", false
+}
+
 func (s *Server) checkout(w http.ResponseWriter, r *http.Request) {
-	var req checkout.Request
+	var req CheckoutRequest
 	if !decode(w, r, &req) {
 		return
 	}
-	rec, ref, err := s.src.Checkout.Checkout(r.Context(), req)
+	approvedBy, ok := s.mayPay(w, req.TxnID, req.MemberID, req.Approval)
+	if !ok {
+		return
+	}
+	rec, ref, err := s.src.Checkout.Checkout(r.Context(), req.checkout(signedIn(r.Context()).ID, approvedBy))
 	s.settle(w, "checkout", rec, ref, err)
 }
 
@@ -366,29 +376,43 @@ func (s *Server) transaction(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) counterTopUp(w http.ResponseWriter, r *http.Request) {
-	var req checkout.TopUpRequest
+	var req TopUpRequest
 	if !decode(w, r, &req) {
 		return
 	}
-	rec, ref, err := s.src.Checkout.TopUp(r.Context(), req)
+	approvedBy, ok := s.mayPay(w, req.TxnID, req.MemberID, req.Approval)
+	if !ok {
+		return
+	}
+	rec, ref, err := s.src.Checkout.TopUp(r.Context(), checkout.TopUpRequest{
+		TxnID: req.TxnID, MemberID: req.MemberID, StaffID: signedIn(r.Context()).ID, ApprovedBy: approvedBy, AmountFen: req.AmountFen})
 	s.settle(w, "top-up", rec, ref, err)
 }
 
 func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
-	var req checkout.EnrolRequest
+	var req EnrolRequest
 	if !decode(w, r, &req) {
 		return
 	}
-	rec, ref, err := s.src.Checkout.Enrol(r.Context(), req)
+	rec, ref, err := s.src.Checkout.Enrol(r.Context(), checkout.EnrolRequest{
+		TxnID: req.TxnID, StaffID: signedIn(r.Context()).ID, Phone: req.Phone, Name: req.Name, Consent: req.Consent, VoucherCode: req.VoucherCode})
+	if err == nil && ref == nil && rec.Event.Enrolment != nil {
+		// Enrolled here, in front of the cashier: the new member may top
+		// up or pay at once.
+		s.mu.Lock()
+		s.identify(checkout.LocalPrefix + rec.Event.Enrolment.LocalRef)
+		s.mu.Unlock()
+	}
 	s.settle(w, "enrol", rec, ref, err)
 }
 
 func (s *Server) redeemVoucher(w http.ResponseWriter, r *http.Request) {
-	var req checkout.VoucherRequest
+	var req VoucherRequest
 	if !decode(w, r, &req) {
 		return
 	}
-	rec, ref, err := s.src.Checkout.RedeemVoucher(r.Context(), req)
+	rec, ref, err := s.src.Checkout.RedeemVoucher(r.Context(), checkout.VoucherRequest{
+		TxnID: req.TxnID, StaffID: signedIn(r.Context()).ID, Code: req.Code, MemberID: req.MemberID})
 	s.settle(w, "redeem voucher", rec, ref, err)
 }
 

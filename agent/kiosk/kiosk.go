@@ -6,8 +6,6 @@
 package kiosk
 
 import (
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -21,6 +19,7 @@ import (
 	"github.com/memberpass/memberpass/agent/cloudsync"
 	"github.com/memberpass/memberpass/agent/counter"
 	"github.com/memberpass/memberpass/agent/serialport"
+	"github.com/memberpass/memberpass/agent/staff"
 )
 
 // Sources are where the kiosk reads the state it shows.
@@ -38,25 +37,48 @@ type Sources struct {
 	Metrics prometheus.Gatherer
 	// Checkout settles transactions; nil serves the status API only.
 	Checkout *checkout.Service
-	// Staff are the people who may be on duty at the counter.
-	Staff []Staff
+	// Desk signs staff in with their PINs; nil: nobody can sign in, so
+	// no money moves at this kiosk.
+	Desk *staff.Desk
 	// JoinURL is the cloud's join page for this store; its QR code is
 	// the store's "scan to join".
 	JoinURL string
+	// Hosts are the names (or addresses) besides the loopback ones that
+	// the kiosk answers to: the configured listen host, when it is not
+	// loopback.
+	Hosts []string
+	// SessionIdle ends a sign-in after this long unused (default 15 min).
+	SessionIdle time.Duration
+	// ScanValidFor is how long after a member is identified at this till
+	// a checkout or top-up may name them without a manager's approval
+	// (default 5 min).
+	ScanValidFor time.Duration
+	// Now is the kiosk's clock (default time.Now).
+	Now func() time.Time
+	// Answered, if set, is told the seq of each event whose answer the
+	// kiosk has written (the agent's answered mark).
+	Answered func(seq uint64)
 }
 
 // Server is the kiosk's HTTP handler.
 type Server struct {
-	src Sources
-	log *slog.Logger
-	mux *http.ServeMux
+	src      Sources
+	log      *slog.Logger
+	mux      *http.ServeMux
+	handler  http.Handler
+	sessions *sessions
 
 	mu     sync.Mutex
 	recent []counter.Result
 	last   *ScanView
-	subs   map[chan []byte]struct{}
-	closed chan struct{} // closed by Close: live streams end
-	once   sync.Once
+	// recovered are the events the last run recorded but never answered.
+	recovered []RecoveredEvent
+	// identified is when each member was last identified at this till
+	// (a scan, or an enrolment here): what a checkout or top-up may name.
+	identified map[string]time.Time
+	subs       map[chan []byte]struct{}
+	closed     chan struct{} // closed by Close: live streams end
+	once       sync.Once
 }
 
 // keepRecent is how many scan results the kiosk remembers.
@@ -64,22 +86,63 @@ const keepRecent = 50
 
 // New makes the kiosk handler.
 func New(src Sources, log *slog.Logger) *Server {
-	s := &Server{src: src, log: log, mux: http.NewServeMux(), subs: map[chan []byte]struct{}{}, closed: make(chan struct{})}
+	if src.SessionIdle <= 0 {
+		src.SessionIdle = defaultSessionIdle
+	}
+	if src.ScanValidFor <= 0 {
+		src.ScanValidFor = defaultScanValidFor
+	}
+	if src.Now == nil {
+		src.Now = time.Now
+	}
+	s := &Server{src: src, log: log, mux: http.NewServeMux(), subs: map[chan []byte]struct{}{}, closed: make(chan struct{}),
+		sessions: &sessions{byID: map[string]*session{}, idle: src.SessionIdle}, identified: map[string]time.Time{}}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /api/status", s.status)
-	s.mux.HandleFunc("POST /api/replica/rebuild", s.rebuild)
+	s.mux.HandleFunc("POST /api/replica/rebuild", s.need(staff.Manager, s.rebuild))
 	if src.Metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(src.Metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
 	}
 	s.routes()
+	s.handler = s.guard(s.mux)
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// defaultScanValidFor is how long a scan stands for a member at the till.
+const defaultScanValidFor = 5 * time.Minute
+
+func (s *Server) now() time.Time { return s.src.Now() }
+
+// identify notes a member identified at this till now; s.mu is held.
+func (s *Server) identify(memberID string) {
+	now := s.now()
+	if len(s.identified) > 256 {
+		for id, at := range s.identified {
+			if now.Sub(at) > s.src.ScanValidFor {
+				delete(s.identified, id)
+			}
+		}
+	}
+	s.identified[memberID] = now
+}
+
+// scannedHere says whether a member was identified at this till within
+// ScanValidFor.
+func (s *Server) scannedHere(memberID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.identified[memberID]
+	return ok && s.now().Sub(at) <= s.src.ScanValidFor
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Observe takes a scan result (wired to counter.Counter.OnResult).
 func (s *Server) Observe(r counter.Result) {
 	s.mu.Lock()
+	if r.Member != nil && r.Event != nil {
+		s.identify(r.Member.ID)
+	}
 	s.recent = append(s.recent, r)
 	if len(s.recent) > keepRecent {
 		s.recent = s.recent[len(s.recent)-keepRecent:]
@@ -102,32 +165,61 @@ type StatusReport struct {
 	// was never synced): decisions rest on old data.
 	ReplicaStale bool `json:"replica_stale"`
 	// Notice says, in Chinese and English, what the manager should know.
-	Notice *counter.Refusal `json:"notice,omitempty"`
+	Notice *checkout.Refusal `json:"notice,omitempty"`
+	// Recent are the last scans; only a signed-in manager sees them (they
+	// name members).
 	Recent []counter.Result `json:"recent"`
+	// Recovered are the events recorded just before the last restart and
+	// never answered then (a manager sees them).
+	Recovered []RecoveredEvent `json:"recovered"`
 }
 
-var noticeRefused = counter.Refusal{Code: "device_refused",
-	Zh: "总部已停用本设备的凭证，收银照常记录但无法同步；请联系总部获取新的配对码。",
-	En: "HQ has revoked this device's credentials. Visits are still recorded but cannot sync; ask HQ for a new pairing code."}
+// RecoveredEvent is an event the last run recorded but never answered:
+// the agent stopped (a crash, a power cut) between writing it to disk and
+// showing it. It is recorded and will reach the cloud; the cashier should
+// not enter it again.
+type RecoveredEvent struct {
+	Seq        uint64    `json:"seq"`
+	EventID    string    `json:"event_id"`
+	Kind       string    `json:"kind"`
+	MemberID   string    `json:"member_id,omitempty"`
+	MemberName string    `json:"member_name,omitempty"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
 
-func (s *Server) rebuild(w http.ResponseWriter, _ *http.Request) {
+// Recovered tells the kiosk what the last run recorded but never answered.
+func (s *Server) Recovered(events []agent.Event) {
+	out := make([]RecoveredEvent, 0, len(events))
+	for _, ev := range events {
+		r := RecoveredEvent{Seq: ev.Seq, EventID: ev.ID, Kind: string(ev.Kind), MemberID: ev.MemberID, OccurredAt: ev.OccurredAt}
+		if s.src.Checkout != nil && ev.MemberID != "" {
+			if a, err := s.src.Checkout.Account(ev.MemberID); err == nil {
+				r.MemberName = a.Member.Name
+			}
+		}
+		out = append(out, r)
+	}
+	s.mu.Lock()
+	s.recovered = out
+	s.mu.Unlock()
+}
+
+func (s *Server) rebuild(w http.ResponseWriter, r *http.Request) {
 	if s.src.Rebuild == nil {
-		http.Error(w, "replica rebuild is not available", http.StatusNotImplemented)
+		writeJSON(w, http.StatusNotImplemented, problem{refusal(wordNoRebuild)})
 		return
 	}
 	s.src.Rebuild()
-	s.log.Warn("replica rebuild requested from the kiosk")
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	json.NewEncoder(w).Encode(map[string]string{
-		"zh": "已开始重建会员数据；完成前沿用现有数据。", "en": "Replica rebuild started; the current data serves until it completes."})
+	s.log.Warn("replica rebuild requested from the kiosk", "staff", signedIn(r.Context()).ID)
+	writeJSON(w, http.StatusAccepted, refusal(wordRebuild))
 }
 
-func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
+// status answers the till's health for monitoring and the manager view:
+// no member data unless a manager is signed in.
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	st, err := s.src.State()
 	if err != nil {
-		s.log.Error("kiosk status", "err", err)
-		http.Error(w, "local database unreadable: "+err.Error(), http.StatusInternalServerError)
+		s.fail(w, "read status", err)
 		return
 	}
 	rep := StatusReport{
@@ -141,15 +233,16 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	rep.ReplicaStale = st.ReplicaSyncedAt.IsZero() || s.src.StaleAfter > 0 && age > s.src.StaleAfter
 	switch {
 	case rep.Sync.Refused:
-		rep.Notice = &noticeRefused
+		rep.Notice = refusal(wordRevoked)
 	case rep.ReplicaStale:
-		rep.Notice = &counter.Refusal{Code: "replica_stale",
-			Zh: fmt.Sprintf("会员数据已 %s 未与总部同步，显示可能不是最新；收银照常，网络恢复后自动同步。", age.Round(time.Minute)),
-			En: fmt.Sprintf("Member data has not synced with HQ for %s and may be out of date. The counter keeps working; it syncs when the network is back.", age.Round(time.Minute))}
+		rep.Notice = refusal(wordStale(age))
 	}
-	s.mu.Lock()
-	rep.Recent = append([]counter.Result(nil), s.recent...)
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(rep)
+	rep.Recent, rep.Recovered = []counter.Result{}, []RecoveredEvent{}
+	if sess, ok := s.sessionOf(r); ok && sess.person.Role == staff.Manager {
+		s.mu.Lock()
+		rep.Recent = append(rep.Recent, s.recent...)
+		rep.Recovered = append(rep.Recovered, s.recovered...)
+		s.mu.Unlock()
+	}
+	writeJSON(w, http.StatusOK, rep)
 }

@@ -29,7 +29,7 @@ func TestMetrics(t *testing.T) {
 		Sync: func() cloudsync.Status { return cloudsync.Status{} }, Devices: devices, Metrics: reg,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://localhost:8080/metrics", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body)
 	}

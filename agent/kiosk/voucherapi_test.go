@@ -17,6 +17,7 @@ import (
 	"github.com/memberpass/memberpass/agent/cloudsync"
 	"github.com/memberpass/memberpass/agent/localstore"
 	"github.com/memberpass/memberpass/agent/serialport"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // fakeCloud stands in for the cloud's voucher RPCs.
@@ -53,7 +54,7 @@ func (f *fakeCloud) ConsumeVoucher(_ context.Context, req agent.ConsumeVoucher) 
 	return agent.PlatformConsumption{State: "consumed", Count: req.Count, Deal: agent.PlatformDeal{DealID: "501", Title: "双人下午茶", PriceFen: 9800}}, nil
 }
 
-func newVoucherKiosk(t *testing.T) (*fakeCloud, *httptest.Server, *localstore.DB) {
+func newVoucherKiosk(t *testing.T) (*fakeCloud, *client, *localstore.DB) {
 	t.Helper()
 	db, err := localstore.Open(filepath.Join(t.TempDir(), "agent.db"))
 	if err != nil {
@@ -72,26 +73,34 @@ func newVoucherKiosk(t *testing.T) (*fakeCloud, *httptest.Server, *localstore.DB
 	till := checkout.New(db, id, log, func(err error) bool { return errors.Is(err, localstore.ErrUnknown) })
 	fc := &fakeCloud{consumes: map[string]int{}, used: map[string]bool{}}
 	till.Platforms = fc
+	desk := testDesk(t)
+	till.KnownStaff = desk.Roster().Known
 	s := New(Sources{Identity: id, State: db.State, Sync: func() cloudsync.Status { return cloudsync.Status{Online: true} },
-		Devices: func() []serialport.Status { return nil }, Checkout: till, JoinURL: "http://m.example.com/join/b/shop-1"}, log)
+		Devices: func() []serialport.Status { return nil }, Checkout: till, Desk: desk, JoinURL: "http://m.example.com/join/b/shop-1",
+		Rebuild: func() {}, Metrics: prometheus.NewRegistry()}, log)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	return fc, srv, db
+	c := newClient(t, srv.URL)
+	if code := c.post("/api/vouchers/check", `{"code":"1000000001"}`, nil); code != http.StatusUnauthorized && code != http.StatusForbidden {
+		t.Fatalf("voucher check without a signed-in cashier: status %d", code)
+	}
+	c.signIn("s01", cashierPIN)
+	return fc, c, db
 }
 
 func TestPlatformVoucherDoubleConfirmConsumesOnce(t *testing.T) {
-	fc, srv, _ := newVoucherKiosk(t)
+	fc, c, _ := newVoucherKiosk(t)
 	var chk checkout.VoucherCheck
-	if code := post(t, srv.URL+"/api/vouchers/check", `{"code":"1000000001"}`, &chk); code != http.StatusOK || chk.Deal == nil || chk.Deal.PriceFen != 9800 || chk.Deal.CountLeft != 2 {
+	if code := c.post("/api/vouchers/check", `{"code":"1000000001"}`, &chk); code != http.StatusOK || chk.Deal == nil || chk.Deal.PriceFen != 9800 || chk.Deal.CountLeft != 2 {
 		t.Fatalf("check: %d %+v", code, chk)
 	}
-	body := `{"txn_id":"v-0123456789","code":"1000000001","platform":"meituan","count":2,"staff_id":"s01"}`
+	body := `{"txn_id":"v-0123456789","code":"1000000001","platform":"meituan","count":2}`
 	var wg sync.WaitGroup
 	recs := make([]checkout.Receipt, 3)
 	codes := make([]int, 3)
 	for i := range recs {
 		wg.Add(1)
-		go func() { defer wg.Done(); codes[i] = post(t, srv.URL+"/api/vouchers/consume", body, &recs[i]) }()
+		go func() { defer wg.Done(); codes[i] = c.post("/api/vouchers/consume", body, &recs[i]) }()
 	}
 	wg.Wait()
 	again := 0
@@ -103,25 +112,25 @@ func TestPlatformVoucherDoubleConfirmConsumesOnce(t *testing.T) {
 			again++
 		}
 	}
-	if again != 2 || fc.consumes["v-0123456789"] != 1 {
+	if again != 2 || fc.consumes["v-0123456789"] != 1 || recs[0].Event.StaffID != "s01" {
 		t.Fatalf("again %d, cloud asked %d times", again, fc.consumes["v-0123456789"])
 	}
 	var p problem
-	if code := post(t, srv.URL+"/api/vouchers/check", `{"code":"1000000001"}`, &p); code != refusalStatus || p.Refusal.Code != "voucher_used" {
+	if code := c.post("/api/vouchers/check", `{"code":"1000000001"}`, &p); code != refusalStatus || p.Refusal.Code != "voucher_used" {
 		t.Fatalf("check after use: %d %+v", code, p.Refusal)
 	}
 }
 
 func TestPlatformVoucherOfflineWithinPolicy(t *testing.T) {
-	fc, srv, db := newVoucherKiosk(t)
+	fc, c, db := newVoucherKiosk(t)
 	fc.down = true
 	var chk checkout.VoucherCheck
-	if code := post(t, srv.URL+"/api/vouchers/check", `{"code":"1000000002","platform":"meituan"}`, &chk); code != http.StatusOK || !chk.Offline ||
+	if code := c.post("/api/vouchers/check", `{"code":"1000000002","platform":"meituan"}`, &chk); code != http.StatusOK || !chk.Offline ||
 		chk.ProvisionalLeft != 2 || len(chk.ProvisionalDeals) != 1 {
 		t.Fatalf("offline check: %d %+v", code, chk)
 	}
 	var p problem
-	if code := post(t, srv.URL+"/api/vouchers/consume", `{"txn_id":"v-1000000001","code":"1000000002","platform":"meituan","count":1}`, &p); code != refusalStatus || p.Refusal.Code != "cloud_unreachable" {
+	if code := c.post("/api/vouchers/consume", `{"txn_id":"v-1000000001","code":"1000000002","platform":"meituan","count":1}`, &p); code != refusalStatus || p.Refusal.Code != "cloud_unreachable" {
 		t.Fatalf("consume offline: %d %+v", code, p.Refusal)
 	}
 	for i, tc := range []struct {
@@ -139,12 +148,12 @@ func TestPlatformVoucherOfflineWithinPolicy(t *testing.T) {
 		var rec checkout.Receipt
 		var p problem
 		if tc.want == "" {
-			if code := post(t, srv.URL+"/api/vouchers/provisional", tc.body, &rec); code != http.StatusOK || !rec.Event.Voucher.Provisional || rec.Event.Voucher.PriceFen != 9800 {
+			if code := c.post("/api/vouchers/provisional", tc.body, &rec); code != http.StatusOK || !rec.Event.Voucher.Provisional || rec.Event.Voucher.PriceFen != 9800 {
 				t.Fatalf("case %d: %d %+v", i, code, rec.Event)
 			}
 			continue
 		}
-		if code := post(t, srv.URL+"/api/vouchers/provisional", tc.body, &p); code != refusalStatus || p.Refusal.Code != tc.want {
+		if code := c.post("/api/vouchers/provisional", tc.body, &p); code != refusalStatus || p.Refusal.Code != tc.want {
 			t.Fatalf("case %d: %d %+v, want %s", i, code, p.Refusal, tc.want)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,6 +63,12 @@ type DB struct {
 	db     *bolt.DB
 	writes chan *writeReq
 	done   chan struct{}
+
+	// The answered mark (answered.go).
+	markMu   sync.Mutex
+	markFile *markFile
+	mark     uint64
+	answered map[uint64]bool
 }
 
 type writeReq struct {
@@ -109,6 +116,10 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("prepare agent database %s: %w", path, err)
 	}
 	d := &DB{db: db, writes: make(chan *writeReq, maxGroup), done: make(chan struct{})}
+	if err := d.openAnswered(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("agent database %s: %w", path, err)
+	}
 	go d.writer()
 	return d, nil
 }
@@ -147,7 +158,7 @@ func bucketNames(tx *bolt.Tx) []string {
 func (d *DB) Close() error {
 	close(d.writes)
 	<-d.done
-	return d.db.Close()
+	return errors.Join(d.closeAnswered(), d.db.Close())
 }
 
 func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }

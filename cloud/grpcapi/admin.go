@@ -101,10 +101,12 @@ func (s *adminServer) ListEvents(ctx context.Context, req *pb.ListEventsRequest)
 	}
 	out := &pb.ListEventsResponse{NextPageToken: next}
 	for _, e := range events {
-		out.Events = append(out.Events, &pb.StoredEvent{
+		se := &pb.StoredEvent{
 			Event: eventToProto(e.Event), DeviceId: e.DeviceID, ReceivedAt: timestamppb.New(e.ReceivedAt),
 			Outcome: outcomeToProto(e.Outcome), Reason: e.Reason,
-		})
+		}
+		clampMessage(se)
+		out.Events = append(out.Events, se)
 	}
 	return out, nil
 }
@@ -254,9 +256,13 @@ func (s *adminServer) RevokeDevice(ctx context.Context, req *pb.RevokeDeviceRequ
 	return deviceToProto(d), nil
 }
 
+// deviceToProto shortens what a device named itself, should it have been
+// stored before pairing bounded it.
 func deviceToProto(d cloud.Device) *pb.DeviceStats {
-	return &pb.DeviceStats{
+	out := &pb.DeviceStats{
 		DeviceId: d.ID, StoreId: d.StoreID, Name: d.Name, AckedSeq: d.AckedSeq,
 		LastSeenAt: tsOrNil(d.LastSeenAt, timestamppb.New(d.LastSeenAt)), Revoked: d.Revoked,
 	}
+	clampMessage(out)
+	return out
 }

@@ -13,37 +13,44 @@ import (
 // maxIDLen bounds the identifiers an event may carry.
 const maxIDLen = 64
 
-func eventFromProto(e *pb.Event) (cloud.Event, error) {
+// validateEvent checks what the bounds cannot: identity, time, and the
+// lengths the event's identifiers must keep.
+func validateEvent(e *pb.Event) error {
 	if e.GetId() == "" || len(e.GetId()) > maxIDLen {
-		return cloud.Event{}, fmt.Errorf("event id must be 1 to %d characters", maxIDLen)
+		return fmt.Errorf("event id must be 1 to %d characters", maxIDLen)
 	}
 	if e.GetSeq() == 0 {
-		return cloud.Event{}, fmt.Errorf("seq must start at 1")
+		return fmt.Errorf("seq must start at 1")
 	}
 	if !e.GetOccurredAt().IsValid() {
-		return cloud.Event{}, fmt.Errorf("occurred_at is missing or invalid")
+		return fmt.Errorf("occurred_at is missing or invalid")
 	}
-	for name, v := range map[string]string{"store_id": e.GetStoreId(), "member_id": e.GetMemberId(), "staff_id": e.GetStaffId()} {
+	for name, v := range map[string]string{"store_id": e.GetStoreId(), "member_id": e.GetMemberId(), "staff_id": e.GetStaffId(), "approved_by": e.GetApprovedBy()} {
 		if len(v) > maxIDLen {
-			return cloud.Event{}, fmt.Errorf("%s is longer than %d characters", name, maxIDLen)
+			return fmt.Errorf("%s is longer than %d characters", name, maxIDLen)
 		}
 	}
+	if v := e.GetVisit(); v != nil && len(v.GetIdentifierHint()) > maxIDLen {
+		return fmt.Errorf("visit identifier_hint is longer than %d characters", maxIDLen)
+	}
+	return nil
+}
+
+// eventFromProto converts a pushed event; it checks nothing (see
+// checkBounds and validateEvent).
+func eventFromProto(e *pb.Event) cloud.Event {
 	ev := cloud.Event{
-		ID: e.GetId(), Seq: e.GetSeq(), OccurredAt: e.GetOccurredAt().AsTime(),
-		StoreID: e.GetStoreId(), MemberID: e.GetMemberId(), StaffID: e.GetStaffId(),
+		ID: e.GetId(), Seq: e.GetSeq(), StoreID: e.GetStoreId(), MemberID: e.GetMemberId(), StaffID: e.GetStaffId(), ApprovedBy: e.GetApprovedBy(),
+	}
+	if e.GetOccurredAt().IsValid() {
+		ev.OccurredAt = e.GetOccurredAt().AsTime()
 	}
 	switch b := e.GetBody().(type) {
 	case *pb.Event_Visit:
 		ev.Kind = cloud.EventVisit
-		if len(b.Visit.GetCodeRef()) > maxIDLen || len(b.Visit.GetIdentifierHint()) > maxIDLen {
-			return cloud.Event{}, fmt.Errorf("visit code_ref or identifier_hint is longer than %d characters", maxIDLen)
-		}
 		ev.Visit = &cloud.Visit{IdentifiedBy: identificationFromProto(b.Visit.GetIdentifiedBy()), IdentifierHint: b.Visit.GetIdentifierHint(), CodeRef: b.Visit.GetCodeRef()}
 	case *pb.Event_Purchase:
 		p := b.Purchase
-		if len(p.GetCouponCodes()) > 20 || len(p.GetItems()) > 500 {
-			return cloud.Event{}, fmt.Errorf("purchase with %d coupons and %d items: at most 20 and 500", len(p.GetCouponCodes()), len(p.GetItems()))
-		}
 		ev.Kind = cloud.EventPurchase
 		ev.Purchase = &cloud.Purchase{
 			BillFen: p.GetBillFen(), TierDiscountFen: p.GetTierDiscountFen(), CouponCodes: p.GetCouponCodes(), CouponDiscountFen: p.GetCouponDiscountFen(),
@@ -73,13 +80,13 @@ func eventFromProto(e *pb.Event) (cloud.Event, error) {
 		// newer than the cloud never blocks its own outbox.
 		ev.Kind = "unknown"
 	}
-	return ev, nil
+	return ev
 }
 
 func eventToProto(e cloud.Event) *pb.Event {
 	out := &pb.Event{
 		Id: e.ID, Seq: e.Seq, OccurredAt: timestamppb.New(e.OccurredAt),
-		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID,
+		StoreId: e.StoreID, MemberId: e.MemberID, StaffId: e.StaffID, ApprovedBy: e.ApprovedBy,
 	}
 	switch {
 	case e.Visit != nil:

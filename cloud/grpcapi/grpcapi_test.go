@@ -16,9 +16,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/memberpass/memberpass/agent/cloudsync"
-	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
+	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/proto/membercode"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
@@ -37,20 +38,23 @@ type cloudFixture struct {
 	t     *testing.T
 	addr  string
 	admin pb.AdminServiceClient
+	store cloud.Storage
+	svc   *loyalty.Service
 }
 
 func newCloud(t *testing.T) *cloudFixture {
 	t.Helper()
 	store := sqltest.OpenSQLite(t)
 	log := slog.New(slog.DiscardHandler)
-	srv, _ := grpcapi.NewServer(grpcapi.Config{Service: loyalty.New(store, log), Log: log, AdminToken: token})
+	svc := loyalty.New(store, log)
+	srv, _ := grpcapi.NewServer(grpcapi.Config{Service: svc, Log: log, AdminToken: token})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)
-	f := &cloudFixture{t: t, addr: lis.Addr().String()}
+	f := &cloudFixture{t: t, addr: lis.Addr().String(), store: store, svc: svc}
 	f.admin = pb.NewAdminServiceClient(f.dial(grpc.WithPerRPCCredentials(tokenCreds(token))))
 	return f
 }

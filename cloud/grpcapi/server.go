@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/groupbuy"
@@ -123,6 +124,15 @@ func (a *auth) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h
 		}
 	default:
 		return nil, status.Error(codes.Unimplemented, "unknown method")
+	}
+	if m, ok := req.(proto.Message); ok {
+		var skip []string
+		if info.FullMethod == pb.SyncService_PushEvents_FullMethodName {
+			skip = []string{"events"} // one by one, see eventAtEdge
+		}
+		if err := checkBounds(m, skip...); err != nil {
+			return nil, status.Error(codes.InvalidArgument, err.Error())
+		}
 	}
 	resp, err := handler(ctx, req)
 	if err != nil {

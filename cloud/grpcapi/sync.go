@@ -3,9 +3,11 @@ package grpcapi
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/groupbuy"
@@ -36,13 +38,15 @@ func (s *syncServer) Pair(ctx context.Context, req *pb.PairRequest) (*pb.PairRes
 }
 
 func (s *syncServer) PushEvents(ctx context.Context, req *pb.PushEventsRequest) (*pb.PushEventsResponse, error) {
+	if n := len(req.GetEvents()); n > loyalty.MaxPushBatch {
+		return nil, status.Errorf(codes.InvalidArgument, "events has %d entries; at most %d", n, loyalty.MaxPushBatch)
+	}
 	events := make([]cloud.Event, 0, len(req.GetEvents()))
 	for _, e := range req.GetEvents() {
-		ev, err := eventFromProto(e)
-		if err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "event seq %d: %v", e.GetSeq(), err)
+		if e.GetSeq() == 0 {
+			return nil, status.Errorf(codes.InvalidArgument, "event %q: seq must start at 1", e.GetId())
 		}
-		events = append(events, ev)
+		events = append(events, s.eventAtEdge(deviceFrom(ctx), e))
 	}
 	acked, results, err := s.svc.PushEvents(ctx, deviceFrom(ctx), events)
 	if err != nil {
@@ -55,12 +59,48 @@ func (s *syncServer) PushEvents(ctx context.Context, req *pb.PushEventsRequest) 
 	return resp, nil
 }
 
+// eventAtEdge converts one pushed event. An event beyond the edge's bounds
+// or otherwise malformed is not refused with the push (that would stop
+// every event behind it in the device's outbox): it is shortened to fit,
+// marked malformed with the reason, and the service keeps it as rejected.
+func (s *syncServer) eventAtEdge(dev cloud.Device, e *pb.Event) cloud.Event {
+	var reason string
+	if err := checkBounds(e); err != nil {
+		reason = "event " + err.Error()
+		e = proto.Clone(e).(*pb.Event)
+		clampMessage(e)
+	}
+	if reason == "" {
+		if err := validateEvent(e); err != nil {
+			reason = err.Error()
+		}
+	}
+	ev := eventFromProto(e)
+	if reason == "" {
+		return ev
+	}
+	if ev.ID == "" || len(ev.ID) > maxIDLen {
+		ev.ID = fmt.Sprintf("malformed:%s:%d", dev.ID, e.GetSeq())
+	}
+	ev.Malformed = reason
+	return ev
+}
+
+// pullPageBytes bounds one pull's answer, well under the 4 MiB a gRPC
+// client accepts by default: pulls page by bytes as well as by count.
+const pullPageBytes = 1 << 20
+
+// maxChangeBytes bounds one change; a record stored before the edge
+// bounded its fields is sent shortened (clampMessage) rather than never.
+const maxChangeBytes = 64 << 10
+
 func (s *syncServer) PullChanges(ctx context.Context, req *pb.PullChangesRequest) (*pb.PullChangesResponse, error) {
 	changes, next, more, err := s.svc.PullChanges(ctx, deviceFrom(ctx), req.GetCursor(), int(req.GetLimit()))
 	if err != nil {
 		return nil, err
 	}
 	resp := &pb.PullChangesResponse{NextCursor: next, More: more, Changes: make([]*pb.Change, 0, len(changes))}
+	size := 0
 	for _, c := range changes {
 		pc := &pb.Change{Seq: c.Seq}
 		switch {
@@ -75,6 +115,16 @@ func (s *syncServer) PullChanges(ctx context.Context, req *pb.PullChangesRequest
 		case c.Voucher != nil:
 			pc.Body = &pb.Change_Voucher{Voucher: voucherToProto(*c.Voucher)}
 		}
+		n := proto.Size(pc)
+		if n > maxChangeBytes {
+			clampMessage(pc)
+			n = proto.Size(pc)
+		}
+		if size+n > pullPageBytes && len(resp.Changes) > 0 {
+			resp.NextCursor, resp.More = resp.Changes[len(resp.Changes)-1].GetSeq(), true
+			break
+		}
+		size += n
 		resp.Changes = append(resp.Changes, pc)
 	}
 	return resp, nil

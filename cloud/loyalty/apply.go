@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/money"
 )
 
 // maxAmountFen bounds any single amount: 10 million yuan is no bill.
@@ -175,6 +176,15 @@ func (a *applyCtx) purchase() (*rejection, error) {
 	}); rej != nil {
 		return rej, nil
 	}
+	for i, it := range p.Items {
+		line, err := money.LineTotal(it.Quantity, it.UnitPriceFen)
+		if err != nil {
+			return rejectf("item %d (%s): %v", i+1, it.SKU, err), nil
+		}
+		if line > maxAmountFen {
+			return rejectf("item %d (%s): %d x %d fen is beyond any real bill", i+1, it.SKU, it.Quantity, it.UnitPriceFen), nil
+		}
+	}
 	if p.NetFen() < 0 {
 		return rejectf("discounts (%d fen) exceed the bill (%d fen)", p.BillFen-p.NetFen(), p.BillFen), nil
 	}
@@ -227,7 +237,10 @@ func (a *applyCtx) purchase() (*rejection, error) {
 		}
 	}
 	tier, _ := a.brand.Programme.Tier(m.TierID)
-	earned := a.brand.Programme.PointsFor(p.NetFen(), tier, at)
+	earned, err := a.brand.Programme.PointsFor(p.NetFen(), tier, at)
+	if err != nil {
+		return rejectf("%v", err), nil
+	}
 	if err := earnPoints(a.tx, &m, earned, "earn", a.ev.ID, at, a.brand.Programme.PointsExpiry(at)); err != nil {
 		return nil, err
 	}
@@ -318,7 +331,10 @@ func (a *applyCtx) refund() (*rejection, error) {
 		if r.AmountFen <= 0 || r.AmountFen > m.SVPrincipal {
 			return rejectf("cash-out of %d fen: the member's principal is %d fen", r.AmountFen, m.SVPrincipal), nil
 		}
-		forfeit := m.SVBonus * r.AmountFen / m.SVPrincipal
+		forfeit, err := cashOutForfeit(a.tx, m, r.AmountFen)
+		if err != nil {
+			return nil, err
+		}
 		if err := addStoredValue(a.tx, &m, -r.AmountFen, -forfeit, "cash_out", a.ev.ID, fmt.Sprintf("bonus forfeited: %d fen", forfeit), at); err != nil {
 			return nil, err
 		}
@@ -401,6 +417,9 @@ func (a *applyCtx) enrol(s *Service) (*rejection, error) {
 	}
 	phone, err := NormalizePhone(e.Phone)
 	if err != nil {
+		return rejectf("%s", cloud.ErrorMessage(err)), nil
+	}
+	if err := validMemberName(e.Name); err != nil {
 		return rejectf("%s", cloud.ErrorMessage(err)), nil
 	}
 	if id, err := a.tx.LocalRef(a.brand.ID, e.LocalRef); err == nil {

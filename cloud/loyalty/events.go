@@ -1,6 +1,7 @@
 package loyalty
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -58,15 +59,53 @@ func (s *Service) commitPushes(group []*pushCall) {
 		})
 	}
 	err := run(group)
-	if err == nil || len(group) == 1 {
-		for _, c := range group {
-			c.err = err
-		}
+	if err == nil {
 		return
 	}
-	for _, c := range group {
-		c.err = run([]*pushCall{c})
+	if len(group) == 1 {
+		group[0].err = err
+	} else {
+		for _, c := range group {
+			c.err = run([]*pushCall{c})
+		}
 	}
+	for _, c := range group {
+		if c.err != nil {
+			c.err = s.pushOneByOne(ctx, c, c.err)
+		}
+	}
+}
+
+// pushOneByOne applies a push that failed as a whole one event per
+// transaction, so the event that cannot be applied is found and kept as
+// rejected (ReasonUnappliable) instead of failing the push again and again
+// and stopping every event behind it in the device's outbox. When even
+// keeping it fails, the storage itself is in trouble: the push fails with
+// the first error, to be sent again.
+func (s *Service) pushOneByOne(ctx context.Context, c *pushCall, first error) error {
+	c.results, c.acked = nil, 0
+	for _, ev := range c.events {
+		one := func(ev cloud.Event) error {
+			return s.store.Update(ctx, func(tx cloud.Tx) error {
+				acked, res, err := s.pushTx(tx, c.dev, []cloud.Event{ev}, s.Now())
+				if err == nil {
+					c.acked = acked
+					c.results = append(c.results, res...)
+				}
+				return err
+			})
+		}
+		err := one(ev)
+		if err == nil {
+			continue
+		}
+		s.log.Error("event cannot be applied; kept as rejected", "brand", c.dev.BrandID, "device", c.dev.ID, "seq", ev.Seq, "event", ev.ID, "err", err)
+		ev.Malformed = ReasonUnappliable + ": the cloud could not apply this event; it is kept, unapplied, for HQ"
+		if err := one(ev); err != nil {
+			return first
+		}
+	}
+	return nil
 }
 
 // pushTx applies one push inside tx.
@@ -94,22 +133,37 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			break // a gap: the device resends from acked+1
 		}
 		res := cloud.EventResult{EventID: ev.ID, Seq: ev.Seq}
+		hash := cloud.ContentHash(ev)
 		prior, dup := held[ev.ID]
 		switch {
 		case dup:
 			res.Outcome = cloud.Duplicate
 			if prior.DeviceID != d.ID || prior.Seq != ev.Seq {
 				res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("event id already used by device %s seq %d", prior.DeviceID, prior.Seq)
+			} else if len(prior.ContentHash) > 0 && !bytes.Equal(prior.ContentHash, hash) {
+				// Events stored before content hashes have none: those
+				// are taken as resends, as they always were.
+				res.Outcome, res.Reason = cloud.Rejected, ReasonContentMismatch+": event "+ev.ID+" was first received with other content; the first is kept"
+				if _, err := tx.AppendConflict(d.BrandID, cloud.ConflictRecord{
+					At: now, Kind: ReasonContentMismatch, EventID: ev.ID, DeviceID: d.ID, StoreID: ev.StoreID, MemberID: ev.MemberID,
+					Detail:     fmt.Sprintf("device %s sent event %s (seq %d) again with other content (%s, member %q)", d.ID, ev.ID, ev.Seq, ev.Kind, ev.MemberID),
+					Resolution: "the first content is kept; the second is refused; HQ to check the till",
+				}); err != nil {
+					return 0, nil, err
+				}
 			}
 		case ev.Seq <= d.AckedSeq:
 			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
 			ev.DeviceID = d.ID
-			res.Outcome, res.Reason, err = s.apply(tx, b, d, ev)
-			if err != nil {
+			if ev.Malformed != "" {
+				res.Outcome, res.Reason = cloud.Rejected, ev.Malformed
+			} else if why := s.outOfTime(d, ev, now); why != "" {
+				res.Outcome, res.Reason = cloud.Rejected, why
+			} else if res.Outcome, res.Reason, err = s.apply(tx, b, d, ev); err != nil {
 				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
 			}
-			stored := cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason}
+			stored := cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason, ContentHash: hash}
 			if err := tx.PutEvent(stored); err != nil {
 				return 0, nil, err
 			}
@@ -122,6 +176,37 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 	}
 	d.LastSeenAt = now
 	return d.AckedSeq, results, tx.PutDevice(d)
+}
+
+// Reason codes that begin a rejected event's reason, for agents and HQ to
+// tell them apart without reading the sentence.
+const (
+	// ReasonContentMismatch: the event's id was seen before with other
+	// content; the first is kept and a conflict recorded for HQ.
+	ReasonContentMismatch = "content_mismatch"
+	// ReasonTimeOutOfRange: the event's time is before its device was
+	// paired or further in the future than clocks may be off.
+	ReasonTimeOutOfRange = "occurred_at_out_of_range"
+	// ReasonUnappliable: applying the event failed where its neighbours
+	// did not; it is kept, unapplied, for HQ.
+	ReasonUnappliable = "unappliable"
+)
+
+// outOfTime says why an event's time cannot be right, or "": not before
+// its device was paired (less PairingClockMargin, as the till's clock may
+// be behind the cloud's) and not more than MaxFutureSkew ahead of the
+// cloud. A purchase dated year 9999 is refused here, before its points
+// would expire in year 10000.
+func (s *Service) outOfTime(d cloud.Device, ev cloud.Event, now time.Time) string {
+	switch {
+	case !d.PairedAt.IsZero() && ev.OccurredAt.Before(d.PairedAt.Add(-s.PairingClockMargin)):
+		return fmt.Sprintf("%s: occurred at %s, before device %s was paired at %s", ReasonTimeOutOfRange,
+			ev.OccurredAt.UTC().Format(time.RFC3339), d.ID, d.PairedAt.UTC().Format(time.RFC3339))
+	case ev.OccurredAt.After(now.Add(s.MaxFutureSkew)):
+		return fmt.Sprintf("%s: occurred at %s, more than %s after the cloud's clock (%s)", ReasonTimeOutOfRange,
+			ev.OccurredAt.UTC().Format(time.RFC3339), s.MaxFutureSkew, now.UTC().Format(time.RFC3339))
+	}
+	return ""
 }
 
 // RevokeDevice stops a device's credentials.

@@ -147,6 +147,9 @@ func (s *Service) ImportMembers(ctx context.Context, brandID string, raw []byte,
 		if err := validBirthday(nm.Birthday); err != nil {
 			bad("birthday", err)
 		}
+		if err := validMemberName(nm.Name); err != nil {
+			bad("name", err)
+		}
 		if c := t.get(rec, "card"); c != "" {
 			if err := validCardNumber(c); err != nil {
 				bad("card", err)

@@ -28,6 +28,8 @@ func (s *Service) Join(ctx context.Context, r JoinRequest) (cloud.Member, error)
 		return cloud.Member{}, cloud.Errorf(cloud.Invalid, "consent to the membership terms is needed to join")
 	case len([]rune(name)) > 40:
 		return cloud.Member{}, cloud.Errorf(cloud.Invalid, "name is longer than 40 characters")
+	case validMemberName(name) != nil:
+		return cloud.Member{}, validMemberName(name)
 	case len(r.StaffID) > 64 || len(r.VoucherCode) > 64:
 		return cloud.Member{}, cloud.Errorf(cloud.Invalid, "staff or voucher reference is too long")
 	}

@@ -52,8 +52,8 @@ func (s *Service) CreateMember(ctx context.Context, brandID string, nm NewMember
 	if err := validTags(nm.Tags); err != nil {
 		return cloud.Member{}, err
 	}
-	if len(nm.Name) > 64 {
-		return cloud.Member{}, cloud.Errorf(cloud.Invalid, "name is longer than 64 bytes")
+	if err := validMemberName(nm.Name); err != nil {
+		return cloud.Member{}, err
 	}
 	for _, c := range nm.Cards {
 		if err := validCardNumber(c); err != nil {
@@ -131,6 +131,9 @@ func (s *Service) UpdateMember(ctx context.Context, brandID, id string, u Member
 			}
 		}
 		if u.Name != nil {
+			if err := validMemberName(*u.Name); err != nil {
+				return err
+			}
 			m.Name = *u.Name
 		}
 		if u.Birthday != nil {

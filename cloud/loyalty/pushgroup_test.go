@@ -43,7 +43,7 @@ func testConcurrentPushesCountOnce(t *testing.T, f *fixture) {
 				batch := make([]cloud.Event, perPush)
 				for i := range batch {
 					seq++
-					batch[i] = cloud.Event{ID: fmt.Sprintf("%s-%d", d.ID, seq), Seq: seq, OccurredAt: time.Now(), StoreID: d.StoreID, MemberID: m.ID, Kind: cloud.EventVisit, Visit: &cloud.Visit{IdentifiedBy: cloud.ByCard}}
+					batch[i] = cloud.Event{ID: fmt.Sprintf("%s-%d", d.ID, seq), Seq: seq, OccurredAt: f.now, StoreID: d.StoreID, MemberID: m.ID, Kind: cloud.EventVisit, Visit: &cloud.Visit{IdentifiedBy: cloud.ByCard}}
 				}
 				var inner sync.WaitGroup
 				for range 2 { // the same push twice at once: a resend racing the original

@@ -30,6 +30,11 @@ type Service struct {
 	// that a member code was used: longer than a store stays offline, so a
 	// code replayed at two stores is caught when the later one syncs.
 	CodeUseRetention time.Duration
+	// MaxFutureSkew is how far ahead of the cloud's clock an event's time
+	// may be; PairingClockMargin how far before its device's pairing.
+	// Beyond either the event is rejected with its reason.
+	MaxFutureSkew      time.Duration
+	PairingClockMargin time.Duration
 
 	pushes pushGroup
 }
@@ -37,12 +42,14 @@ type Service struct {
 // New makes a service on a storage.
 func New(store cloud.Storage, log *slog.Logger) *Service {
 	return &Service{
-		store:            store,
-		log:              log,
-		Now:              func() time.Time { return time.Now().UTC() },
-		PairingTTL:       72 * time.Hour,
-		MemberCodeTTL:    60 * time.Second,
-		CodeUseRetention: 7 * 24 * time.Hour,
+		store:              store,
+		log:                log,
+		Now:                func() time.Time { return time.Now().UTC() },
+		PairingTTL:         72 * time.Hour,
+		MemberCodeTTL:      60 * time.Second,
+		CodeUseRetention:   7 * 24 * time.Hour,
+		MaxFutureSkew:      time.Hour,
+		PairingClockMargin: 24 * time.Hour,
 	}
 }
 

@@ -78,3 +78,22 @@ func validCardNumber(n string) error {
 	}
 	return nil
 }
+
+// maxMemberNameBytes bounds a member's name wherever it enters (HQ, an
+// import, the join page, a counter's enrolment): 21 Chinese characters or
+// 64 Latin letters.
+const maxMemberNameBytes = 64
+
+// validMemberName refuses a name too long to be one, or holding control
+// characters (an ESC sequence would reach HQ's terminal raw).
+func validMemberName(name string) error {
+	if len(name) > maxMemberNameBytes {
+		return cloud.Errorf(cloud.Invalid, "name is %d bytes; at most %d", len(name), maxMemberNameBytes)
+	}
+	for _, r := range name {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			return cloud.Errorf(cloud.Invalid, "name holds control character %U", r)
+		}
+	}
+	return nil
+}

@@ -18,6 +18,9 @@ type eventDetail struct {
 	Refund    *cloud.Refund            `json:",omitempty"`
 	Voucher   *cloud.VoucherRedemption `json:",omitempty"`
 	Enrolment *cloud.Enrolment         `json:",omitempty"`
+	// ApprovedBy is the manager who approved money at the counter for a
+	// member not scanned there (purchases and top-ups only).
+	ApprovedBy string `json:",omitempty"`
 }
 
 func scanEvent(r interface{ Scan(...any) error }) (cloud.StoredEvent, uint64, error) {
@@ -29,6 +32,7 @@ func scanEvent(r interface{ Scan(...any) error }) (cloud.StoredEvent, uint64, er
 		tm{&e.OccurredAt}, tm{&e.ReceivedAt}, blob{&e.ContentHash},
 		i64{&money[0]}, i64{&money[1]}, i64{&money[2]}, i64{&money[3]}, i64{&money[4]}, i64{&money[5]}, jsonCol{&d})
 	e.Visit, e.Purchase, e.TopUp, e.Refund, e.Voucher, e.Enrolment = d.Visit, d.Purchase, d.TopUp, d.Refund, d.Voucher, d.Enrolment
+	e.ApprovedBy = d.ApprovedBy
 	return e, pos, err
 }
 
@@ -86,7 +90,7 @@ func (t *tx) PutEvent(e cloud.StoredEvent) error {
 		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		e.BrandID, e.ID, int64(pos), e.DeviceID, int64(e.Seq), e.StoreID, ns(e.MemberID), ns(e.StaffID), string(e.Kind), string(e.Outcome), ns(e.Reason),
 		ts(e.OccurredAt), ts(e.ReceivedAt), e.ContentHash, m[0], m[1], m[2], m[3], m[4], m[5],
-		js(eventDetail{e.Visit, e.Purchase, e.TopUp, e.Refund, e.Voucher, e.Enrolment}))
+		js(eventDetail{e.Visit, e.Purchase, e.TopUp, e.Refund, e.Voucher, e.Enrolment, e.ApprovedBy}))
 	if err != nil && isUniqueViolation(err) {
 		return cloud.Errorf(cloud.Conflict, "event %s is already held", e.ID)
 	}

@@ -8,13 +8,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -39,6 +36,7 @@ func main() {
 type demo struct {
 	admin   *harness.Admin
 	kiosk   string
+	cashier *harness.Kiosk // signed in on the kiosk
 	scanner serialsim.Scanner
 	msr     io.Writer // the magnetic stripe reader's line
 	brand   string
@@ -208,7 +206,12 @@ func run(keep, verbose bool) error {
 			return err
 		}
 	}
-	fmt.Println("the cashier settles bills on the kiosk, still offline:")
+	cashier, err := harness.SignIn(kioskAddr, harness.CashierID, harness.CashierPIN)
+	if err != nil {
+		return err
+	}
+	d.cashier = cashier
+	fmt.Printf("cashier %s (%s) signs in on the kiosk with her PIN; bills are taken for members scanned at this till:\n", harness.CashierName, harness.CashierID)
 	if err := d.settle("/api/topups", "李雷 tops up ¥500 (充500送50)", map[string]any{"txn_id": "demo-topup-0001", "member_id": members[1].GetId(), "amount_fen": 50000}); err != nil {
 		return err
 	}
@@ -313,12 +316,6 @@ func yuan(fen int64) string { return fmt.Sprintf("¥%d.%02d", fen/100, fen%100) 
 // settle posts a counter transaction to the kiosk, as the page does when
 // the cashier confirms, and prints the outcome.
 func (d *demo) settle(path, label string, body map[string]any) error {
-	raw, _ := json.Marshal(body)
-	resp, err := http.Post("http://"+d.kiosk+path, "application/json", bytes.NewReader(raw))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
 	var out struct {
 		Event *struct {
 			Seq      uint64
@@ -333,14 +330,15 @@ func (d *demo) settle(path, label string, body map[string]any) error {
 		Again   bool                           `json:"again"`
 		Refusal *struct{ Code, Zh, En string } `json:"refusal"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return fmt.Errorf("%s: %s: %w", path, resp.Status, err)
+	code, err := d.cashier.Do("POST", path, body, &out)
+	if err != nil {
+		return err
 	}
 	switch ev := out.Event; {
 	case out.Refusal != nil:
 		fmt.Printf("  %-60s -> refused: %s\n  %-60s    %s\n", label, out.Refusal.En, "", out.Refusal.Zh)
 	case ev == nil:
-		return fmt.Errorf("%s: %s with neither a record nor a refusal", path, resp.Status)
+		return fmt.Errorf("%s: status %d with neither a record nor a refusal", path, code)
 	case out.Again:
 		fmt.Printf("  %-60s -> already recorded as seq %d; recorded once\n", label, ev.Seq)
 	case ev.TopUp != nil:

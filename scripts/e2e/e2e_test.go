@@ -309,7 +309,9 @@ func testOfflineScans(t *testing.T, cloudFlags []string) {
 
 func TestKilledAgentLosesNothingRecorded(t *testing.T) {
 	const members, rounds, perRound = 10, 4, 15
-	s := newSystem(t, members)
+	// No debounce: a member scanned again right after a restart is a new
+	// visit here (TestRestartAfterUnansweredRecord checks the window).
+	s := newSystem(t, members, "--debounce", "0s")
 	var all []string
 	scan := 0
 	for round := range rounds {
@@ -436,6 +438,74 @@ func TestMemberCodesAtTheCounter(t *testing.T) {
 		if refusals[i] != want[i] {
 			t.Errorf("refusal %d = %s, want %s", i, refusals[i], want[i])
 		}
+	}
+	s.waitStatus("the outbox to drain", func(r statusReport) bool { return r.Pending == 0 })
+	if got := s.stats().GetVisits(); got != 1 {
+		t.Fatalf("cloud holds %d visits, want 1", got)
+	}
+}
+
+// TestRestartAfterUnansweredRecord: the agent is killed after a visit is
+// on disk but before it was answered (the on-disk state such a kill
+// leaves: the answered mark one short). The next start says so in the log
+// and on the kiosk, and the cashier's rescan of the same member, within
+// the debounce window, is answered "already recorded": one visit, not two.
+func TestRestartAfterUnansweredRecord(t *testing.T) {
+	s := newSystem(t, 3, "--debounce", "60s")
+	s.scan(cardOf(1))
+	ids := s.waitRecorded(s.agent, 1)
+	s.agent.Kill()
+	// What a SIGKILL during the last fsync leaves: the visit on disk, the
+	// answered mark still before it.
+	mark := make([]byte, 8)
+	if err := os.WriteFile(filepath.Join(s.dir, "agent", "agent.db.answered"), append(mark, make([]byte, 4096-8)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.startAgent("")
+	lines := s.agent.Log.Lines("recorded just before the restart")
+	if len(lines) != 1 || lines[0]["event"] != ids[0] || lines[0]["seq"] != float64(1) {
+		t.Fatalf("restart log lines %v, want the unanswered visit %s", lines, ids[0])
+	}
+	rep, err := harness.AgentStatus(s.kiosk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Recovered) != 1 || rep.Recovered[0].EventID != ids[0] || rep.Recovered[0].MemberID == "" {
+		t.Fatalf("kiosk shows recovered %+v, want the visit %s", rep.Recovered, ids[0])
+	}
+	cashier, err := harness.SignIn(s.kiosk, harness.CashierID, harness.CashierPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counterState struct {
+		Recovered []struct {
+			EventID string `json:"event_id"`
+		} `json:"recovered"`
+	}
+	if _, err := cashier.Do("GET", "/api/counter", nil, &counterState); err != nil || len(counterState.Recovered) != 1 || counterState.Recovered[0].EventID != ids[0] {
+		t.Fatalf("counter page's recovered events: %+v %v", counterState, err)
+	}
+
+	// The cashier, who saw no answer, scans the member again.
+	s.scan(cardOf(1))
+	err = harness.WaitFor(10*time.Second, "the rescan answered", func() (bool, error) {
+		rep, err := harness.AgentStatus(s.kiosk)
+		return err == nil && len(rep.Recent) == 1, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _ = harness.AgentStatus(s.kiosk)
+	if r := rep.Recent[0]; !r.Again || r.Event == nil || r.Event.ID != ids[0] || r.Notice == nil || r.Notice.Code != "already_recorded" {
+		t.Fatalf("rescan after the restart: %+v", r)
+	}
+	// A restart that lost nothing reports nothing.
+	if err := s.agent.Stop(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	s.startAgent("")
+	if n := len(s.agent.Log.Lines("recorded just before the restart")); n != 0 {
+		t.Fatalf("a clean restart reported %d events as unanswered", n)
 	}
 	s.waitStatus("the outbox to drain", func(r statusReport) bool { return r.Pending == 0 })
 	if got := s.stats().GetVisits(); got != 1 {

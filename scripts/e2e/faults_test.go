@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/memberpass/memberpass/agent"
 	"github.com/memberpass/memberpass/agent/localstore"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 	"github.com/memberpass/memberpass/scripts/harness"
@@ -212,6 +213,21 @@ func (r *faultRig) cloudDeviceAcked() uint64 {
 
 // checkTotals compares the cloud with the agent's own database: the same
 // events, each once, and the same visits per member.
+// diskEvents reads the stopped agent's event log.
+func (r *faultRig) diskEvents() []agent.Event {
+	r.t.Helper()
+	db, err := localstore.Open(filepath.Join(r.dir, "agent", "agent.db"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer db.Close()
+	events, err := db.Events(1, 1<<62)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return events
+}
+
 func (r *faultRig) checkTotals(reported []string) {
 	r.t.Helper()
 	if err := r.agent().Stop(10 * time.Second); err != nil {
@@ -435,4 +451,24 @@ func TestCrashLoop(t *testing.T) {
 		t.Fatalf("only %d scans reported as recorded over %d agent lives", len(reported), iterations)
 	}
 	r.checkTotals(reported)
+	// Every event on disk was answered by the life that recorded it, or,
+	// killed between the commit and the answer, reported by the next
+	// life's start: nothing recorded goes unsaid.
+	said := map[string]bool{}
+	for _, id := range reported {
+		said[id] = true
+	}
+	recovered := 0
+	for _, a := range r.agents {
+		for _, rec := range a.Log.Lines("recorded just before the restart") {
+			said[rec["event"].(string)] = true
+			recovered++
+		}
+	}
+	for _, ev := range r.diskEvents() {
+		if !said[ev.ID] {
+			t.Errorf("event seq %d (%s) was recorded but neither answered nor reported after the restart", ev.Seq, ev.ID)
+		}
+	}
+	t.Logf("%d events recorded but unanswered when killed, reported at the next start", recovered)
 }

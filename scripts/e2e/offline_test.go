@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,29 +24,17 @@ type kioskResult struct {
 	Detail string `json:"detail"`
 }
 
-func kioskPost(t *testing.T, kiosk, path string, body any) kioskResult {
+func kioskPost(t *testing.T, k *harness.Kiosk, path string, body any) kioskResult {
 	t.Helper()
-	raw, _ := json.Marshal(body)
-	resp, err := http.Post("http://"+kiosk+path, "application/json", bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
 	var res kioskResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("%s: %s: %v", path, out, err)
+	if _, err := k.Do("POST", path, body, &res); err != nil {
+		t.Fatal(err)
 	}
 	return res
 }
 
-func kioskMember(t *testing.T, kiosk, id string) (sv, points int64, coupons int) {
+func kioskMember(t *testing.T, k *harness.Kiosk, id string) (sv, points int64, coupons int) {
 	t.Helper()
-	resp, err := http.Get("http://" + kiosk + "/api/members/" + id)
-	if err != nil {
-		return 0, 0, 0
-	}
-	defer resp.Body.Close()
 	var v struct {
 		Member struct {
 			StoredValueFen int64
@@ -56,9 +42,15 @@ func kioskMember(t *testing.T, kiosk, id string) (sv, points int64, coupons int)
 		} `json:"member"`
 		Coupons []map[string]any `json:"coupons"`
 	}
-	json.NewDecoder(resp.Body).Decode(&v)
+	if code, err := k.Do("GET", "/api/members/"+id, nil, &v); err != nil || code != http.StatusOK {
+		return 0, 0, 0
+	}
 	return v.Member.StoredValueFen, v.Member.Points, len(v.Coupons)
 }
+
+// approval is the test manager's sign-off: these counters have no
+// scanner, so the manager approves each transaction at the till.
+var approval = map[string]string{"staff_id": harness.ManagerID, "pin": harness.ManagerPIN}
 
 // TestOfflineRedemptionsConflictAtTheCloud: two stores, both offline, each
 // approve within the brand's policy on their own replica: the same coupon
@@ -98,7 +90,7 @@ func TestOfflineRedemptionsConflictAtTheCloud(t *testing.T) {
 	}
 	coupon := issued.GetCoupons()[0].GetCode()
 
-	var kiosks []string
+	var kiosks []*harness.Kiosk
 	for i, shop := range []string{"shop-a", "shop-b"} {
 		st, err := admin.CreateStore(ctx, &pb.CreateStoreRequest{BrandId: brand, Id: shop})
 		if err != nil {
@@ -116,12 +108,16 @@ func TestOfflineRedemptionsConflictAtTheCloud(t *testing.T) {
 				t.Logf("agent %d log:\n%s", i, a.Log.String())
 			}
 		})
-		kiosks = append(kiosks, k)
+		cashier, err := harness.SignIn(k, harness.CashierID, harness.CashierPIN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kiosks = append(kiosks, cashier)
 	}
 	a, b := kiosks[0], kiosks[1]
 
 	// 300 yuan of stored value bought at shop A reaches both replicas.
-	if res := kioskPost(t, a, "/api/topups", map[string]any{"txn_id": "topup-a-1", "member_id": m.GetId(), "amount_fen": 30000}); res.Event == nil {
+	if res := kioskPost(t, a, "/api/topups", map[string]any{"txn_id": "topup-a-1", "member_id": m.GetId(), "amount_fen": 30000, "approval": approval}); res.Event == nil {
 		t.Fatalf("top-up: %+v", res)
 	}
 	for _, k := range kiosks {
@@ -138,9 +134,9 @@ func TestOfflineRedemptionsConflictAtTheCloud(t *testing.T) {
 		t.Fatal(err)
 	}
 	txn := 0
-	buy := func(k string, bill, sv int64, coupon string) kioskResult {
+	buy := func(k *harness.Kiosk, bill, sv int64, coupon string) kioskResult {
 		txn++
-		return kioskPost(t, k, "/api/checkout", map[string]any{"txn_id": fmt.Sprintf("purchase-%04d", txn), "member_id": m.GetId(), "bill_fen": bill, "stored_value_fen": sv, "coupon_code": coupon})
+		return kioskPost(t, k, "/api/checkout", map[string]any{"txn_id": fmt.Sprintf("purchase-%04d", txn), "member_id": m.GetId(), "bill_fen": bill, "stored_value_fen": sv, "coupon_code": coupon, "approval": approval})
 	}
 	if res := buy(a, 20000, 15000, coupon); res.Event == nil {
 		t.Fatalf("shop A purchase refused: %+v", res)
@@ -161,7 +157,7 @@ func TestOfflineRedemptionsConflictAtTheCloud(t *testing.T) {
 	}
 	for _, k := range kiosks {
 		if err := harness.WaitFor(30*time.Second, "the outbox to drain", func() (bool, error) {
-			rep, err := harness.AgentStatus(k)
+			rep, err := harness.AgentStatus(strings.TrimPrefix(k.Base, "http://"))
 			return err == nil && rep.Outbox.Pending == 0, err
 		}); err != nil {
 			t.Fatal(err)
@@ -185,6 +181,16 @@ func TestOfflineRedemptionsConflictAtTheCloud(t *testing.T) {
 	}
 	if st.GetEvents() != 3 || st.GetRejectedEvents() != 0 {
 		t.Fatalf("cloud holds %d events (%d rejected), want the top-up and both purchases, none dropped", st.GetEvents(), st.GetRejectedEvents())
+	}
+	// The manager's approvals travel with the events.
+	evs, err := admin.ListEvents(ctx, &pb.ListEventsRequest{BrandId: brand, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs.GetEvents() {
+		if e.GetEvent().GetApprovedBy() != harness.ManagerID || e.GetEvent().GetStaffId() != harness.CashierID {
+			t.Errorf("event %s: staff %q approved by %q, want %s approved by %s", e.GetEvent().GetId(), e.GetEvent().GetStaffId(), e.GetEvent().GetApprovedBy(), harness.CashierID, harness.ManagerID)
+		}
 	}
 	got, err := admin.GetMember(ctx, &pb.GetMemberRequest{BrandId: brand, MemberId: m.GetId()})
 	if err != nil {

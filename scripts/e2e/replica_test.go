@@ -28,13 +28,20 @@ func TestStaleReplicaAndRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	resp, err := http.Post("http://"+s.kiosk+"/api/replica/rebuild", "application/json", nil)
+	// A rebuild is the manager's to ask for.
+	cashier, err := harness.SignIn(s.kiosk, harness.CashierID, harness.CashierPIN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("rebuild: %s", resp.Status)
+	if code, err := cashier.Do("POST", "/api/replica/rebuild", nil, nil); err != nil || code != http.StatusForbidden {
+		t.Fatalf("rebuild by a cashier: %d %v, want 403", code, err)
+	}
+	manager, err := harness.SignIn(s.kiosk, harness.ManagerID, harness.ManagerPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := manager.Do("POST", "/api/replica/rebuild", nil, nil); err != nil || code != http.StatusAccepted {
+		t.Fatalf("rebuild: %d %v", code, err)
 	}
 	// Offline, mid-rebuild: the old replica still recognises cards.
 	s.scan(cardOf(2))

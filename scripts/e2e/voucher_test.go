@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,7 +36,7 @@ func voucherSystem(t *testing.T) (*system, *meituantest.Platform) {
 	if err := os.WriteFile(cfg, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := newSystemOn(t, []string{"--groupbuy-config", cfg, "--voucher-claims-interval", "200ms"}, 1, "--staff", "s01:王芳")
+	s := newSystemOn(t, []string{"--groupbuy-config", cfg, "--voucher-claims-interval", "200ms"}, 1)
 	if _, err := s.admin.BindVoucherShop(context.Background(), &pb.BindVoucherShopRequest{BrandId: s.brand, StoreId: "shop-1", Platform: "meituan", ShopId: mtShop}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,40 +60,39 @@ type voucherCheck struct {
 	Refusal *struct{ Code string } `json:"refusal"`
 }
 
-func (s *system) checkVoucher(code string) voucherCheck {
-	s.t.Helper()
+func checkVoucher(t *testing.T, k *harness.Kiosk, code string) voucherCheck {
+	t.Helper()
 	var v voucherCheck
-	raw, _ := json.Marshal(map[string]string{"code": code})
-	resp, err := http.Post("http://"+s.kiosk+"/api/vouchers/check", "application/json", bytes.NewReader(raw))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		s.t.Fatal(err)
+	if _, err := k.Do("POST", "/api/vouchers/check", map[string]string{"code": code}, &v); err != nil {
+		t.Fatal(err)
 	}
 	return v
 }
 
+// cashier signs the test cashier in at the system's kiosk.
+func (s *system) cashier() *harness.Kiosk {
+	s.t.Helper()
+	k, err := harness.SignIn(s.kiosk, harness.CashierID, harness.CashierPIN)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return k
+}
+
 // scannedVoucher scans a code on the real pseudo-terminal and waits until
 // the counter shows it as a voucher.
-func (s *system) scannedVoucher(code string) string {
+func (s *system) scannedVoucher(k *harness.Kiosk, code string) string {
 	s.t.Helper()
 	s.scan(code)
 	var got string
 	err := harness.WaitFor(10*time.Second, "the counter to show the voucher", func() (bool, error) {
-		resp, err := http.Get("http://" + s.kiosk + "/api/counter")
-		if err != nil {
-			return false, err
-		}
-		defer resp.Body.Close()
 		var st struct {
 			Last *struct {
 				Scan    string
 				Voucher *struct{ Code string } `json:"voucher"`
 			} `json:"last"`
 		}
-		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		if _, err := k.Do("GET", "/api/counter", nil, &st); err != nil {
 			return false, err
 		}
 		if st.Last != nil && st.Last.Voucher != nil {
@@ -117,14 +114,15 @@ func (s *system) scannedVoucher(code string) string {
 func TestVoucherConsumedOnceAndTheGuestJoins(t *testing.T) {
 	s, mt := voucherSystem(t)
 	ctx := context.Background()
-	code := s.scannedVoucher(voucherA)
-	chk := s.checkVoucher(code)
+	k := s.cashier()
+	code := s.scannedVoucher(k, voucherA)
+	chk := checkVoucher(t, k, code)
 	if chk.Deal == nil || chk.Deal.Title != "双人下午茶" || chk.Deal.PriceFen != 9800 || chk.Deal.CountLeft != 2 || chk.Deal.Platform != "meituan" {
 		t.Fatalf("check: %+v", chk)
 	}
-	confirm := map[string]any{"txn_id": "voucher-txn-0001", "code": code, "platform": "meituan", "count": 1, "staff_id": "s01"}
-	first := kioskPost(t, s.kiosk, "/api/vouchers/consume", confirm)
-	second := kioskPost(t, s.kiosk, "/api/vouchers/consume", confirm)
+	confirm := map[string]any{"txn_id": "voucher-txn-0001", "code": code, "platform": "meituan", "count": 1}
+	first := kioskPost(t, k, "/api/vouchers/consume", confirm)
+	second := kioskPost(t, k, "/api/vouchers/consume", confirm)
 	if first.Event == nil || second.Event == nil || first.Event.ID != second.Event.ID {
 		t.Fatalf("double confirm: %+v / %+v", first, second)
 	}
@@ -132,15 +130,15 @@ func TestVoucherConsumedOnceAndTheGuestJoins(t *testing.T) {
 		t.Fatalf("the platform consumed %d uses in %d calls, want 1 in 1", n, mt.Calls("consume"))
 	}
 	// The order's other code has the one use left; this code is used.
-	if again := s.checkVoucher(voucherB); again.Deal == nil || again.Deal.CountLeft != 1 {
+	if again := checkVoucher(t, k, voucherB); again.Deal == nil || again.Deal.CountLeft != 1 {
 		t.Fatalf("after one use: %+v", again)
 	}
-	if again := s.checkVoucher(code); again.Refusal == nil || again.Refusal.Code != "voucher_used" {
+	if again := checkVoucher(t, k, code); again.Refusal == nil || again.Refusal.Code != "voucher_used" {
 		t.Fatalf("after one use: %+v", again)
 	}
 
 	// The guest joins at the counter, the voucher's code carried along.
-	enrol := kioskPost(t, s.kiosk, "/api/enrol", map[string]any{"txn_id": "enrol-txn-0001", "phone": "13900001111", "name": "团购客", "consent": true, "voucher_code": code, "staff_id": "s01"})
+	enrol := kioskPost(t, k, "/api/enrol", map[string]any{"txn_id": "enrol-txn-0001", "phone": "13900001111", "name": "团购客", "consent": true, "voucher_code": code})
 	if enrol.Event == nil {
 		t.Fatalf("enrol: %+v", enrol)
 	}
@@ -153,7 +151,7 @@ func TestVoucherConsumedOnceAndTheGuestJoins(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := m.GetSource()
-	if src.GetChannel() != "group_buy" || src.GetPlatform() != "meituan" || src.GetDealId() != "501" || src.GetStoreId() != "shop-1" || src.GetStaffId() != "s01" {
+	if src.GetChannel() != "group_buy" || src.GetPlatform() != "meituan" || src.GetDealId() != "501" || src.GetStoreId() != "shop-1" || src.GetStaffId() != harness.CashierID {
 		t.Fatalf("member source = %v", src)
 	}
 	// The day's reconciliation matches the platform's list.
@@ -198,21 +196,22 @@ func TestProvisionalVoucherRefusedByThePlatformIsAConflict(t *testing.T) {
 	if err := s.cloud.Stop(10 * time.Second); err != nil {
 		t.Fatal(err)
 	}
+	k := s.cashier()
 	for i, code := range []string{voucherOld, voucherB} {
-		s.scannedVoucher(code)
+		s.scannedVoucher(k, code)
 		var chk voucherCheck
 		if err := harness.WaitFor(20*time.Second, "the offline check to offer the policy's deal", func() (bool, error) {
-			chk = s.checkVoucher(code)
+			chk = checkVoucher(t, k, code)
 			return chk.Offline && len(chk.ProvisionalDeals) == 1, nil
 		}); err != nil {
 			t.Fatalf("%v: %+v", err, chk)
 		}
-		res := kioskPost(t, s.kiosk, "/api/vouchers/provisional", map[string]any{"txn_id": fmt.Sprintf("prov-txn-%04d", i), "code": code, "platform": "meituan", "deal_id": "501", "count": 1, "staff_id": "s01"})
+		res := kioskPost(t, k, "/api/vouchers/provisional", map[string]any{"txn_id": fmt.Sprintf("prov-txn-%04d", i), "code": code, "platform": "meituan", "deal_id": "501", "count": 1})
 		if res.Event == nil {
 			t.Fatalf("provisional %s: %+v", code, res)
 		}
 	}
-	if chk := s.checkVoucher("6100000777"); !chk.Offline || chk.ProvisionalLeft != 0 {
+	if chk := checkVoucher(t, k, "6100000777"); !chk.Offline || chk.ProvisionalLeft != 0 {
 		t.Fatalf("after the day's allowance: %+v", chk)
 	}
 

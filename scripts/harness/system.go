@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -68,6 +70,12 @@ type AgentOptions struct {
 // StartAgent runs an agent and waits until its kiosk answers.
 func StartAgent(b Binaries, o AgentOptions) (*Process, error) {
 	args := []string{"--data-dir", o.DataDir, "--cloud", o.Cloud, "--kiosk-listen", o.Kiosk, "--log-format", "json", "--device-name", "counter-1"}
+	if !slices.Contains(o.Extra, "--staff-file") {
+		// The test staff, in the data directory where the agent looks.
+		if err := WriteStaffFile(filepath.Join(o.DataDir, "staff.txt")); err != nil {
+			return nil, fmt.Errorf("staff file: %w", err)
+		}
+	}
 	if o.PairingCode != "" {
 		args = append(args, "--pairing-code", o.PairingCode)
 	}

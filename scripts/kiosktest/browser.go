@@ -13,6 +13,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// RebindHost is a foreign name the browser resolves to 127.0.0.1.
+const RebindHost = "rebind.test"
+
 // Browser is a headless Chromium with one tab.
 type Browser struct {
 	Ctx    context.Context
@@ -52,6 +55,8 @@ func StartBrowser(path, dir string, logf func(string, ...any)) (*Browser, error)
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("force-color-profile", "srgb"),
+		// A name that resolves to the kiosk, as a DNS-rebinding page's would.
+		chromedp.Flag("host-resolver-rules", "MAP "+RebindHost+" 127.0.0.1"),
 		chromedp.WindowSize(1024, 768),
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)

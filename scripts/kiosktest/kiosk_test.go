@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +63,7 @@ type shop struct {
 	admin    *harness.Admin
 	scanner  serialsim.Scanner
 	members  []*pb.Member
+	cashier  *harness.Kiosk // the test cashier, signed in outside the browser
 	browser  *Browser
 	shotsDir string
 }
@@ -109,7 +111,7 @@ func newShop(t *testing.T) *shop {
 	s.scanner = serialsim.Scanner{Line: pty, Suffix: serialsim.CRLF}
 	s.agent, err = harness.StartAgent(bins, harness.AgentOptions{
 		DataDir: filepath.Join(s.dir, "agent"), Cloud: s.addr, PairingCode: st.GetPairingCode(), Scanner: pty.Path, Kiosk: s.kiosk,
-		Extra: []string{"--sync-interval", "200ms", "--debounce", "1ms", "--clock-skew", "1s", "--staff", "s01:王芳,s02:Li Lei",
+		Extra: []string{"--sync-interval", "200ms", "--debounce", "1ms", "--clock-skew", "1s",
 			"--join-url", "http://" + s.http + "/join/" + brand + "/" + store},
 	})
 	if err != nil {
@@ -121,18 +123,16 @@ func newShop(t *testing.T) *shop {
 		}
 		stopOrKill(s.agent)
 	})
+	if s.cashier, err = harness.SignIn(s.kiosk, harness.CashierID, harness.CashierPIN); err != nil {
+		t.Fatal(err)
+	}
 	err = harness.WaitFor(15*time.Second, "the replica to hold the members and their coupons", func() (bool, error) {
 		var a struct {
 			Coupons []struct{ Usable bool }   `json:"coupons"`
 			Tier    *struct{ DiscountBP int } `json:"tier"`
 		}
-		resp, err := http.Get("http://" + s.kiosk + "/api/members/" + s.members[0].GetId())
-		if err != nil {
-			return false, err
-		}
-		defer resp.Body.Close()
-		json.NewDecoder(resp.Body).Decode(&a)
-		return len(a.Coupons) == 1 && a.Coupons[0].Usable && a.Tier != nil && a.Tier.DiscountBP == 500, nil
+		_, err := s.cashier.Do("GET", "/api/members/"+s.members[0].GetId(), nil, &a)
+		return err == nil && len(a.Coupons) == 1 && a.Coupons[0].Usable && a.Tier != nil && a.Tier.DiscountBP == 500, err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -230,13 +230,30 @@ func (s *shop) couponCode() string {
 	var a struct {
 		Coupons []struct{ Code string } `json:"coupons"`
 	}
-	if s.getJSON("http://"+s.kiosk+"/api/members/"+s.members[0].GetId(), &a) != http.StatusOK || len(a.Coupons) == 0 {
+	if code, err := s.cashier.Do("GET", "/api/members/"+s.members[0].GetId(), nil, &a); err != nil || code != http.StatusOK || len(a.Coupons) == 0 {
 		s.t.Fatal("the first member has no coupon at the counter")
 	}
 	return a.Coupons[0].Code
 }
 
 func cardOf(i int) string { return fmt.Sprintf("66000%05d", i) }
+
+// signIn signs in through the page's sign-in dialog.
+func (s *shop) signIn(id, pin string) {
+	s.t.Helper()
+	s.submitSignIn(id, pin)
+	s.waitJS("signed in", `!document.getElementById("signin-dialog").open`)
+}
+
+// submitSignIn fills the sign-in dialog and submits it.
+func (s *shop) submitSignIn(id, pin string) {
+	s.t.Helper()
+	s.waitJS("the sign-in dialog", `document.getElementById("signin-dialog").open && document.querySelectorAll("#signin-staff option").length > 0`)
+	s.do("sign in as "+id, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { document.getElementById("signin-staff").value = %q; return true; })()`, id))(ctx, t)
+		return err
+	}), fill("#signin-pin", pin), click("#signin-submit"))
+}
 
 // do runs browser actions with a deadline.
 func (s *shop) do(what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -349,8 +366,16 @@ func (s *shop) scan(data string) {
 	}
 }
 
+// getJSON reads a URL; the kiosk's as the signed-in cashier.
 func (s *shop) getJSON(url string, v any) int {
 	s.t.Helper()
+	if path, ok := strings.CutPrefix(url, "http://"+s.kiosk); ok {
+		code, err := s.cashier.Do("GET", path, nil, v)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		return code
+	}
 	resp, err := http.Get(url)
 	if err != nil {
 		s.t.Fatal(err)
@@ -371,13 +396,11 @@ func TestCounterToCloud(t *testing.T) {
 	ctx := context.Background()
 	t.Logf("browser: %s", s.browser.Path)
 
-	s.do("open the counter page", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(kiosk+"/"), chromedp.WaitVisible(chromedp.CSS("#idle")))
+	s.do("open the counter page", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(kiosk+"/"))
+	s.signIn(harness.CashierID, harness.CashierPIN)
+	s.do("the counter after sign-in", chromedp.WaitVisible(chromedp.CSS("#idle")))
 	s.waitJS("the live stream to connect and the store to show", `((document.getElementById("store-name")||{}).innerText||"").includes("人民广场店")`)
 	s.shot("kiosk-idle.png")
-	s.do("choose the staff on duty", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(() => { const e = document.getElementById("staff-select"); e.value = "s01"; e.dispatchEvent(new Event("change")); return true; })()`)(ctx, t)
-		return err
-	}))
 
 	// A card swiped on the serial scanner shows the member at once, live.
 	s.scan(cardOf(0))
@@ -455,31 +478,26 @@ func TestCounterToCloud(t *testing.T) {
 	if p := rec.Event.Purchase; p.BillFen != 12850 || p.StoredValueFen != 10000 || p.PaidOtherFen != 1207 {
 		t.Errorf("recorded purchase = %+v", p)
 	}
-	again, err := http.Post(kiosk+"/api/checkout", "application/json", strings.NewReader(fmt.Sprintf(`{"txn_id":%q,"member_id":%q,"bill_fen":12850,"stored_value_fen":10000}`, txn, s.members[0].GetId())))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rec2 struct {
 		Event struct{ Seq uint64 } `json:"event"`
 		Again bool                 `json:"again"`
 	}
-	json.NewDecoder(again.Body).Decode(&rec2)
-	again.Body.Close()
+	if _, err := s.cashier.Do("POST", "/api/checkout", map[string]any{"txn_id": txn, "member_id": s.members[0].GetId(), "bill_fen": 12850, "stored_value_fen": 10000}, &rec2); err != nil {
+		t.Fatal(err)
+	}
 	if rec2.Event.Seq != rec.Event.Seq || !rec2.Again {
 		t.Errorf("second checkout of %s recorded seq %d (again %v), want the first, seq %d", txn, rec2.Event.Seq, rec2.Again, rec.Event.Seq)
 	}
 
 	// Later the same day, still offline: the offline stored-value limit
 	// (300 yuan per member per day) holds.
-	over, err := http.Post(kiosk+"/api/quote", "application/json", strings.NewReader(fmt.Sprintf(`{"member_id":%q,"bill_fen":50000,"stored_value_fen":25000}`, s.members[0].GetId())))
+	var prob struct{ Refusal struct{ Code, Zh, En string } }
+	overCode, err := s.cashier.Do("POST", "/api/quote", map[string]any{"member_id": s.members[0].GetId(), "bill_fen": 50000, "stored_value_fen": 25000}, &prob)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var prob struct{ Refusal struct{ Code, Zh, En string } }
-	json.NewDecoder(over.Body).Decode(&prob)
-	over.Body.Close()
 	if prob.Refusal.Code != "offline_limit_stored_value" || prob.Refusal.Zh == "" {
-		t.Errorf("stored value past the offline limit: %d %+v", over.StatusCode, prob)
+		t.Errorf("stored value past the offline limit: %d %+v", overCode, prob)
 	}
 
 	// The network comes back; the purchase reaches the cloud, which
@@ -577,8 +595,13 @@ func TestCounterToCloud(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The manager view sums the day.
-	s.do("open the manager view", chromedp.Navigate(kiosk+"/manager"))
+	// The manager view needs a manager: the cashier is sent to sign in,
+	// and the manager's sign-in leads on to it.
+	s.do("open the manager view as the cashier", chromedp.Navigate(kiosk+"/manager"))
+	s.waitJS("the counter page again, not the manager view", `location.pathname === "/" && location.search === "?next=manager"`)
+	s.do("sign the cashier out", click("#signout"))
+	s.submitSignIn(harness.ManagerID, harness.ManagerPIN) // leads on to the manager view
+	s.do("the manager view", chromedp.WaitVisible(chromedp.CSS("#store-join-qr")))
 	s.waitJS("today's numbers", `document.getElementById("today-sales") && ((document.getElementById("today-sales")||{}).innerText||"") === "¥128.50" && ((document.getElementById("today-new")||{}).innerText||"") === "1" && ((document.getElementById("today-vouchers")||{}).innerText||"") === "1" && ((document.getElementById("today-coupons")||{}).innerText||"") === "1"`)
 	s.waitJS("the device and sync state", `document.querySelector("#devices tr") && document.querySelector("#devices tr").innerText.includes("已连接") && ((document.getElementById("sync-online")||{}).innerText||"") === "在线"`)
 	if v := s.text("#today-visits"); v != "2" {
@@ -648,4 +671,100 @@ func TestCounterToCloud(t *testing.T) {
 	s.scanTaken("the expired code refusal", code.GetCode(), func(r counter.Result) bool {
 		return r.Refusal != nil && r.Refusal.Code == "code_expired" && strings.Contains(r.Refusal.Zh, "过期")
 	})
+}
+
+// TestKioskRefuses: in a real browser, the kiosk shows nothing and takes
+// no money until a cashier signs in with a PIN; signed in, money moves
+// only for a member scanned at this till (or with a manager's approval)
+// and never for a member it does not know; the manager view needs a
+// manager; a page under another name (DNS rebinding) reads nothing and a
+// page from another origin changes nothing.
+func TestKioskRefuses(t *testing.T) {
+	s := newShop(t)
+	kiosk := "http://" + s.kiosk
+	// evaluate runs a page expression that returns a string.
+	evaluate := func(what, expr string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(s.browser.Ctx, 20*time.Second)
+		defer cancel()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAsValue, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
+	}
+
+	// Signed out: the sign-in dialog, and a scan shows nobody.
+	s.do("open the counter page", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(kiosk+"/"))
+	s.waitJS("the sign-in dialog", `document.getElementById("signin-dialog").open`)
+	s.scanTaken("a card scanned while signed out", cardOf(1), func(r counter.Result) bool { return r.Event != nil })
+	if got := evaluate("the page after a scan", `String(!!document.getElementById("member-name"))`); got != "false" {
+		t.Fatalf("a member shown to a signed-out page")
+	}
+	if got := evaluate("a member read signed out", `api("GET", "/api/members/`+s.members[0].GetId()+`").then(r => r.status + " " + r.data.refusal.code)`); got != "401 sign_in_required" {
+		t.Fatalf("member read signed out: %s", got)
+	}
+	// A wrong PIN is refused and the dialog stays.
+	s.do("a wrong PIN", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(() => { document.getElementById("signin-staff").value = "s01"; return true; })()`)(ctx, tg)
+		return err
+	}), fill("#signin-pin", "0000"), click("#signin-submit"))
+	s.waitJS("the wrong PIN refused", `((document.getElementById("signin-err")||{}).innerText||"") !== "" && document.getElementById("signin-dialog").open`)
+	s.shot("kiosk-signin.png")
+
+	s.signIn(harness.CashierID, harness.CashierPIN)
+	// Money for a member never scanned here is refused, from the page's
+	// own origin with its session; so is a top-up for a member the till
+	// does not know, even with a manager's approval.
+	notScanned := s.members[0].GetId()
+	if got := evaluate("a checkout for a member not scanned", `api("POST", "/api/checkout", {txn_id: "t-not-scanned-1", member_id: "`+notScanned+`", bill_fen: 5000, stored_value_fen: 0, coupon_code: "", points: 0}).then(r => r.status + " " + r.data.refusal.code)`); got != "422 member_not_scanned" {
+		t.Fatalf("checkout for a member not scanned: %s", got)
+	}
+	if got := evaluate("a top-up for a member not scanned", `api("POST", "/api/topups", {txn_id: "t-not-scanned-2", member_id: "`+notScanned+`", amount_fen: 10000}).then(r => r.status + " " + r.data.refusal.code)`); got != "422 member_not_scanned" {
+		t.Fatalf("top-up for a member not scanned: %s", got)
+	}
+	if got := evaluate("a top-up for an unknown member", `api("POST", "/api/topups", {txn_id: "t-unknown-1", member_id: "424242", amount_fen: 10000, approval: {staff_id: "`+harness.ManagerID+`", pin: "`+harness.ManagerPIN+`"}}).then(r => r.status + " " + r.data.refusal.code)`); got != "422 member_unknown" {
+		t.Fatalf("top-up for an unknown member: %s", got)
+	}
+	for _, txn := range []string{"t-not-scanned-1", "t-not-scanned-2", "t-unknown-1"} {
+		if code := s.getJSON(kiosk+"/api/transactions/"+txn, nil); code != http.StatusNotFound {
+			t.Fatalf("refused transaction %s recorded: %d", txn, code)
+		}
+	}
+	// The member scanned a moment ago may pay.
+	if got := evaluate("a top-up for the member just scanned", `api("POST", "/api/topups", {txn_id: "t-scanned-1", member_id: "`+s.members[1].GetId()+`", amount_fen: 10000}).then(r => r.status + " " + r.data.event.StaffID)`); got != "200 "+harness.CashierID {
+		t.Fatalf("top-up for the member scanned: %s", got)
+	}
+	// The manager view is not the cashier's.
+	s.do("open the manager view as the cashier", chromedp.Navigate(kiosk+"/manager"))
+	s.waitJS("sent back to sign in", `location.pathname === "/"`)
+	if got := evaluate("today as the cashier", `api("GET", "/api/today").then(r => r.status + " " + r.data.refusal.code)`); got != "403 manager_required" {
+		t.Fatalf("today's numbers for a cashier: %s", got)
+	}
+
+	// A page under another name that resolves here (DNS rebinding) reads
+	// nothing, not even the till's status.
+	port := s.kiosk[strings.LastIndex(s.kiosk, ":")+1:]
+	s.do("open the kiosk under a rebound name", chromedp.Navigate("http://"+RebindHost+":"+port+"/api/status"))
+	if got := evaluate("the rebound page", `document.body.innerText`); !strings.Contains(got, `"host_refused"`) || strings.Contains(got, store) {
+		t.Fatalf("the kiosk answered a rebound name: %s", got)
+	}
+
+	// A page from another origin (another port on this box) submits a
+	// form to rebuild the replica while a manager is signed in: refused.
+	s.do("back to the counter", chromedp.Navigate(kiosk+"/"))
+	s.do("sign the cashier out", click("#signout"))
+	s.signIn(harness.ManagerID, harness.ManagerPIN)
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><form id="f" method="POST" action="%s/api/replica/rebuild"></form><script>document.getElementById("f").submit()</script>`, kiosk)
+	}))
+	defer foreign.Close()
+	s.do("open a foreign page", chromedp.Navigate(foreign.URL))
+	s.waitJS("the form's answer", `location.href.startsWith("`+kiosk+`/api/replica/rebuild") && document.body.innerText.includes("refusal")`)
+	if got := evaluate("the form's answer", `document.body.innerText`); !strings.Contains(got, `"forbidden"`) {
+		t.Fatalf("cross-origin rebuild answered: %s", got)
+	}
+	if n := len(s.agent.Log.Lines("replica rebuild requested from the kiosk")); n != 0 {
+		t.Fatalf("a foreign page started %d replica rebuilds", n)
+	}
 }

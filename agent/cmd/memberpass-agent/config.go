@@ -35,7 +35,11 @@ type config struct {
 	syncEvery      time.Duration
 	clockSkew      time.Duration
 	debounce       time.Duration
-	staff          string
+	staffFile      string
+	kioskRemote    bool
+	kioskHosts     string
+	sessionIdle    time.Duration
+	scanValidFor   time.Duration
 	joinURL        string
 	timezone       string
 	logLevel       string
@@ -69,7 +73,11 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.syncEvery, "sync-interval", 5*time.Second, "time between syncs with the cloud when idle")
 	fs.DurationVar(&c.clockSkew, "clock-skew", 2*time.Minute, "how far this till's clock may be off when checking member codes")
 	fs.DurationVar(&c.debounce, "debounce", 2*time.Second, "ignore the same scan read again within this time")
-	fs.StringVar(&c.staff, "staff", "", "staff who may be on duty at the counter, as id:name pairs separated by commas, e.g. \"s01:王芳,s02:Li Lei\"")
+	fs.StringVar(&c.staffFile, "staff-file", "", "the store's staff who may sign in on the kiosk, one \"id role pin-hash name\" line each (role cashier or manager; the hash from `memberpass-agent hash-pin`); default <data-dir>/staff.txt")
+	fs.BoolVar(&c.kioskRemote, "kiosk-allow-remote", false, "allow --kiosk-listen on an address other than loopback (other machines on the network can then reach the sign-in page)")
+	fs.StringVar(&c.kioskHosts, "kiosk-host", "", "names the kiosk answers to besides localhost and the listen address, separated by commas (the Host header is checked on every request)")
+	fs.DurationVar(&c.sessionIdle, "kiosk-session-idle", 15*time.Minute, "sign a kiosk user out after this long without use")
+	fs.DurationVar(&c.scanValidFor, "scan-valid-for", 5*time.Minute, "how long after a member is scanned at this till a checkout or top-up may name them without a manager's approval")
 	fs.StringVar(&c.joinURL, "join-url", "", "the cloud's join page for this store (e.g. https://m.example.com/join/<brand>/<store>); its QR code is the store's \"scan to join\"")
 	fs.StringVar(&c.timezone, "timezone", "Asia/Shanghai", "the shop's time zone, for \"today\" and birthday months")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")

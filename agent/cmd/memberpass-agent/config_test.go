@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,5 +70,35 @@ func TestScanRules(t *testing.T) {
 	c.vouchers = "DY"
 	if _, err := c.scanRules(); err == nil {
 		t.Error("voucher prefix without a platform accepted")
+	}
+}
+
+// A kiosk off loopback must be asked for, and the address it listens on
+// becomes a Host it answers to; loopback needs nothing.
+func TestKioskListenOffLoopback(t *testing.T) {
+	var logged strings.Builder
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		listen string
+		remote bool
+		ok     bool
+		hosts  []string
+	}{
+		{"127.0.0.1:8080", false, true, nil},
+		{"localhost:8080", false, true, nil},
+		{"0.0.0.0:8080", false, false, nil},
+		{"192.168.1.20:8080", false, false, nil},
+		{"192.168.1.20:8080", true, true, []string{"192.168.1.20"}},
+		{"0.0.0.0:8080", true, true, nil},
+	} {
+		logged.Reset()
+		_, hosts, err := kioskAccess(config{kiosk: tt.listen, kioskRemote: tt.remote, dataDir: dir}, log)
+		if (err == nil) != tt.ok || !slices.Equal(hosts, tt.hosts) {
+			t.Errorf("%s remote=%v: hosts %v err %v", tt.listen, tt.remote, hosts, err)
+		}
+		if warned := strings.Contains(logged.String(), "level=WARN") && strings.Contains(logged.String(), "kiosk="+tt.listen); tt.ok && warned != tt.remote {
+			t.Errorf("%s remote=%v: warning logged %v", tt.listen, tt.remote, warned)
+		}
 	}
 }

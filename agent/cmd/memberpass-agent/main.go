@@ -51,6 +51,9 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "hash-pin" {
+		return hashPIN(args[1:], os.Stdin, os.Stdout, stderr)
+	}
 	c, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -135,9 +138,9 @@ func run(args []string, stderr io.Writer) error {
 		syncer.RequestRebuild()
 	}
 
-	staff, err := kiosk.ParseStaff(c.staff)
+	desk, hosts, err := kioskAccess(c, log)
 	if err != nil {
-		return fmt.Errorf("--staff: %w", err)
+		return err
 	}
 	loc, err := time.LoadLocation(c.timezone)
 	if err != nil {
@@ -147,6 +150,7 @@ func run(args []string, stderr io.Writer) error {
 	till.Location = loc
 	till.OnRecord = func(agent.Event) { syncer.Wake() }
 	till.Platforms = syncer
+	till.KnownStaff = desk.Roster().Known
 
 	var readers []*serialport.Reader
 	deviceStatus := func() []serialport.Status {
@@ -159,9 +163,10 @@ func run(args []string, stderr io.Writer) error {
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(kiosk.NewDeviceCollector(deviceStatus), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ks := kiosk.New(kiosk.Sources{
+		Answered: db.MarkAnswered,
 		Identity: id, State: db.State, Sync: syncer.Status, Devices: deviceStatus, Metrics: metrics,
 		Rebuild: syncer.RequestRebuild, StaleAfter: c.staleAfter,
-		Checkout: till, Staff: staff, JoinURL: c.joinURL,
+		Checkout: till, Desk: desk, JoinURL: c.joinURL, Hosts: hosts, SessionIdle: c.sessionIdle, ScanValidFor: c.scanValidFor,
 	}, log)
 	ctr := counter.New(db, id, verifier, log)
 	ctr.Debounce = c.debounce
@@ -169,8 +174,13 @@ func run(args []string, stderr io.Writer) error {
 	ctr.OnResult = func(r counter.Result) {
 		ks.Observe(r)
 		if r.Event != nil {
+			// Shown on the kiosk and logged: answered.
+			db.MarkAnswered(r.Event.Seq)
 			syncer.Wake()
 		}
+	}
+	if err := recoverUnanswered(db, ctr, ks, c.debounce, log); err != nil {
+		return err
 	}
 	for _, d := range deviceList {
 		readers = append(readers, &serialport.Reader{

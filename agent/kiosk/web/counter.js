@@ -15,7 +15,7 @@ const S = {
   lastSeq: Number(sessionStorage.getItem("mp.lastSeq") || 0),
 };
 function saveTxn() { localStorage.setItem("mp.txn", JSON.stringify(S.txn)); }
-function staffID() { return localStorage.getItem("mp.staff") || ""; }
+let me = null; // who is signed in here
 
 function startTxn(memberID) {
   S.txn = { id: newTxnID(), memberId: memberID, bill: "", coupon: "", points: "", sv: "", status: "editing", receipt: null };
@@ -55,23 +55,48 @@ function render() {
   const net = document.getElementById("net");
   net.className = "pill " + (S.online ? "online" : "offline");
   net.textContent = (S.online ? t("online") : t("offline")) + (S.pending ? ` · ${S.pending} ${t("pending")}` : "");
-  renderStaff();
+  renderWho();
   renderCustomer();
   renderBill();
 }
 
-function renderStaff() {
-  const sel = document.getElementById("staff-select");
-  const staff = (S.store && S.store.staff) || [];
-  // Rebuilt only when it changes, so an open list is not closed under a finger.
-  const key = LANG + staff.map(s => s.id).join(",");
-  if (sel.dataset.key !== key) {
-    sel.replaceChildren(el("option", { value: "" }, t("noStaff")), ...staff.map(s => el("option", { value: s.id }, s.name)));
-    sel.dataset.key = key;
-  }
-  sel.value = staffID();
-  sel.classList.toggle("hidden", staff.length === 0);
+function renderWho() {
+  document.getElementById("who").textContent = me ? me.name + (me.role === "manager" ? " · " + t("manager") : "") : "";
+  document.getElementById("signout").classList.toggle("hidden", !me);
 }
+
+// Sign-in: a staff member picks their name and types their PIN.
+async function showSignIn() {
+  me = null; renderWho();
+  const d = document.getElementById("signin-dialog");
+  if (d.open) return;
+  const r = await api("GET", "/api/staff");
+  const staff = (r.ok && r.data.staff) || [];
+  const sel = document.getElementById("signin-staff");
+  sel.replaceChildren(...staff.map(s => el("option", { value: s.id }, s.name + " (" + s.id + ")")));
+  document.getElementById("signin-err").textContent = staff.length ? "" : t("noStaffSetUp");
+  document.getElementById("signin-pin").value = "";
+  applyI18n(d);
+  if (!d.open) d.showModal();
+  document.getElementById("signin-pin").focus();
+}
+async function submitSignIn(e) {
+  e.preventDefault();
+  const pin = document.getElementById("signin-pin");
+  const r = await api("POST", "/api/session", { staff_id: document.getElementById("signin-staff").value, pin: pin.value });
+  pin.value = "";
+  if (!r.ok) { document.getElementById("signin-err").textContent = sentence(r.data && r.data.refusal); return; }
+  me = r.data;
+  document.getElementById("signin-dialog").close();
+  if (new URLSearchParams(location.search).get("next") === "manager" && me.role === "manager") { location.href = "/manager"; return; }
+  await startCounter();
+}
+async function signOut() {
+  await api("DELETE", "/api/session");
+  clearCounter();
+  showSignIn();
+}
+window.onSignedOut = () => { if (me) showSignIn(); };
 
 function noticeBox(r) {
   return el("div", { class: "notice bad", id: "refusal", role: "alert" }, sentence(r), el("small", {}, otherSentence(r)));
@@ -80,6 +105,14 @@ function noticeBox(r) {
 function renderCustomer() {
   const box = document.getElementById("customer");
   const kids = [];
+  // What the till recorded just before a restart and never showed: recorded, not to be entered again.
+  const seen = Number(localStorage.getItem("mp.recoveredSeen") || 0);
+  const rec = ((S.store && S.store.recovered) || []).filter(r => r.seq > seen);
+  if (rec.length) {
+    kids.push(el("div", { class: "notice warn", id: "recovered" }, t("recovered"),
+      ...rec.map(r => el("small", {}, `#${r.seq} · ${t("kind_" + r.kind) || r.kind} · ${r.member_name || r.member_id || ""} · ${new Date(r.occurred_at).toLocaleTimeString()}`)),
+      el("button", { id: "recovered-ok", onclick: () => { localStorage.setItem("mp.recoveredSeen", String(Math.max(...rec.map(r => r.seq)))); render(); } }, t("understood"))));
+  }
   if (S.notice) kids.push(noticeBox(S.notice));
   if (S.info) kids.push(el("div", { class: "notice warn", id: "scan-notice" }, sentence(S.info), el("small", {}, otherSentence(S.info))));
   if (S.okText) kids.push(el("div", { class: "notice ok", id: "voucher-done" }, "✓ " + S.okText));
@@ -224,7 +257,7 @@ function validate() {
   if (String(tx.points).trim() !== "") { if (!/^\d{1,9}$/.test(String(tx.points).trim())) errs.points = { zh: I18N.zh.badPoints, en: I18N.en.badPoints }; else points = Number(tx.points); }
   let sv = 0;
   if (String(tx.sv).trim() !== "") { sv = parseYuan(tx.sv); if (sv === null) errs.sv = { zh: I18N.zh.badMoney, en: I18N.en.badMoney }; }
-  return { errs, req: { txn_id: tx.id, member_id: tx.memberId, staff_id: staffID(), bill_fen: bill || 0, coupon_code: tx.coupon || "", points, stored_value_fen: sv || 0 } };
+  return { errs, req: { txn_id: tx.id, member_id: tx.memberId, bill_fen: bill || 0, coupon_code: tx.coupon || "", points, stored_value_fen: sv || 0 } };
 }
 
 let quoteTimer = null, quoteSeq = 0;
@@ -275,7 +308,7 @@ async function submitTopUp() {
   if (fen === null || fen <= 0) { tp.err = { zh: I18N.zh.badMoney, en: I18N.en.badMoney }; render(); return; }
   tp.err = null;
   localStorage.setItem("mp.topup", JSON.stringify(tp));
-  const r = await api("POST", "/api/topups", { txn_id: tp.id, member_id: S.txn.memberId, staff_id: staffID(), amount_fen: fen });
+  const r = await api("POST", "/api/topups", { txn_id: tp.id, member_id: S.txn.memberId, amount_fen: fen });
   if (r.ok) {
     const e = r.data.event.TopUp;
     S.topup = { id: newTxnID(), amount: "", done: { amount: e.AmountFen, bonus: e.BonusFen } };
@@ -290,7 +323,7 @@ async function redeemVoucher() {
   const v = S.voucher; if (!v) return;
   const key = "mp.voucherTxn." + v.Code;
   let id = localStorage.getItem(key); if (!id) { id = newTxnID(); localStorage.setItem(key, id); }
-  const r = await api("POST", "/api/vouchers/redeem", { txn_id: id, code: v.Code, member_id: S.account ? S.account.member.ID : "", staff_id: staffID() });
+  const r = await api("POST", "/api/vouchers/redeem", { txn_id: id, code: v.Code, member_id: S.account ? S.account.member.ID : "" });
   if (r.ok) { refreshState().then(render); S.notice = null; S.voucher = null; S.vdone = { code: v.Code }; S.okText = t("redeemed") + " " + v.Code + " · #" + r.data.event.Seq; }
   else S.notice = r.data && r.data.refusal;
   render();
@@ -327,7 +360,7 @@ async function submitEnrol() {
   document.getElementById("enrol-phone-err").textContent = phoneOK ? "" : t("badPhone");
   document.getElementById("enrol-consent-err").textContent = d.consent ? "" : t("needConsent");
   if (!phoneOK || !d.consent) return;
-  const r = await api("POST", "/api/enrol", { txn_id: d.id, phone: d.phone, name: d.name, consent: d.consent, voucher_code: d.voucher, staff_id: staffID() });
+  const r = await api("POST", "/api/enrol", { txn_id: d.id, phone: d.phone, name: d.name, consent: d.consent, voucher_code: d.voucher });
   if (!r.ok) {
     const ref = r.data && r.data.refusal;
     const target = ref && ref.field ? "enrol-" + ref.field + "-err" : "enrol-err";
@@ -360,8 +393,11 @@ async function refreshState() {
   document.getElementById("store-name").textContent = (r.data.brand ? r.data.brand + " " : "") + (r.data.store_name || r.data.store);
 }
 
+let es = null;
 function connectStream() {
-  const es = new EventSource("/api/stream");
+  // A stream refused (signed out) is closed for good: open a new one.
+  if (es && es.readyState !== EventSource.CLOSED) return;
+  es = new EventSource("/api/stream");
   es.addEventListener("scan", e => onScan(JSON.parse(e.data)));
   es.onopen = async () => {
     // Catch up on a scan made while the page was away.
@@ -370,11 +406,8 @@ function connectStream() {
   };
 }
 
-async function boot() {
-  document.getElementById("staff-select").addEventListener("change", e => { localStorage.setItem("mp.staff", e.target.value); render(); });
-  document.getElementById("enrol-cancel").addEventListener("click", () => { localStorage.removeItem("mp.enrolDraft"); document.getElementById("enrol-dialog").close(); });
-  document.getElementById("enrol-submit").addEventListener("click", submitEnrol);
-  document.getElementById("enrol-form").addEventListener("input", enrolDraft);
+let started = false;
+async function startCounter() {
   await refreshState();
   if (S.txn) {
     // A reload mid-transaction: find out whether it was recorded.
@@ -388,12 +421,29 @@ async function boot() {
   }
   render();
   connectStream();
+  if (started) return;
+  started = true;
   setInterval(async () => {
+    if (!me) return;
     await refreshState();
     // Balances change as pending events reach the cloud and the replica catches up.
     if (S.txn && S.txn.status === "editing" && !S.quote) await refreshAccount();
     render();
   }, 3000);
+}
+
+async function boot() {
+  document.getElementById("signin-form").addEventListener("submit", submitSignIn);
+  document.getElementById("signout").addEventListener("click", signOut);
+  document.getElementById("enrol-cancel").addEventListener("click", () => { localStorage.removeItem("mp.enrolDraft"); document.getElementById("enrol-dialog").close(); });
+  document.getElementById("enrol-submit").addEventListener("click", submitEnrol);
+  document.getElementById("enrol-form").addEventListener("input", enrolDraft);
+  render();
+  const r = await api("GET", "/api/session");
+  if (!r.ok) { showSignIn(); return; }
+  me = r.data;
+  if (new URLSearchParams(location.search).get("next") === "manager" && me.role === "manager") { location.href = "/manager"; return; }
+  await startCounter();
 }
 window.render = render;
 boot();

@@ -3,7 +3,9 @@
 const I18N = {
   zh: {
     counter: "收银台", manager: "店长", online: "在线", offline: "离线", pending: "待同步",
-    staff: "当班员工", noStaff: "未选择员工",
+    recovered: "重启前已记录（当时未显示），请勿重复录入：", understood: "知道了",
+    kind_visit: "到店", kind_purchase: "消费", kind_top_up: "充值", kind_enrolment: "入会", kind_voucher_redemption: "团购券",
+    staff: "员工", signIn: "员工登录", signOut: "退出登录", pin: "密码（PIN）", noStaffSetUp: "本机尚未配置员工，请店长设置员工文件。",
     scanPrompt: "请扫描会员码或会员卡", scanHint: "会员在手机上打开会员卡，出示二维码",
     enrolByPhone: "手机号入会", points: "积分", storedValue: "储值余额", tier: "等级",
     visits: "到店次数", birthday: "本月生日：可赠生日礼遇", coupons: "可用优惠券", noCoupons: "暂无优惠券",
@@ -26,7 +28,9 @@ const I18N = {
   },
   en: {
     counter: "Counter", manager: "Manager", online: "Online", offline: "Offline", pending: "pending",
-    staff: "Staff on duty", noStaff: "No staff chosen",
+    recovered: "Recorded just before the restart (not shown then); do not enter again:", understood: "OK",
+    kind_visit: "Visit", kind_purchase: "Purchase", kind_top_up: "Top-up", kind_enrolment: "Enrolment", kind_voucher_redemption: "Voucher",
+    staff: "Staff", signIn: "Sign in", signOut: "Sign out", pin: "PIN", noStaffSetUp: "No staff are set up on this till; the manager sets up the staff file.",
     scanPrompt: "Scan the member code or card", scanHint: "The member opens their card on the phone and shows the QR code",
     enrolByPhone: "Enrol by phone", points: "Points", storedValue: "Stored value", tier: "Tier",
     visits: "Visits", birthday: "Birthday month: offer the birthday treat", coupons: "Usable coupons", noCoupons: "No coupons",
@@ -79,6 +83,8 @@ async function api(method, path, body) {
   try { resp = await fetch(path, opts); } catch (e) { return { ok: false, status: 0, data: { refusal: { code: "network", zh: I18N.zh.netError, en: I18N.en.netError } } }; }
   let data = null;
   try { data = await resp.json(); } catch (e) { data = null; }
+  // Signed out (or timed out): the page asks for a sign-in.
+  if (resp.status === 401 && path !== "/api/session" && window.onSignedOut) window.onSignedOut();
   return { ok: resp.ok, status: resp.status, data };
 }
 function el(tag, attrs, ...kids) {

@@ -55,9 +55,8 @@ let storeNamed = false;
 api("GET", "/api/counter").then(r => {
   if (r.ok && r.data.store_name) { storeNamed = true; document.getElementById("store-name").textContent = (r.data.brand ? r.data.brand + " " : "") + r.data.store_name; }
 });
-// The store's join code carries the staff member on duty, as the member's source.
-const onDuty = localStorage.getItem("mp.staff");
-if (onDuty) document.getElementById("store-join-qr").src = "/join.png?staff=" + encodeURIComponent(onDuty);
+// Signed out or timed out: sign in again on the counter page.
+window.onSignedOut = () => { location.href = "/?next=manager"; };
 window.render = render;
 refresh();
 setInterval(refresh, 2000);

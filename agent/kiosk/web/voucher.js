@@ -37,7 +37,7 @@ async function consumeVoucher(provisionalDeal) {
   const c = S.vcheck; if (!c) return;
   const platform = provisionalDeal ? provisionalDeal.platform : c.deal.platform;
   const body = { txn_id: voucherTxn(c.code), code: c.code, platform, count: Number(c.count || 1),
-    member_id: S.account ? S.account.member.ID : "", staff_id: staffID() };
+    member_id: S.account ? S.account.member.ID : "" };
   if (provisionalDeal) body.deal_id = provisionalDeal.deal_id;
   const r = await api("POST", provisionalDeal ? "/api/vouchers/provisional" : "/api/vouchers/consume", body);
   if (r.ok) {
@@ -53,7 +53,7 @@ async function consumeVoucher(provisionalDeal) {
 // joinOffer invites a guest a voucher brought to become a member.
 function joinOffer(code) {
   if (S.account) return null;
-  const qr = "/join.png?voucher=" + encodeURIComponent(code) + (staffID() ? "&staff=" + encodeURIComponent(staffID()) : "");
+  const qr = "/join.png?voucher=" + encodeURIComponent(code);
   return el("div", { id: "join-offer" },
     el("p", {}, el("strong", {}, t("joinQ"))),
     el("img", { class: "qr", id: "join-qr", alt: t("joinQR"), src: qr }),

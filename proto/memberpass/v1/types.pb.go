@@ -256,6 +256,10 @@ type Event struct {
 	MemberId string `protobuf:"bytes,5,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	// The staff member on duty at the counter, if known.
 	StaffId string `protobuf:"bytes,6,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	// The manager who approved money for a member who was not scanned at
+	// the counter (a checkout or top-up); empty when a scan stood for the
+	// member.
+	ApprovedBy string `protobuf:"bytes,7,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
 	// Types that are valid to be assigned to Body:
 	//
 	//	*Event_Visit
@@ -337,6 +341,13 @@ func (x *Event) GetMemberId() string {
 func (x *Event) GetStaffId() string {
 	if x != nil {
 		return x.StaffId
+	}
+	return ""
+}
+
+func (x *Event) GetApprovedBy() string {
+	if x != nil {
+		return x.ApprovedBy
 	}
 	return ""
 }
@@ -2324,7 +2335,7 @@ var File_memberpass_v1_types_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x19memberpass/v1/types.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x04\n" +
+	"\x19memberpass/v1/types.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x04\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12;\n" +
@@ -2332,7 +2343,9 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"occurredAt\x12\x19\n" +
 	"\bstore_id\x18\x04 \x01(\tR\astoreId\x12\x1b\n" +
 	"\tmember_id\x18\x05 \x01(\tR\bmemberId\x12\x19\n" +
-	"\bstaff_id\x18\x06 \x01(\tR\astaffId\x12,\n" +
+	"\bstaff_id\x18\x06 \x01(\tR\astaffId\x12\x1f\n" +
+	"\vapproved_by\x18\a \x01(\tR\n" +
+	"approvedBy\x12,\n" +
 	"\x05visit\x18\n" +
 	" \x01(\v2\x14.memberpass.v1.VisitH\x00R\x05visit\x125\n" +
 	"\bpurchase\x18\v \x01(\v2\x17.memberpass.v1.PurchaseH\x00R\bpurchase\x12-\n" +
