@@ -139,23 +139,6 @@ var ErrUnsettled = errors.New("consumption outcome unknown")
 // Unsettled reports whether err leaves a consumption's outcome unknown.
 func Unsettled(err error) bool { return errors.Is(err, ErrUnsettled) }
 
-// Words are the cashier's and HQ's sentences for each reason, as
-// (code, zh, en), kept in one place until the message catalogue lands.
-var Words = map[Reason][2]string{
-	ReasonNotFound:      {"平台查无此券，请核对券码。", "The platform does not know this code. Check it."},
-	ReasonUsed:          {"这张团购券已核销过。", "This group-buy voucher has already been used."},
-	ReasonRefunded:      {"顾客已退款，这张团购券不能使用。", "The guest was refunded; this voucher cannot be used."},
-	ReasonExpired:       {"这张团购券已过期。", "This group-buy voucher has expired."},
-	ReasonWrongShop:     {"这张团购券不适用于本店。", "This voucher is not valid at this shop."},
-	ReasonCountLeft:     {"券的剩余次数不够。", "The voucher has fewer uses left than asked."},
-	ReasonRateLimited:   {"平台繁忙，请稍后再试。", "The platform is busy. Try again in a moment."},
-	ReasonUnavailable:   {"暂时连不上平台，请稍后再试。", "The platform cannot be reached now. Try again shortly."},
-	ReasonNotBound:      {"本店尚未绑定该平台门店，请联系总部。", "This store is not bound to its shop on this platform. Call HQ."},
-	ReasonNoPlatform:    {"品牌未接入该平台。", "The brand has not connected this platform."},
-	ReasonAuth:          {"平台授权失效，请联系总部。", "The platform refused our credentials. Call HQ."},
-	ReasonNotReversible: {"这次核销已不能撤销。", "This consumption can no longer be undone."},
-}
-
 // MaxCount bounds how many uses one consumption takes.
 const MaxCount = 100
 
