@@ -26,6 +26,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/memberpass/memberpass/cloud/campaign"
+	campaignkv "github.com/memberpass/memberpass/cloud/campaign/books"
 	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/groupbuy/cloudstore"
 	"github.com/memberpass/memberpass/cloud/groupbuy/platforms"
@@ -60,6 +62,7 @@ type config struct {
 	maintain      time.Duration
 	groupbuy      string
 	claimsEvery   time.Duration
+	campaigns     time.Duration
 }
 
 func main() {
@@ -93,6 +96,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
 	fs.StringVar(&c.groupbuy, "groupbuy-config", "", "JSON file with each brand's group-buy platform credentials (Meituan/Dianping app key, secret, session; Douyin client key, secret, account); empty: no platform, vouchers are refused as not configured")
 	fs.DurationVar(&c.claimsEvery, "voucher-claims-interval", 10*time.Second, "how often to consume with their platforms the vouchers counters accepted offline")
+	fs.DurationVar(&c.campaigns, "campaign-interval", time.Minute, "how often to look for due campaign work: today's birthday, holiday, expiry and win-back runs, one-off sends, pending messages (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: memberpass-cloud [flags]\n\nThe central service of the memberpass loyalty system.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_DATA_DIR.\n\nFlags:\n")
@@ -178,6 +182,8 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--member-code-ttl %s: want at least 2s", c.codeTTL)
 	}
 	svc.MemberCodeTTL = c.codeTTL
+	campaigns := campaign.NewEngine(campaignkv.New(store), log)
+	svc.OnApplied, svc.WantsEvents = campaignkv.EventHook(campaigns), campaigns.WantsEvents
 	publicURL := c.publicURL
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen
@@ -215,7 +221,7 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 	gb := groupbuy.New(cloudstore.New(store), adapters, log)
-	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL, GroupBuy: gb}
+	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL, GroupBuy: gb}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -237,6 +243,9 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if c.claimsEvery > 0 {
 		go gb.RunClaims(ctx, c.claimsEvery)
+	}
+	if c.campaigns > 0 {
+		go campaigns.RunSchedule(ctx, c.campaigns)
 	}
 	select {
 	case err := <-errc:
