@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/loyalty"
 )
 
 func TestPlatformVoucherEventsQueueOfflineClaimsAndSourceTheMember(t *testing.T) {
@@ -29,6 +30,12 @@ func TestPlatformVoucherEventsQueueOfflineClaimsAndSourceTheMember(t *testing.T)
 		want := cloud.MemberSource{Channel: "group_buy", StoreID: "shop-a", StaffID: "s01", Platform: cloud.PlatformMeituan, DealID: "501"}
 		if m.Source != want {
 			t.Fatalf("source %+v, want %+v", m.Source, want)
+		}
+
+		// The same voucher's guest could have joined on the join page instead.
+		joined := ok(f.svc.Join(ctx, loyalty.JoinRequest{BrandID: f.brand, StoreID: "shop-a", StaffID: "s09", VoucherCode: "1000000001", Phone: "13900000013", Consent: true}))(t)
+		if joined.Source != (cloud.MemberSource{Channel: "group_buy", StoreID: "shop-a", StaffID: "s01", Platform: cloud.PlatformMeituan, DealID: "501"}) {
+			t.Fatalf("join page source %+v", joined.Source)
 		}
 
 		// Accepted offline: queued as a claim, and the source already names it.
