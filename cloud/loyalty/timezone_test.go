@@ -28,6 +28,7 @@ func TestCalendarRulesRunInTheBrandsZone(t *testing.T) {
 		for _, c := range cases {
 			ev := purchase(m.ID, cloud.Purchase{BillFen: 12000})
 			ev.OccurredAt = c.at
+			f.now = c.at // the cloud refuses events from its future
 			before := ok(f.svc.GetMember(ctx, f.brand, m.ID, ""))(t).Points
 			if res := f.push(0, ev); res.Outcome != cloud.Applied {
 				t.Fatalf("purchase at %s: %s %s", c.at, res.Outcome, res.Reason)
@@ -41,6 +42,7 @@ func TestCalendarRulesRunInTheBrandsZone(t *testing.T) {
 		// Shanghai time.
 		ev := purchase(m.ID, cloud.Purchase{BillFen: 1000})
 		ev.OccurredAt = time.Date(2026, 12, 31, 18, 0, 0, 0, time.UTC)
+		f.now = ev.OccurredAt
 		f.push(0, ev)
 		h := ok(f.svc.History(ctx, f.brand, m.ID))(t)
 		last := h.Points[len(h.Points)-1]
@@ -56,6 +58,7 @@ func TestCalendarRulesRunInTheBrandsZone(t *testing.T) {
 		}
 		ev = purchase(m.ID, cloud.Purchase{BillFen: 12000})
 		ev.OccurredAt = time.Date(2026, 3, 3, 23, 0, 0, 0, time.UTC) // Tuesday in UTC
+		f.now = ev.OccurredAt
 		before := ok(f.svc.GetMember(ctx, f.brand, m.ID, ""))(t).Points
 		f.push(0, ev)
 		if got := ok(f.svc.GetMember(ctx, f.brand, m.ID, ""))(t).Points - before; got != 240 {
