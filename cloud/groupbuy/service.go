@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
@@ -40,6 +42,19 @@ type Service struct {
 	// platform's "consumed at" may lie and still be taken as that
 	// consumption (clocks differ); older is an earlier use of the code.
 	SettleSkew time.Duration
+
+	// codeLocks serialise the consumptions of one code in this process:
+	// a retry of a confirm still in flight waits for it and gets its
+	// outcome, instead of racing it to the platform.
+	codeLocks [64]sync.Mutex
+}
+
+func (s *Service) lockCode(brand, platform, code string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(brand + "\x00" + platform + "\x00" + code))
+	m := &s.codeLocks[h.Sum32()%uint32(len(s.codeLocks))]
+	m.Lock()
+	return m.Unlock
 }
 
 // New makes a service.
@@ -164,6 +179,7 @@ func (s *Service) Consume(ctx context.Context, req ConsumeRequest) (cloud.Vouche
 	if err != nil {
 		return cloud.VoucherConsumption{}, err
 	}
+	defer s.lockCode(req.BrandID, req.Platform, req.Code)()
 	now := s.Now()
 	rec, created, err := s.store.BeginConsumption(ctx, cloud.VoucherConsumption{
 		BrandID: req.BrandID, Platform: req.Platform, Code: req.Code, Key: req.Key, StoreID: req.StoreID, ShopID: shop,
@@ -219,8 +235,12 @@ func (s *Service) attempt(ctx context.Context, a Adapter, shop string, rec cloud
 		if !Unsettled(err) {
 			if rf, ok := AsRefusal(err); ok && !rf.Transient() {
 				rec.State, rec.Refusal, rec.Detail, rec.UpdatedAt = cloud.ConsumeRefused, string(rf.Reason), rf.Detail, s.Now()
-				if perr := s.store.PutConsumption(ctx, rec); perr != nil {
+				got, perr := s.store.SettleConsumption(ctx, rec)
+				if perr != nil {
 					return rec, fmt.Errorf("record refusal: %w", perr)
+				}
+				if got.State == cloud.ConsumeDone {
+					return got, nil // settled as consumed by a confirm in another process
 				}
 				s.log.Info("platform refused voucher", "brand", rec.BrandID, "platform", rec.Platform, "code", rec.Code, "reason", rf.Reason)
 			}
@@ -248,10 +268,14 @@ func (s *Service) finish(ctx context.Context, rec cloud.VoucherConsumption, r Re
 		rec.ConsumedAt = s.Now()
 	}
 	rec.UpdatedAt = s.Now()
-	if err := s.store.PutConsumption(ctx, rec); err != nil {
+	got, err := s.store.SettleConsumption(ctx, rec)
+	if err != nil {
 		// The platform consumed; the record stays pending and the next
 		// ask settles it by asking the platform.
 		return rec, fmt.Errorf("record consumption: %w", err)
+	}
+	if got.State != cloud.ConsumePending && got.State != rec.State {
+		rec = got
 	}
 	s.log.Info("voucher consumed", "brand", rec.BrandID, "store", rec.StoreID, "platform", rec.Platform, "code", rec.Code, "count", rec.Count, "deal", rec.DealID)
 	return rec, nil
@@ -260,6 +284,7 @@ func (s *Service) finish(ctx context.Context, rec cloud.VoucherConsumption, r Re
 // Reverse undoes a consumption with its platform, within the platform's
 // window.
 func (s *Service) Reverse(ctx context.Context, brand, platform, code, key string) (cloud.VoucherConsumption, error) {
+	defer s.lockCode(brand, platform, code)()
 	uses, err := s.store.Consumptions(ctx, brand, platform, code)
 	if err != nil {
 		return cloud.VoucherConsumption{}, err

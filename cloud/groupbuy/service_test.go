@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,6 +160,30 @@ func TestDoubleConfirmConsumesOnce(t *testing.T) {
 		// The same key for another count is a mistake, not a new use.
 		if _, err := f.svc.Consume(ctx, req(cloud.PlatformMeituan, mtMulti, 1, "txn-1")); cloud.ErrorCode(err) != cloud.Conflict {
 			t.Fatalf("same key, other count: %v", err)
+		}
+	})
+}
+
+func TestConcurrentConfirmsOfOneKeyConsumeOnce(t *testing.T) {
+	forEach(t, func(t *testing.T, f *fixture) {
+		var wg sync.WaitGroup
+		recs := make([]cloud.VoucherConsumption, 6)
+		errs := make([]error, 6)
+		for i := range recs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				recs[i], errs[i] = f.svc.Consume(ctx, req(cloud.PlatformDouyin, dyCode, 1, "same-txn"))
+			}()
+		}
+		wg.Wait()
+		for i := range recs {
+			if errs[i] != nil || recs[i].State != cloud.ConsumeDone {
+				t.Fatalf("confirm %d: %+v %v", i, recs[i], errs[i])
+			}
+		}
+		if f.dy.Verifies(dyCode) != 1 {
+			t.Fatalf("verified %d times", f.dy.Verifies(dyCode))
 		}
 	})
 }

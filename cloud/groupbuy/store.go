@@ -20,6 +20,11 @@ type Store interface {
 	// whether it is c, atomically, so two confirms cannot both begin.
 	BeginConsumption(ctx context.Context, c cloud.VoucherConsumption) (cloud.VoucherConsumption, bool, error)
 	PutConsumption(ctx context.Context, c cloud.VoucherConsumption) error
+	// SettleConsumption writes c's outcome only if the stored consumption
+	// is still pending, and returns what is stored: another process that
+	// settled it first wins, except that a consumption the platform
+	// confirmed replaces a refusal (a late "used" never hides it).
+	SettleConsumption(ctx context.Context, c cloud.VoucherConsumption) (cloud.VoucherConsumption, error)
 	// Consumptions lists a brand's consumptions on a platform (all when
 	// platform is empty), of one code when code is given.
 	Consumptions(ctx context.Context, brand, platform, code string) ([]cloud.VoucherConsumption, error)

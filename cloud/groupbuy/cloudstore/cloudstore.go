@@ -63,6 +63,26 @@ func (s Store) PutConsumption(ctx context.Context, c cloud.VoucherConsumption) e
 	return s.db.Update(ctx, func(tx cloud.Tx) error { return tx.PutVoucherUse(c) })
 }
 
+// SettleConsumption writes c if the stored one is still pending (or c
+// is a confirmed consumption and the stored one a refusal).
+func (s Store) SettleConsumption(ctx context.Context, c cloud.VoucherConsumption) (out cloud.VoucherConsumption, err error) {
+	err = s.db.Update(ctx, func(tx cloud.Tx) error {
+		prev, err := tx.VoucherUse(c.BrandID, c.Platform, c.Code, c.Key)
+		if err != nil {
+			return err
+		}
+		// A confirmed consumption replaces a refusal another confirm
+		// recorded meanwhile (the platform said "used" because of it).
+		if prev.State != cloud.ConsumePending && !(c.State == cloud.ConsumeDone && prev.State == cloud.ConsumeRefused) {
+			out = prev
+			return nil
+		}
+		out = c
+		return tx.PutVoucherUse(c)
+	})
+	return out, err
+}
+
 // Consumptions lists consumptions.
 func (s Store) Consumptions(ctx context.Context, brand, platform, code string) (out []cloud.VoucherConsumption, err error) {
 	err = s.db.View(ctx, func(tx cloud.Tx) error {
