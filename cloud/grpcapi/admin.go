@@ -8,6 +8,7 @@ import (
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/fleet"
+	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/messaging"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
@@ -23,6 +24,7 @@ type adminServer struct {
 	publicAddr, caFingerprint string
 	memberPageURL             string
 	fleet                     *fleet.Service
+	gb                        *groupbuy.Service
 }
 
 func (s *adminServer) CreateBrand(ctx context.Context, req *pb.CreateBrandRequest) (*pb.Brand, error) {

@@ -63,6 +63,9 @@ var permissions = map[string]permission{
 	pb.SyncService_PushEvents_FullMethodName:   {cred: device},
 	pb.SyncService_PullChanges_FullMethodName:  {cred: device},
 	pb.SyncService_ReportHealth_FullMethodName: {cred: device},
+	// A device checks and consumes vouchers for its own store only.
+	pb.SyncService_PrepareVoucher_FullMethodName: {cred: device},
+	pb.SyncService_ConsumeVoucher_FullMethodName: {cred: device},
 
 	grpc_health_v1.Health_Check_FullMethodName:                       {cred: public},
 	grpc_health_v1.Health_List_FullMethodName:                        {cred: public},
@@ -90,6 +93,9 @@ var permissions = map[string]permission{
 	pb.AdminService_ListCouponTemplates_FullMethodName:  {cred: hq, roles: everyRole},
 	pb.AdminService_IssueCoupons_FullMethodName:         {cred: hq, roles: programme, write: true},
 	pb.AdminService_ImportVouchers_FullMethodName:       {cred: hq, roles: programme, write: true},
+	pb.AdminService_BindVoucherShop_FullMethodName:      {cred: hq, roles: storeAdmin, write: true},
+	pb.AdminService_ListVoucherShops_FullMethodName:     {cred: hq, roles: everyRole},
+	pb.AdminService_ReconcileVouchers_FullMethodName:    {cred: hq, roles: finance},
 	pb.AdminService_ListConflicts_FullMethodName:        {cred: hq, roles: finance},
 	pb.AdminService_RunMaintenance_FullMethodName:       {cred: hq, roles: owner, write: true},
 	pb.AdminService_GetMemberCardLink_FullMethodName:    {cred: hq, roles: memberWrite},

@@ -25,6 +25,7 @@ import (
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/fleet"
+	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/messaging"
 	"github.com/memberpass/memberpass/cloud/ratelimit"
@@ -65,13 +66,17 @@ type Config struct {
 	MemberPageURL string
 	// Fleet keeps agents' health reports; nil answers them UNIMPLEMENTED.
 	Fleet *fleet.Service
+	// GroupBuy verifies group-buy vouchers with their platforms; nil when
+	// no brand connected a platform (vouchers are then refused as
+	// platform_not_configured).
+	GroupBuy *groupbuy.Service
 }
 
 // NewServer builds a gRPC server with the sync, admin, health and
 // reflection services registered. The health service is returned so the
 // caller can mark it not serving on shutdown.
 func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
-	admin := &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, msg: cfg.Messaging, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL, fleet: cfg.Fleet}
+	admin := &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, msg: cfg.Messaging, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL, fleet: cfg.Fleet, gb: cfg.GroupBuy}
 	a := &auth{svc: cfg.Service, log: cfg.Log, reflection: cfg.Reflection, admin: admin, pairs: ratelimit.New(pairsPerMinute, time.Minute)}
 	if cfg.AdminToken != "" {
 		// The platform operator's first token; kept (hashed) once made, so
@@ -88,7 +93,7 @@ func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Ser
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
 	}, opts...)
 	srv := grpc.NewServer(opts...)
-	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM, fleet: cfg.Fleet})
+	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM, fleet: cfg.Fleet, gb: cfg.GroupBuy})
 	pb.RegisterAdminServiceServer(srv, admin)
 	pb.RegisterAccessServiceServer(srv, &accessServer{svc: cfg.Service})
 	hs := health.NewServer()

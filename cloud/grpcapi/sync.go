@@ -12,6 +12,7 @@ import (
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/fleet"
+	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
@@ -22,6 +23,7 @@ type syncServer struct {
 	// caPEM is handed to agents at pairing, so they trust the cloud's CA.
 	caPEM []byte
 	fleet *fleet.Service
+	gb    *groupbuy.Service
 }
 
 func (s *syncServer) Pair(ctx context.Context, req *pb.PairRequest) (*pb.PairResponse, error) {

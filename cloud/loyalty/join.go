@@ -39,9 +39,9 @@ func (s *Service) Join(ctx context.Context, r JoinRequest) (cloud.Member, error)
 			return err
 		}
 		if r.VoucherCode != "" {
-			if v, err := tx.Voucher(r.BrandID, r.VoucherCode); err == nil {
-				src.Channel, src.CampaignID = "group_buy", v.CampaignID
-			}
+			var err error
+			src, err = voucherSource(tx, r.BrandID, r.VoucherCode, src)
+			return err
 		}
 		return nil
 	})

@@ -64,6 +64,15 @@ func ValidateProgramme(p cloud.Programme) error {
 	if o.MaxStoredValuePerMemberDayFen < 0 || o.MaxPointsBurnPerMemberDay < 0 || o.MaxReplicaAge < 0 || o.MaxReplicaAge > 30*24*time.Hour {
 		return cloud.Errorf(cloud.Invalid, "offline policy out of range (limits >= 0, replica age at most 30 days)")
 	}
+	if o.MaxProvisionalVouchersPerDay < 0 || o.MaxProvisionalVouchersPerDay > 1000 || len(o.ProvisionalDeals) > 200 {
+		return cloud.Errorf(cloud.Invalid, "provisional vouchers per day must be 0 to 1000, with at most 200 deals")
+	}
+	for _, d := range o.ProvisionalDeals {
+		if d.Platform != cloud.PlatformMeituan && d.Platform != cloud.PlatformDouyin || d.DealID == "" || len(d.DealID) > 64 ||
+			len([]rune(d.Title)) > 60 || d.PriceFen <= 0 || d.PriceFen > maxAmountFen {
+			return cloud.Errorf(cloud.Invalid, "provisional deal %q: platform meituan or douyin, a deal id up to 64 characters, a title up to 60, a price above 0", d.DealID)
+		}
+	}
 	return nil
 }
 

@@ -166,6 +166,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	till := checkout.New(db, id, log, func(err error) bool { return errors.Is(err, localstore.ErrUnknown) })
 	till.Location = loc
 	till.OnRecord = func(agent.Event) { syncer.Wake() }
+	till.Platforms = syncer
 	till.KnownStaff = desk.Roster().Known
 
 	deviceStatus := func() []serialport.Status {

@@ -32,6 +32,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/memberpass/memberpass/cloud/fleet"
+	"github.com/memberpass/memberpass/cloud/groupbuy"
+	"github.com/memberpass/memberpass/cloud/groupbuy/cloudstore"
+	"github.com/memberpass/memberpass/cloud/groupbuy/platforms"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
@@ -67,6 +70,8 @@ type config struct {
 	campaigns      time.Duration
 	msg            messagingConfig
 	fleetStale     time.Duration
+	groupbuy       string
+	claimsEvery    time.Duration
 }
 
 func main() {
@@ -101,6 +106,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
+	fs.StringVar(&c.groupbuy, "groupbuy-config", "", "JSON file with each brand's group-buy platform credentials (Meituan/Dianping app key, secret, session; Douyin client key, secret, account); empty: no platform, vouchers are refused as not configured")
+	fs.DurationVar(&c.claimsEvery, "voucher-claims-interval", 10*time.Second, "how often to consume with their platforms the vouchers counters accepted offline")
 	fs.DurationVar(&c.campaigns, "campaign-interval", time.Minute, "how often to look for due campaign work: today's birthday, holiday, expiry and win-back runs, one-off sends, pending messages (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
 	registerMessagingFlags(fs, &c.msg)
@@ -240,7 +247,12 @@ func run(args []string, stderr io.Writer) error {
 	}
 	fleetSvc := fleet.New(store, store, log)
 	fleetSvc.StaleAfter = c.fleetStale
-	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Messaging: msg.svc, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL, Fleet: fleetSvc}
+	adapters, err := platforms.Load(c.groupbuy)
+	if err != nil {
+		return err
+	}
+	gb := groupbuy.New(cloudstore.New(store), adapters, log)
+	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Messaging: msg.svc, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL, Fleet: fleetSvc, GroupBuy: gb}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -266,6 +278,9 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if c.maintain > 0 {
 		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
+	}
+	if c.claimsEvery > 0 {
+		go gb.RunClaims(ctx, c.claimsEvery)
 	}
 	if c.campaigns > 0 {
 		go campaigns.RunSchedule(ctx, c.campaigns)

@@ -37,6 +37,9 @@ const (
 	AdminService_ListCouponTemplates_FullMethodName  = "/memberpass.v1.AdminService/ListCouponTemplates"
 	AdminService_IssueCoupons_FullMethodName         = "/memberpass.v1.AdminService/IssueCoupons"
 	AdminService_ImportVouchers_FullMethodName       = "/memberpass.v1.AdminService/ImportVouchers"
+	AdminService_BindVoucherShop_FullMethodName      = "/memberpass.v1.AdminService/BindVoucherShop"
+	AdminService_ListVoucherShops_FullMethodName     = "/memberpass.v1.AdminService/ListVoucherShops"
+	AdminService_ReconcileVouchers_FullMethodName    = "/memberpass.v1.AdminService/ReconcileVouchers"
 	AdminService_ListConflicts_FullMethodName        = "/memberpass.v1.AdminService/ListConflicts"
 	AdminService_RevokeDevice_FullMethodName         = "/memberpass.v1.AdminService/RevokeDevice"
 	AdminService_RunMaintenance_FullMethodName       = "/memberpass.v1.AdminService/RunMaintenance"
@@ -93,6 +96,13 @@ type AdminServiceClient interface {
 	IssueCoupons(ctx context.Context, in *IssueCouponsRequest, opts ...grpc.CallOption) (*IssueCouponsResponse, error)
 	// ImportVouchers takes a group-buy platform's CSV of voucher codes.
 	ImportVouchers(ctx context.Context, in *ImportRequest, opts ...grpc.CallOption) (*ImportReport, error)
+	// BindVoucherShop ties a store to its shop on a group-buy platform
+	// (Meituan/Dianping open_shop_uuid, Douyin poi_id).
+	BindVoucherShop(ctx context.Context, in *BindVoucherShopRequest, opts ...grpc.CallOption) (*VoucherShopBinding, error)
+	ListVoucherShops(ctx context.Context, in *ListVoucherShopsRequest, opts ...grpc.CallOption) (*ListVoucherShopsResponse, error)
+	// ReconcileVouchers compares a day's consumptions at a store with the
+	// platform's settlement (its API, or an imported statement).
+	ReconcileVouchers(ctx context.Context, in *ReconcileVouchersRequest, opts ...grpc.CallOption) (*VoucherReconciliation, error)
 	// ListConflicts lists what stores did offline that the books could not
 	// take as it was, with how it was resolved.
 	ListConflicts(ctx context.Context, in *ListConflictsRequest, opts ...grpc.CallOption) (*ListConflictsResponse, error)
@@ -320,6 +330,36 @@ func (c *adminServiceClient) ImportVouchers(ctx context.Context, in *ImportReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ImportReport)
 	err := c.cc.Invoke(ctx, AdminService_ImportVouchers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) BindVoucherShop(ctx context.Context, in *BindVoucherShopRequest, opts ...grpc.CallOption) (*VoucherShopBinding, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VoucherShopBinding)
+	err := c.cc.Invoke(ctx, AdminService_BindVoucherShop_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListVoucherShops(ctx context.Context, in *ListVoucherShopsRequest, opts ...grpc.CallOption) (*ListVoucherShopsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListVoucherShopsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListVoucherShops_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ReconcileVouchers(ctx context.Context, in *ReconcileVouchersRequest, opts ...grpc.CallOption) (*VoucherReconciliation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VoucherReconciliation)
+	err := c.cc.Invoke(ctx, AdminService_ReconcileVouchers_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -569,6 +609,13 @@ type AdminServiceServer interface {
 	IssueCoupons(context.Context, *IssueCouponsRequest) (*IssueCouponsResponse, error)
 	// ImportVouchers takes a group-buy platform's CSV of voucher codes.
 	ImportVouchers(context.Context, *ImportRequest) (*ImportReport, error)
+	// BindVoucherShop ties a store to its shop on a group-buy platform
+	// (Meituan/Dianping open_shop_uuid, Douyin poi_id).
+	BindVoucherShop(context.Context, *BindVoucherShopRequest) (*VoucherShopBinding, error)
+	ListVoucherShops(context.Context, *ListVoucherShopsRequest) (*ListVoucherShopsResponse, error)
+	// ReconcileVouchers compares a day's consumptions at a store with the
+	// platform's settlement (its API, or an imported statement).
+	ReconcileVouchers(context.Context, *ReconcileVouchersRequest) (*VoucherReconciliation, error)
 	// ListConflicts lists what stores did offline that the books could not
 	// take as it was, with how it was resolved.
 	ListConflicts(context.Context, *ListConflictsRequest) (*ListConflictsResponse, error)
@@ -675,6 +722,15 @@ func (UnimplementedAdminServiceServer) IssueCoupons(context.Context, *IssueCoupo
 }
 func (UnimplementedAdminServiceServer) ImportVouchers(context.Context, *ImportRequest) (*ImportReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method ImportVouchers not implemented")
+}
+func (UnimplementedAdminServiceServer) BindVoucherShop(context.Context, *BindVoucherShopRequest) (*VoucherShopBinding, error) {
+	return nil, status.Error(codes.Unimplemented, "method BindVoucherShop not implemented")
+}
+func (UnimplementedAdminServiceServer) ListVoucherShops(context.Context, *ListVoucherShopsRequest) (*ListVoucherShopsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListVoucherShops not implemented")
+}
+func (UnimplementedAdminServiceServer) ReconcileVouchers(context.Context, *ReconcileVouchersRequest) (*VoucherReconciliation, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReconcileVouchers not implemented")
 }
 func (UnimplementedAdminServiceServer) ListConflicts(context.Context, *ListConflictsRequest) (*ListConflictsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConflicts not implemented")
@@ -1080,6 +1136,60 @@ func _AdminService_ImportVouchers_Handler(srv interface{}, ctx context.Context, 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AdminServiceServer).ImportVouchers(ctx, req.(*ImportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_BindVoucherShop_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BindVoucherShopRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).BindVoucherShop(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_BindVoucherShop_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).BindVoucherShop(ctx, req.(*BindVoucherShopRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListVoucherShops_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListVoucherShopsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListVoucherShops(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListVoucherShops_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListVoucherShops(ctx, req.(*ListVoucherShopsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ReconcileVouchers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReconcileVouchersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ReconcileVouchers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ReconcileVouchers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ReconcileVouchers(ctx, req.(*ReconcileVouchersRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1540,6 +1650,18 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ImportVouchers",
 			Handler:    _AdminService_ImportVouchers_Handler,
+		},
+		{
+			MethodName: "BindVoucherShop",
+			Handler:    _AdminService_BindVoucherShop_Handler,
+		},
+		{
+			MethodName: "ListVoucherShops",
+			Handler:    _AdminService_ListVoucherShops_Handler,
+		},
+		{
+			MethodName: "ReconcileVouchers",
+			Handler:    _AdminService_ReconcileVouchers_Handler,
 		},
 		{
 			MethodName: "ListConflicts",

@@ -755,10 +755,24 @@ func (x *Refund) GetAmountFen() int64 {
 
 // VoucherRedemption is a group-buy platform voucher used at the counter.
 type VoucherRedemption struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// A platform voucher (Meituan, Douyin) carries its platform; the
+	// fields below are empty for a brand's own imported voucher.
+	Platform string `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	Count    int32  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	DealId   string `protobuf:"bytes,4,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	// Price of one use in fen, as the platform said (online) or as the
+	// offline policy's deal states (provisional).
+	PriceFen int64 `protobuf:"varint,5,opt,name=price_fen,json=priceFen,proto3" json:"price_fen,omitempty"`
+	// Provisional: accepted while the cloud was out of reach; the cloud
+	// consumes it with the platform when this event arrives.
+	Provisional bool `protobuf:"varint,6,opt,name=provisional,proto3" json:"provisional,omitempty"`
+	// The cloud's consumption key when it was consumed online.
+	ConsumptionKey string `protobuf:"bytes,7,opt,name=consumption_key,json=consumptionKey,proto3" json:"consumption_key,omitempty"`
+	Title          string `protobuf:"bytes,8,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *VoucherRedemption) Reset() {
@@ -794,6 +808,55 @@ func (*VoucherRedemption) Descriptor() ([]byte, []int) {
 func (x *VoucherRedemption) GetCode() string {
 	if x != nil {
 		return x.Code
+	}
+	return ""
+}
+
+func (x *VoucherRedemption) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *VoucherRedemption) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *VoucherRedemption) GetDealId() string {
+	if x != nil {
+		return x.DealId
+	}
+	return ""
+}
+
+func (x *VoucherRedemption) GetPriceFen() int64 {
+	if x != nil {
+		return x.PriceFen
+	}
+	return 0
+}
+
+func (x *VoucherRedemption) GetProvisional() bool {
+	if x != nil {
+		return x.Provisional
+	}
+	return false
+}
+
+func (x *VoucherRedemption) GetConsumptionKey() string {
+	if x != nil {
+		return x.ConsumptionKey
+	}
+	return ""
+}
+
+func (x *VoucherRedemption) GetTitle() string {
+	if x != nil {
+		return x.Title
 	}
 	return ""
 }
@@ -1143,8 +1206,11 @@ type MemberSource struct {
 	StaffId          string `protobuf:"bytes,3,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
 	CampaignId       string `protobuf:"bytes,4,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
 	ReferrerMemberId string `protobuf:"bytes,5,opt,name=referrer_member_id,json=referrerMemberId,proto3" json:"referrer_member_id,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// For a guest a group-buy voucher brought: the platform and its deal.
+	Platform      string `protobuf:"bytes,6,opt,name=platform,proto3" json:"platform,omitempty"`
+	DealId        string `protobuf:"bytes,7,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MemberSource) Reset() {
@@ -1208,6 +1274,20 @@ func (x *MemberSource) GetCampaignId() string {
 func (x *MemberSource) GetReferrerMemberId() string {
 	if x != nil {
 		return x.ReferrerMemberId
+	}
+	return ""
+}
+
+func (x *MemberSource) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *MemberSource) GetDealId() string {
+	if x != nil {
+		return x.DealId
 	}
 	return ""
 }
@@ -1802,8 +1882,13 @@ type OfflinePolicy struct {
 	// Older than this, the replica is stale and stored value, points and
 	// coupons need the cloud.
 	MaxReplicaAgeSeconds int64 `protobuf:"varint,3,opt,name=max_replica_age_seconds,json=maxReplicaAgeSeconds,proto3" json:"max_replica_age_seconds,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// How many platform vouchers one counter may accept provisionally
+	// per day while the cloud is out of reach (0: none), and for which
+	// deals: a deal not listed is refused offline.
+	MaxProvisionalVouchersPerDay int32              `protobuf:"varint,4,opt,name=max_provisional_vouchers_per_day,json=maxProvisionalVouchersPerDay,proto3" json:"max_provisional_vouchers_per_day,omitempty"`
+	ProvisionalDeals             []*ProvisionalDeal `protobuf:"bytes,5,rep,name=provisional_deals,json=provisionalDeals,proto3" json:"provisional_deals,omitempty"`
+	unknownFields                protoimpl.UnknownFields
+	sizeCache                    protoimpl.SizeCache
 }
 
 func (x *OfflinePolicy) Reset() {
@@ -1857,6 +1942,89 @@ func (x *OfflinePolicy) GetMaxReplicaAgeSeconds() int64 {
 	return 0
 }
 
+func (x *OfflinePolicy) GetMaxProvisionalVouchersPerDay() int32 {
+	if x != nil {
+		return x.MaxProvisionalVouchersPerDay
+	}
+	return 0
+}
+
+func (x *OfflinePolicy) GetProvisionalDeals() []*ProvisionalDeal {
+	if x != nil {
+		return x.ProvisionalDeals
+	}
+	return nil
+}
+
+// ProvisionalDeal is a platform deal a counter may accept offline.
+type ProvisionalDeal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Platform      string                 `protobuf:"bytes,1,opt,name=platform,proto3" json:"platform,omitempty"`
+	DealId        string                 `protobuf:"bytes,2,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	Title         string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	PriceFen      int64                  `protobuf:"varint,4,opt,name=price_fen,json=priceFen,proto3" json:"price_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProvisionalDeal) Reset() {
+	*x = ProvisionalDeal{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProvisionalDeal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProvisionalDeal) ProtoMessage() {}
+
+func (x *ProvisionalDeal) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProvisionalDeal.ProtoReflect.Descriptor instead.
+func (*ProvisionalDeal) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ProvisionalDeal) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *ProvisionalDeal) GetDealId() string {
+	if x != nil {
+		return x.DealId
+	}
+	return ""
+}
+
+func (x *ProvisionalDeal) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ProvisionalDeal) GetPriceFen() int64 {
+	if x != nil {
+		return x.PriceFen
+	}
+	return 0
+}
+
 // Programme is a brand's rules: tiers, points, stored value, offline policy.
 type Programme struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -1878,7 +2046,7 @@ type Programme struct {
 
 func (x *Programme) Reset() {
 	*x = Programme{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[17]
+	mi := &file_memberpass_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1890,7 +2058,7 @@ func (x *Programme) String() string {
 func (*Programme) ProtoMessage() {}
 
 func (x *Programme) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[17]
+	mi := &file_memberpass_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1903,7 +2071,7 @@ func (x *Programme) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Programme.ProtoReflect.Descriptor instead.
 func (*Programme) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Programme) GetTiers() []*Tier {
@@ -1974,7 +2142,7 @@ type CardBinding struct {
 
 func (x *CardBinding) Reset() {
 	*x = CardBinding{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[18]
+	mi := &file_memberpass_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1986,7 +2154,7 @@ func (x *CardBinding) String() string {
 func (*CardBinding) ProtoMessage() {}
 
 func (x *CardBinding) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[18]
+	mi := &file_memberpass_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1999,7 +2167,7 @@ func (x *CardBinding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CardBinding.ProtoReflect.Descriptor instead.
 func (*CardBinding) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CardBinding) GetCardNumber() string {
@@ -2042,7 +2210,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[19]
+	mi := &file_memberpass_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2222,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[19]
+	mi := &file_memberpass_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2235,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Change) GetSeq() uint64 {
@@ -2179,7 +2347,7 @@ type PeripheralHealth struct {
 
 func (x *PeripheralHealth) Reset() {
 	*x = PeripheralHealth{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[20]
+	mi := &file_memberpass_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2191,7 +2359,7 @@ func (x *PeripheralHealth) String() string {
 func (*PeripheralHealth) ProtoMessage() {}
 
 func (x *PeripheralHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[20]
+	mi := &file_memberpass_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2204,7 +2372,7 @@ func (x *PeripheralHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeripheralHealth.ProtoReflect.Descriptor instead.
 func (*PeripheralHealth) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PeripheralHealth) GetName() string {
@@ -2266,7 +2434,7 @@ type AgentHealth struct {
 
 func (x *AgentHealth) Reset() {
 	*x = AgentHealth{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[21]
+	mi := &file_memberpass_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2278,7 +2446,7 @@ func (x *AgentHealth) String() string {
 func (*AgentHealth) ProtoMessage() {}
 
 func (x *AgentHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[21]
+	mi := &file_memberpass_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2291,7 +2459,7 @@ func (x *AgentHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentHealth.ProtoReflect.Descriptor instead.
 func (*AgentHealth) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AgentHealth) GetVersion() string {
@@ -2404,9 +2572,16 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\x06Refund\x12*\n" +
 	"\x11purchase_event_id\x18\x01 \x01(\tR\x0fpurchaseEventId\x12\x1d\n" +
 	"\n" +
-	"amount_fen\x18\x02 \x01(\x03R\tamountFen\"'\n" +
+	"amount_fen\x18\x02 \x01(\x03R\tamountFen\"\xf0\x01\n" +
 	"\x11VoucherRedemption\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\"\xbd\x01\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
+	"\bplatform\x18\x02 \x01(\tR\bplatform\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count\x12\x17\n" +
+	"\adeal_id\x18\x04 \x01(\tR\x06dealId\x12\x1b\n" +
+	"\tprice_fen\x18\x05 \x01(\x03R\bpriceFen\x12 \n" +
+	"\vprovisional\x18\x06 \x01(\bR\vprovisional\x12'\n" +
+	"\x0fconsumption_key\x18\a \x01(\tR\x0econsumptionKey\x12\x14\n" +
+	"\x05title\x18\b \x01(\tR\x05title\"\xbd\x01\n" +
 	"\tEnrolment\x12\x14\n" +
 	"\x05phone\x18\x01 \x01(\tR\x05phone\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -2439,14 +2614,16 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\x16stored_value_bonus_fen\x18\x10 \x01(\x03R\x13storedValueBonusFen\x12&\n" +
 	"\x0ftotal_spend_fen\x18\x11 \x01(\x03R\rtotalSpendFen\x12\x1f\n" +
 	"\vmerged_into\x18\x12 \x01(\tR\n" +
-	"mergedInto\"\xad\x01\n" +
+	"mergedInto\"\xe2\x01\n" +
 	"\fMemberSource\x12\x18\n" +
 	"\achannel\x18\x01 \x01(\tR\achannel\x12\x19\n" +
 	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x19\n" +
 	"\bstaff_id\x18\x03 \x01(\tR\astaffId\x12\x1f\n" +
 	"\vcampaign_id\x18\x04 \x01(\tR\n" +
 	"campaignId\x12,\n" +
-	"\x12referrer_member_id\x18\x05 \x01(\tR\x10referrerMemberId\"\xf5\x01\n" +
+	"\x12referrer_member_id\x18\x05 \x01(\tR\x10referrerMemberId\x12\x1a\n" +
+	"\bplatform\x18\x06 \x01(\tR\bplatform\x12\x17\n" +
+	"\adeal_id\x18\a \x01(\tR\x06dealId\"\xf5\x01\n" +
 	"\x0fVoucherSnapshot\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
 	"\bplatform\x18\x02 \x01(\tR\bplatform\x12\x1f\n" +
@@ -2505,11 +2682,18 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\bBonusDay\x12\x18\n" +
 	"\aweekday\x18\x01 \x01(\x05R\aweekday\x12\x12\n" +
 	"\x04date\x18\x02 \x01(\tR\x04date\x12%\n" +
-	"\x0emultiplier_pct\x18\x03 \x01(\x05R\rmultiplierPct\"\xd5\x01\n" +
+	"\x0emultiplier_pct\x18\x03 \x01(\x05R\rmultiplierPct\"\xea\x02\n" +
 	"\rOfflinePolicy\x12J\n" +
 	"#max_stored_value_per_member_day_fen\x18\x01 \x01(\x03R\x1dmaxStoredValuePerMemberDayFen\x12A\n" +
 	"\x1emax_points_burn_per_member_day\x18\x02 \x01(\x03R\x19maxPointsBurnPerMemberDay\x125\n" +
-	"\x17max_replica_age_seconds\x18\x03 \x01(\x03R\x14maxReplicaAgeSeconds\"\x8c\x03\n" +
+	"\x17max_replica_age_seconds\x18\x03 \x01(\x03R\x14maxReplicaAgeSeconds\x12F\n" +
+	" max_provisional_vouchers_per_day\x18\x04 \x01(\x05R\x1cmaxProvisionalVouchersPerDay\x12K\n" +
+	"\x11provisional_deals\x18\x05 \x03(\v2\x1e.memberpass.v1.ProvisionalDealR\x10provisionalDeals\"y\n" +
+	"\x0fProvisionalDeal\x12\x1a\n" +
+	"\bplatform\x18\x01 \x01(\tR\bplatform\x12\x17\n" +
+	"\adeal_id\x18\x02 \x01(\tR\x06dealId\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12\x1b\n" +
+	"\tprice_fen\x18\x04 \x01(\x03R\bpriceFen\"\x8c\x03\n" +
 	"\tProgramme\x12)\n" +
 	"\x05tiers\x18\x01 \x03(\v2\x13.memberpass.v1.TierR\x05tiers\x12(\n" +
 	"\x10tier_window_days\x18\x02 \x01(\x05R\x0etierWindowDays\x12&\n" +
@@ -2589,7 +2773,7 @@ func file_memberpass_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_memberpass_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_memberpass_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_memberpass_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_memberpass_v1_types_proto_goTypes = []any{
 	(Outcome)(0),                  // 0: memberpass.v1.Outcome
 	(Identification)(0),           // 1: memberpass.v1.Identification
@@ -2612,15 +2796,16 @@ var file_memberpass_v1_types_proto_goTypes = []any{
 	(*TopUpRule)(nil),             // 18: memberpass.v1.TopUpRule
 	(*BonusDay)(nil),              // 19: memberpass.v1.BonusDay
 	(*OfflinePolicy)(nil),         // 20: memberpass.v1.OfflinePolicy
-	(*Programme)(nil),             // 21: memberpass.v1.Programme
-	(*CardBinding)(nil),           // 22: memberpass.v1.CardBinding
-	(*Change)(nil),                // 23: memberpass.v1.Change
-	(*PeripheralHealth)(nil),      // 24: memberpass.v1.PeripheralHealth
-	(*AgentHealth)(nil),           // 25: memberpass.v1.AgentHealth
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*ProvisionalDeal)(nil),       // 21: memberpass.v1.ProvisionalDeal
+	(*Programme)(nil),             // 22: memberpass.v1.Programme
+	(*CardBinding)(nil),           // 23: memberpass.v1.CardBinding
+	(*Change)(nil),                // 24: memberpass.v1.Change
+	(*PeripheralHealth)(nil),      // 25: memberpass.v1.PeripheralHealth
+	(*AgentHealth)(nil),           // 26: memberpass.v1.AgentHealth
+	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
 }
 var file_memberpass_v1_types_proto_depIdxs = []int32{
-	26, // 0: memberpass.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	27, // 0: memberpass.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
 	11, // 1: memberpass.v1.Event.visit:type_name -> memberpass.v1.Visit
 	5,  // 2: memberpass.v1.Event.purchase:type_name -> memberpass.v1.Purchase
 	7,  // 3: memberpass.v1.Event.top_up:type_name -> memberpass.v1.TopUp
@@ -2629,31 +2814,32 @@ var file_memberpass_v1_types_proto_depIdxs = []int32{
 	10, // 6: memberpass.v1.Event.enrolment:type_name -> memberpass.v1.Enrolment
 	6,  // 7: memberpass.v1.Purchase.items:type_name -> memberpass.v1.Item
 	1,  // 8: memberpass.v1.Visit.identified_by:type_name -> memberpass.v1.Identification
-	26, // 9: memberpass.v1.Member.created_at:type_name -> google.protobuf.Timestamp
-	26, // 10: memberpass.v1.Member.last_visit_at:type_name -> google.protobuf.Timestamp
+	27, // 9: memberpass.v1.Member.created_at:type_name -> google.protobuf.Timestamp
+	27, // 10: memberpass.v1.Member.last_visit_at:type_name -> google.protobuf.Timestamp
 	13, // 11: memberpass.v1.Member.source:type_name -> memberpass.v1.MemberSource
-	26, // 12: memberpass.v1.VoucherSnapshot.expires_at:type_name -> google.protobuf.Timestamp
+	27, // 12: memberpass.v1.VoucherSnapshot.expires_at:type_name -> google.protobuf.Timestamp
 	2,  // 13: memberpass.v1.CouponSnapshot.kind:type_name -> memberpass.v1.CouponKind
-	26, // 14: memberpass.v1.CouponSnapshot.valid_from:type_name -> google.protobuf.Timestamp
-	26, // 15: memberpass.v1.CouponSnapshot.expires_at:type_name -> google.protobuf.Timestamp
+	27, // 14: memberpass.v1.CouponSnapshot.valid_from:type_name -> google.protobuf.Timestamp
+	27, // 15: memberpass.v1.CouponSnapshot.expires_at:type_name -> google.protobuf.Timestamp
 	3,  // 16: memberpass.v1.CouponSnapshot.state:type_name -> memberpass.v1.CouponState
-	17, // 17: memberpass.v1.Programme.tiers:type_name -> memberpass.v1.Tier
-	19, // 18: memberpass.v1.Programme.bonus_days:type_name -> memberpass.v1.BonusDay
-	18, // 19: memberpass.v1.Programme.top_up_rules:type_name -> memberpass.v1.TopUpRule
-	20, // 20: memberpass.v1.Programme.offline:type_name -> memberpass.v1.OfflinePolicy
-	15, // 21: memberpass.v1.Change.member:type_name -> memberpass.v1.MemberSnapshot
-	22, // 22: memberpass.v1.Change.card:type_name -> memberpass.v1.CardBinding
-	16, // 23: memberpass.v1.Change.coupon:type_name -> memberpass.v1.CouponSnapshot
-	21, // 24: memberpass.v1.Change.programme:type_name -> memberpass.v1.Programme
-	14, // 25: memberpass.v1.Change.voucher:type_name -> memberpass.v1.VoucherSnapshot
-	26, // 26: memberpass.v1.AgentHealth.replica_synced_at:type_name -> google.protobuf.Timestamp
-	24, // 27: memberpass.v1.AgentHealth.devices:type_name -> memberpass.v1.PeripheralHealth
-	26, // 28: memberpass.v1.AgentHealth.agent_time:type_name -> google.protobuf.Timestamp
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	21, // 17: memberpass.v1.OfflinePolicy.provisional_deals:type_name -> memberpass.v1.ProvisionalDeal
+	17, // 18: memberpass.v1.Programme.tiers:type_name -> memberpass.v1.Tier
+	19, // 19: memberpass.v1.Programme.bonus_days:type_name -> memberpass.v1.BonusDay
+	18, // 20: memberpass.v1.Programme.top_up_rules:type_name -> memberpass.v1.TopUpRule
+	20, // 21: memberpass.v1.Programme.offline:type_name -> memberpass.v1.OfflinePolicy
+	15, // 22: memberpass.v1.Change.member:type_name -> memberpass.v1.MemberSnapshot
+	23, // 23: memberpass.v1.Change.card:type_name -> memberpass.v1.CardBinding
+	16, // 24: memberpass.v1.Change.coupon:type_name -> memberpass.v1.CouponSnapshot
+	22, // 25: memberpass.v1.Change.programme:type_name -> memberpass.v1.Programme
+	14, // 26: memberpass.v1.Change.voucher:type_name -> memberpass.v1.VoucherSnapshot
+	27, // 27: memberpass.v1.AgentHealth.replica_synced_at:type_name -> google.protobuf.Timestamp
+	25, // 28: memberpass.v1.AgentHealth.devices:type_name -> memberpass.v1.PeripheralHealth
+	27, // 29: memberpass.v1.AgentHealth.agent_time:type_name -> google.protobuf.Timestamp
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_types_proto_init() }
@@ -2669,7 +2855,7 @@ func file_memberpass_v1_types_proto_init() {
 		(*Event_VoucherRedemption)(nil),
 		(*Event_Enrolment)(nil),
 	}
-	file_memberpass_v1_types_proto_msgTypes[19].OneofWrappers = []any{
+	file_memberpass_v1_types_proto_msgTypes[20].OneofWrappers = []any{
 		(*Change_Member)(nil),
 		(*Change_Card)(nil),
 		(*Change_Coupon)(nil),
@@ -2682,7 +2868,7 @@ func file_memberpass_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_types_proto_rawDesc), len(file_memberpass_v1_types_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
