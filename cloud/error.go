@@ -16,6 +16,11 @@ const (
 	Conflict        Code = "conflict"
 	Unauthenticated Code = "unauthenticated"
 	Forbidden       Code = "forbidden"
+	// Unavailable: the service cannot do this here (no channel to send
+	// a code with).
+	Unavailable Code = "unavailable"
+	// TooMany: a rate limit was reached; try again later.
+	TooMany Code = "too_many"
 	Internal        Code = "internal"
 )
 

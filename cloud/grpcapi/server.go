@@ -205,6 +205,10 @@ func (a *auth) toStatus(err error, method string) error {
 		code = codes.Unauthenticated
 	case cloud.Forbidden:
 		code = codes.PermissionDenied
+	case cloud.Unavailable:
+		code = codes.FailedPrecondition
+	case cloud.TooMany:
+		code = codes.ResourceExhausted
 	default:
 		if errors.Is(err, context.Canceled) {
 			return status.Error(codes.Canceled, "request canceled")

@@ -2934,7 +2934,7 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"O\n" +
 	"\x17IssuePairingCodeRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
-	"\bstore_id\x18\x02 \x01(\tR\astoreId2\x88\x0f\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId2\xe9\x0f\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -2959,7 +2959,8 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
 	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12^\n" +
-	"\x10IssuePairingCode\x12&.memberpass.v1.IssuePairingCodeRequest\x1a\".memberpass.v1.CreateStoreResponseBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x10IssuePairingCode\x12&.memberpass.v1.IssuePairingCodeRequest\x1a\".memberpass.v1.CreateStoreResponse\x12_\n" +
+	"\x15RevokeMemberCardLinks\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLinkBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -3077,31 +3078,33 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	19, // 48: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
 	37, // 49: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
 	40, // 50: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
-	21, // 51: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	25, // 52: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	43, // 53: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	43, // 54: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	43, // 55: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	30, // 56: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	33, // 57: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	36, // 58: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	41, // 59: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	41, // 60: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	43, // 61: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	5,  // 62: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	43, // 63: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	10, // 64: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	11, // 65: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	13, // 66: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	15, // 67: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	5,  // 68: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	18, // 69: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	32, // 70: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	20, // 71: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	38, // 72: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	25, // 73: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
-	51, // [51:74] is the sub-list for method output_type
-	28, // [28:51] is the sub-list for method input_type
+	37, // 51: memberpass.v1.AdminService.RevokeMemberCardLinks:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	21, // 52: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	25, // 53: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	43, // 54: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	43, // 55: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	43, // 56: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	30, // 57: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	33, // 58: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	36, // 59: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	41, // 60: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	41, // 61: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	43, // 62: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	5,  // 63: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	43, // 64: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	10, // 65: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	11, // 66: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	13, // 67: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	15, // 68: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	5,  // 69: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	18, // 70: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	32, // 71: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	20, // 72: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	38, // 73: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	25, // 74: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
+	38, // 75: memberpass.v1.AdminService.RevokeMemberCardLinks:output_type -> memberpass.v1.MemberCardLink
+	52, // [52:76] is the sub-list for method output_type
+	28, // [28:52] is the sub-list for method input_type
 	28, // [28:28] is the sub-list for extension type_name
 	28, // [28:28] is the sub-list for extension extendee
 	0,  // [0:28] is the sub-list for field type_name

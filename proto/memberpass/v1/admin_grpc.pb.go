@@ -19,29 +19,30 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_CreateBrand_FullMethodName          = "/memberpass.v1.AdminService/CreateBrand"
-	AdminService_CreateStore_FullMethodName          = "/memberpass.v1.AdminService/CreateStore"
-	AdminService_CreateMember_FullMethodName         = "/memberpass.v1.AdminService/CreateMember"
-	AdminService_GetMember_FullMethodName            = "/memberpass.v1.AdminService/GetMember"
-	AdminService_AddCard_FullMethodName              = "/memberpass.v1.AdminService/AddCard"
-	AdminService_IssueMemberCode_FullMethodName      = "/memberpass.v1.AdminService/IssueMemberCode"
-	AdminService_GetBrandStats_FullMethodName        = "/memberpass.v1.AdminService/GetBrandStats"
-	AdminService_ListEvents_FullMethodName           = "/memberpass.v1.AdminService/ListEvents"
-	AdminService_SetProgramme_FullMethodName         = "/memberpass.v1.AdminService/SetProgramme"
-	AdminService_GetProgramme_FullMethodName         = "/memberpass.v1.AdminService/GetProgramme"
-	AdminService_UpdateMember_FullMethodName         = "/memberpass.v1.AdminService/UpdateMember"
-	AdminService_ImportMembers_FullMethodName        = "/memberpass.v1.AdminService/ImportMembers"
-	AdminService_MergeMembers_FullMethodName         = "/memberpass.v1.AdminService/MergeMembers"
-	AdminService_GetMemberHistory_FullMethodName     = "/memberpass.v1.AdminService/GetMemberHistory"
-	AdminService_CreateCouponTemplate_FullMethodName = "/memberpass.v1.AdminService/CreateCouponTemplate"
-	AdminService_ListCouponTemplates_FullMethodName  = "/memberpass.v1.AdminService/ListCouponTemplates"
-	AdminService_IssueCoupons_FullMethodName         = "/memberpass.v1.AdminService/IssueCoupons"
-	AdminService_ImportVouchers_FullMethodName       = "/memberpass.v1.AdminService/ImportVouchers"
-	AdminService_ListConflicts_FullMethodName        = "/memberpass.v1.AdminService/ListConflicts"
-	AdminService_RevokeDevice_FullMethodName         = "/memberpass.v1.AdminService/RevokeDevice"
-	AdminService_RunMaintenance_FullMethodName       = "/memberpass.v1.AdminService/RunMaintenance"
-	AdminService_GetMemberCardLink_FullMethodName    = "/memberpass.v1.AdminService/GetMemberCardLink"
-	AdminService_IssuePairingCode_FullMethodName     = "/memberpass.v1.AdminService/IssuePairingCode"
+	AdminService_CreateBrand_FullMethodName           = "/memberpass.v1.AdminService/CreateBrand"
+	AdminService_CreateStore_FullMethodName           = "/memberpass.v1.AdminService/CreateStore"
+	AdminService_CreateMember_FullMethodName          = "/memberpass.v1.AdminService/CreateMember"
+	AdminService_GetMember_FullMethodName             = "/memberpass.v1.AdminService/GetMember"
+	AdminService_AddCard_FullMethodName               = "/memberpass.v1.AdminService/AddCard"
+	AdminService_IssueMemberCode_FullMethodName       = "/memberpass.v1.AdminService/IssueMemberCode"
+	AdminService_GetBrandStats_FullMethodName         = "/memberpass.v1.AdminService/GetBrandStats"
+	AdminService_ListEvents_FullMethodName            = "/memberpass.v1.AdminService/ListEvents"
+	AdminService_SetProgramme_FullMethodName          = "/memberpass.v1.AdminService/SetProgramme"
+	AdminService_GetProgramme_FullMethodName          = "/memberpass.v1.AdminService/GetProgramme"
+	AdminService_UpdateMember_FullMethodName          = "/memberpass.v1.AdminService/UpdateMember"
+	AdminService_ImportMembers_FullMethodName         = "/memberpass.v1.AdminService/ImportMembers"
+	AdminService_MergeMembers_FullMethodName          = "/memberpass.v1.AdminService/MergeMembers"
+	AdminService_GetMemberHistory_FullMethodName      = "/memberpass.v1.AdminService/GetMemberHistory"
+	AdminService_CreateCouponTemplate_FullMethodName  = "/memberpass.v1.AdminService/CreateCouponTemplate"
+	AdminService_ListCouponTemplates_FullMethodName   = "/memberpass.v1.AdminService/ListCouponTemplates"
+	AdminService_IssueCoupons_FullMethodName          = "/memberpass.v1.AdminService/IssueCoupons"
+	AdminService_ImportVouchers_FullMethodName        = "/memberpass.v1.AdminService/ImportVouchers"
+	AdminService_ListConflicts_FullMethodName         = "/memberpass.v1.AdminService/ListConflicts"
+	AdminService_RevokeDevice_FullMethodName          = "/memberpass.v1.AdminService/RevokeDevice"
+	AdminService_RunMaintenance_FullMethodName        = "/memberpass.v1.AdminService/RunMaintenance"
+	AdminService_GetMemberCardLink_FullMethodName     = "/memberpass.v1.AdminService/GetMemberCardLink"
+	AdminService_IssuePairingCode_FullMethodName      = "/memberpass.v1.AdminService/IssuePairingCode"
+	AdminService_RevokeMemberCardLinks_FullMethodName = "/memberpass.v1.AdminService/RevokeMemberCardLinks"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -92,6 +93,9 @@ type AdminServiceClient interface {
 	// IssuePairingCode makes a new one-time pairing code for an existing
 	// store (a replaced POS box, an expired code).
 	IssuePairingCode(ctx context.Context, in *IssuePairingCodeRequest, opts ...grpc.CallOption) (*CreateStoreResponse, error)
+	// RevokeMemberCardLinks stops every card page link of a member (a link
+	// sent to the wrong person, a lost phone) and returns the new one.
+	RevokeMemberCardLinks(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error)
 }
 
 type adminServiceClient struct {
@@ -332,6 +336,16 @@ func (c *adminServiceClient) IssuePairingCode(ctx context.Context, in *IssuePair
 	return out, nil
 }
 
+func (c *adminServiceClient) RevokeMemberCardLinks(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MemberCardLink)
+	err := c.cc.Invoke(ctx, AdminService_RevokeMemberCardLinks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -380,6 +394,9 @@ type AdminServiceServer interface {
 	// IssuePairingCode makes a new one-time pairing code for an existing
 	// store (a replaced POS box, an expired code).
 	IssuePairingCode(context.Context, *IssuePairingCodeRequest) (*CreateStoreResponse, error)
+	// RevokeMemberCardLinks stops every card page link of a member (a link
+	// sent to the wrong person, a lost phone) and returns the new one.
+	RevokeMemberCardLinks(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -458,6 +475,9 @@ func (UnimplementedAdminServiceServer) GetMemberCardLink(context.Context, *GetMe
 }
 func (UnimplementedAdminServiceServer) IssuePairingCode(context.Context, *IssuePairingCodeRequest) (*CreateStoreResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method IssuePairingCode not implemented")
+}
+func (UnimplementedAdminServiceServer) RevokeMemberCardLinks(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeMemberCardLinks not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -894,6 +914,24 @@ func _AdminService_IssuePairingCode_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RevokeMemberCardLinks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMemberCardLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RevokeMemberCardLinks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RevokeMemberCardLinks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RevokeMemberCardLinks(ctx, req.(*GetMemberCardLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -992,6 +1030,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "IssuePairingCode",
 			Handler:    _AdminService_IssuePairingCode_Handler,
+		},
+		{
+			MethodName: "RevokeMemberCardLinks",
+			Handler:    _AdminService_RevokeMemberCardLinks_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
