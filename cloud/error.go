@@ -20,8 +20,8 @@ const (
 	// a code with).
 	Unavailable Code = "unavailable"
 	// TooMany: a rate limit was reached; try again later.
-	TooMany Code = "too_many"
-	Internal        Code = "internal"
+	TooMany  Code = "too_many"
+	Internal Code = "internal"
 )
 
 // Error is an application error with a message fit for the user.
