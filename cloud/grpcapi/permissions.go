@@ -94,6 +94,13 @@ var permissions = map[string]permission{
 	pb.AdminService_GetMemberCardLink_FullMethodName:     {cred: hq, roles: memberWrite},
 	pb.AdminService_RevokeMemberCardLinks_FullMethodName: {cred: hq, roles: memberWrite, write: true},
 
+	pb.AdminService_CreateCampaign_FullMethodName:     {cred: hq, roles: programme, write: true},
+	pb.AdminService_SetCampaignState_FullMethodName:   {cred: hq, roles: programme, write: true},
+	pb.AdminService_ListCampaigns_FullMethodName:      {cred: hq, roles: readers},
+	pb.AdminService_PreviewCampaign_FullMethodName:    {cred: hq, roles: programme},
+	pb.AdminService_DryRunCampaign_FullMethodName:     {cred: hq, roles: programme},
+	pb.AdminService_GetCampaignResults_FullMethodName: {cred: hq, roles: readers},
+
 	pb.AccessService_CreateHQToken_FullMethodName: {cred: hq, roles: owner, write: true},
 	pb.AccessService_ListHQTokens_FullMethodName:  {cred: hq, roles: accessRead},
 	pb.AccessService_RevokeHQToken_FullMethodName: {cred: hq, roles: owner, write: true},

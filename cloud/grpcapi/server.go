@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/ratelimit"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
@@ -37,7 +38,10 @@ const DeviceHeader = "x-memberpass-device"
 // Config holds what the server needs.
 type Config struct {
 	Service *loyalty.Service
-	Log     *slog.Logger
+	// Campaigns runs the campaigns; nil: the campaign RPCs answer
+	// unimplemented.
+	Campaigns *campaign.Engine
+	Log       *slog.Logger
 	// AdminToken is the platform operator's first HQ token: stored (as a
 	// hash) when the server is made unless a first token exists already.
 	// Every HQ call is checked against the stored tokens (permissions.go).
@@ -61,7 +65,7 @@ type Config struct {
 // reflection services registered. The health service is returned so the
 // caller can mark it not serving on shutdown.
 func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
-	admin := &adminServer{svc: cfg.Service, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL}
+	admin := &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL}
 	a := &auth{svc: cfg.Service, log: cfg.Log, reflection: cfg.Reflection, admin: admin, pairs: ratelimit.New(pairsPerMinute, time.Minute)}
 	if cfg.AdminToken != "" {
 		// The platform operator's first token; kept (hashed) once made, so

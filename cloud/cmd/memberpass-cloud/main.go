@@ -26,6 +26,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/memberpass/memberpass/cloud/campaign"
+	campaignkv "github.com/memberpass/memberpass/cloud/campaign/books"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
@@ -58,6 +60,7 @@ type config struct {
 	logFormat      string
 	showVer        bool
 	maintain       time.Duration
+	campaigns      time.Duration
 }
 
 func main() {
@@ -92,6 +95,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
+	fs.DurationVar(&c.campaigns, "campaign-interval", time.Minute, "how often to look for due campaign work: today's birthday, holiday, expiry and win-back runs, one-off sends, pending messages (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: memberpass-cloud [flags]\n\nThe central service of the memberpass loyalty system.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_DATA_DIR.\n\nFlags:\n")
@@ -192,6 +196,8 @@ func run(args []string, stderr io.Writer) error {
 		log.Warn("--join-codes-to-log: join codes go to this log, not to phones; anyone reading it can join as any phone")
 		svc.JoinCodeSender = loyalty.LogCodeSender{Log: log}
 	}
+	campaigns := campaign.NewEngine(campaignkv.New(store), log)
+	svc.OnApplied, svc.WantsEvents = campaignkv.EventHook(campaigns), campaigns.WantsEvents
 	publicURL := c.publicURL
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen
@@ -224,7 +230,7 @@ func run(args []string, stderr io.Writer) error {
 	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
-	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -243,6 +249,9 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if c.maintain > 0 {
 		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
+	}
+	if c.campaigns > 0 {
+		go campaigns.RunSchedule(ctx, c.campaigns)
 	}
 	select {
 	case err := <-errc:
