@@ -8,6 +8,7 @@ import (
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/messaging"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 	"github.com/memberpass/memberpass/proto/pairing"
 )
@@ -16,6 +17,7 @@ type adminServer struct {
 	pb.UnimplementedAdminServiceServer
 	svc       *loyalty.Service
 	campaigns *campaign.Engine
+	msg       *messaging.Service
 	// publicAddr and caFingerprint go into pairing tickets.
 	publicAddr, caFingerprint string
 	memberPageURL             string

@@ -25,6 +25,7 @@ import (
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/messaging"
 	"github.com/memberpass/memberpass/cloud/ratelimit"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
@@ -41,6 +42,8 @@ type Config struct {
 	// Campaigns runs the campaigns; nil: the campaign RPCs answer
 	// unimplemented.
 	Campaigns *campaign.Engine
+	// Messaging is the messaging service; nil leaves its RPCs unavailable.
+	Messaging *messaging.Service
 	Log       *slog.Logger
 	// AdminToken is the platform operator's first HQ token: stored (as a
 	// hash) when the server is made unless a first token exists already.
@@ -65,7 +68,7 @@ type Config struct {
 // reflection services registered. The health service is returned so the
 // caller can mark it not serving on shutdown.
 func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
-	admin := &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL}
+	admin := &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, msg: cfg.Messaging, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL}
 	a := &auth{svc: cfg.Service, log: cfg.Log, reflection: cfg.Reflection, admin: admin, pairs: ratelimit.New(pairsPerMinute, time.Minute)}
 	if cfg.AdminToken != "" {
 		// The platform operator's first token; kept (hashed) once made, so
@@ -209,10 +212,6 @@ func (a *auth) toStatus(err error, method string) error {
 		code = codes.Unauthenticated
 	case cloud.Forbidden:
 		code = codes.PermissionDenied
-	case cloud.Unavailable:
-		code = codes.FailedPrecondition
-	case cloud.TooMany:
-		code = codes.ResourceExhausted
 	default:
 		if errors.Is(err, context.Canceled) {
 			return status.Error(codes.Canceled, "request canceled")

@@ -61,6 +61,7 @@ type config struct {
 	showVer        bool
 	maintain       time.Duration
 	campaigns      time.Duration
+	msg            messagingConfig
 }
 
 func main() {
@@ -97,6 +98,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
 	fs.DurationVar(&c.campaigns, "campaign-interval", time.Minute, "how often to look for due campaign work: today's birthday, holiday, expiry and win-back runs, one-off sends, pending messages (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
+	registerMessagingFlags(fs, &c.msg)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: memberpass-cloud [flags]\n\nThe central service of the memberpass loyalty system.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_DATA_DIR.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -202,6 +204,10 @@ func run(args []string, stderr io.Writer) error {
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen
 	}
+	msg, err := startMessaging(c, store, svc, publicURL, log)
+	if err != nil {
+		return err
+	}
 	// The TLS identity is ready before the port opens: whoever connects
 	// first already meets the final certificate.
 	var (
@@ -230,7 +236,7 @@ func run(args []string, stderr io.Writer) error {
 	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
-	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Messaging: msg.svc, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -243,7 +249,11 @@ func run(args []string, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("member pages: listen on %s: %w", c.httpListen, err)
 		}
-		pages = &http.Server{Handler: memberpage.New(svc, log), ReadHeaderTimeout: 5 * time.Second}
+		mux := http.NewServeMux()
+		mux.Handle("/callbacks/", msg.callbacks)
+		mux.Handle("/wechat/link/", msg.callbacks)
+		mux.Handle("/", memberpage.New(svc, log))
+		pages = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)
 		go func() { errc <- pages.Serve(hl) }()
 	}
@@ -252,6 +262,12 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if c.campaigns > 0 {
 		go campaigns.RunSchedule(ctx, c.campaigns)
+	}
+	dispatched := make(chan struct{})
+	if c.msg.dispatch {
+		go func() { defer close(dispatched); msg.dispatcher.Run(ctx) }()
+	} else {
+		close(dispatched)
 	}
 	select {
 	case err := <-errc:
@@ -273,6 +289,7 @@ func run(args []string, stderr io.Writer) error {
 		log.Warn("requests still running after 10s; stopping them")
 		srv.Stop()
 	}
+	<-dispatched
 	log.Info("stopped")
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 )
 
 func commands() []command {
-	return []command{
+	cmds := []command{
 		{"brand create", "--id --name [--currency CNY]", brandCreate},
 		{"store create", "--brand --id [--name --qr-png file]: prints the pairing code, ticket and its QR code", storeCreate},
 		{"programme get", "--brand: prints the rules as JSON", programmeGet},
@@ -42,6 +42,7 @@ func commands() []command {
 		{"token rotate", "--id [--brand]: a new secret; the old one stops at once", tokenRotate},
 		{"audit", "--brand: every change HQ made, who, when, before and after", auditLog},
 	}
+	return append(cmds, messagingCommands()...)
 }
 
 // allCommands is every subcommand, the campaign ones included.

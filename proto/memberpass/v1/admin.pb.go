@@ -4111,7 +4111,7 @@ var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memberpass/v1/types.proto\"\xb7\x02\n" +
+	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dmemberpass/v1/messaging.proto\x1a\x19memberpass/v1/types.proto\"\xb7\x02\n" +
 	"\x0fCampaignTrigger\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x17\n" +
 	"\amin_fen\x18\x02 \x01(\x03R\x06minFen\x12\f\n" +
@@ -4448,7 +4448,7 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"O\n" +
 	"\x17IssuePairingCodeRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
-	"\bstore_id\x18\x02 \x01(\tR\astoreId2\xe9\x13\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId2\xc9\x1a\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -4472,15 +4472,24 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12N\n" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
-	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12^\n" +
-	"\x10IssuePairingCode\x12&.memberpass.v1.IssuePairingCodeRequest\x1a\".memberpass.v1.CreateStoreResponse\x12_\n" +
+	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12_\n" +
 	"\x15RevokeMemberCardLinks\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12B\n" +
 	"\x0eCreateCampaign\x12\x17.memberpass.v1.Campaign\x1a\x17.memberpass.v1.Campaign\x12Z\n" +
 	"\rListCampaigns\x12#.memberpass.v1.ListCampaignsRequest\x1a$.memberpass.v1.ListCampaignsResponse\x12S\n" +
 	"\x10SetCampaignState\x12&.memberpass.v1.SetCampaignStateRequest\x1a\x17.memberpass.v1.Campaign\x12M\n" +
 	"\x0fPreviewCampaign\x12\x1a.memberpass.v1.CampaignRef\x1a\x1e.memberpass.v1.CampaignPreview\x12]\n" +
 	"\x0eDryRunCampaign\x12$.memberpass.v1.DryRunCampaignRequest\x1a%.memberpass.v1.DryRunCampaignResponse\x12[\n" +
-	"\x12GetCampaignResults\x12%.memberpass.v1.CampaignResultsRequest\x1a\x1e.memberpass.v1.CampaignResultsBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x12GetCampaignResults\x12%.memberpass.v1.CampaignResultsRequest\x1a\x1e.memberpass.v1.CampaignResults\x12^\n" +
+	"\x10IssuePairingCode\x12&.memberpass.v1.IssuePairingCodeRequest\x1a\".memberpass.v1.CreateStoreResponse\x12^\n" +
+	"\x12GetMessagingPolicy\x12(.memberpass.v1.GetMessagingPolicyRequest\x1a\x1e.memberpass.v1.MessagingPolicy\x12T\n" +
+	"\x12SetMessagingPolicy\x12\x1e.memberpass.v1.MessagingPolicy\x1a\x1e.memberpass.v1.MessagingPolicy\x12T\n" +
+	"\x12PutMessageTemplate\x12\x1e.memberpass.v1.MessageTemplate\x1a\x1e.memberpass.v1.MessageTemplate\x12o\n" +
+	"\x14ListMessageTemplates\x12*.memberpass.v1.ListMessageTemplatesRequest\x1a+.memberpass.v1.ListMessageTemplatesResponse\x12U\n" +
+	"\x0ePreviewMessage\x12$.memberpass.v1.PreviewMessageRequest\x1a\x1d.memberpass.v1.MessagePreview\x12d\n" +
+	"\x13EstimateMessageCost\x12).memberpass.v1.EstimateMessageCostRequest\x1a\".memberpass.v1.MessageCostEstimate\x12i\n" +
+	"\x12ListMemberMessages\x12(.memberpass.v1.ListMemberMessagesRequest\x1a).memberpass.v1.ListMemberMessagesResponse\x12a\n" +
+	"\x13SetMessagingConsent\x12).memberpass.v1.SetMessagingConsentRequest\x1a\x1f.memberpass.v1.MessagingConsent\x12V\n" +
+	"\x0fSendTestMessage\x12%.memberpass.v1.SendTestMessageRequest\x1a\x1c.memberpass.v1.MemberMessageBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -4496,73 +4505,88 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 
 var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_memberpass_v1_admin_proto_goTypes = []any{
-	(*CampaignTrigger)(nil),             // 0: memberpass.v1.CampaignTrigger
-	(*CampaignAction)(nil),              // 1: memberpass.v1.CampaignAction
-	(*CampaignAudience)(nil),            // 2: memberpass.v1.CampaignAudience
-	(*CampaignCost)(nil),                // 3: memberpass.v1.CampaignCost
-	(*CampaignSpent)(nil),               // 4: memberpass.v1.CampaignSpent
-	(*Campaign)(nil),                    // 5: memberpass.v1.Campaign
-	(*ListCampaignsRequest)(nil),        // 6: memberpass.v1.ListCampaignsRequest
-	(*ListCampaignsResponse)(nil),       // 7: memberpass.v1.ListCampaignsResponse
-	(*SetCampaignStateRequest)(nil),     // 8: memberpass.v1.SetCampaignStateRequest
-	(*CampaignRef)(nil),                 // 9: memberpass.v1.CampaignRef
-	(*CampaignPreview)(nil),             // 10: memberpass.v1.CampaignPreview
-	(*DryRunCampaignRequest)(nil),       // 11: memberpass.v1.DryRunCampaignRequest
-	(*DryRunLine)(nil),                  // 12: memberpass.v1.DryRunLine
-	(*DryRunCampaignResponse)(nil),      // 13: memberpass.v1.DryRunCampaignResponse
-	(*CampaignResultsRequest)(nil),      // 14: memberpass.v1.CampaignResultsRequest
-	(*CampaignGroupOutcome)(nil),        // 15: memberpass.v1.CampaignGroupOutcome
-	(*CampaignLift)(nil),                // 16: memberpass.v1.CampaignLift
-	(*CampaignResults)(nil),             // 17: memberpass.v1.CampaignResults
-	(*SetProgrammeRequest)(nil),         // 18: memberpass.v1.SetProgrammeRequest
-	(*GetProgrammeRequest)(nil),         // 19: memberpass.v1.GetProgrammeRequest
-	(*UpdateMemberRequest)(nil),         // 20: memberpass.v1.UpdateMemberRequest
-	(*ImportRequest)(nil),               // 21: memberpass.v1.ImportRequest
-	(*RowError)(nil),                    // 22: memberpass.v1.RowError
-	(*ImportReport)(nil),                // 23: memberpass.v1.ImportReport
-	(*MergeMembersRequest)(nil),         // 24: memberpass.v1.MergeMembersRequest
-	(*GetMemberHistoryRequest)(nil),     // 25: memberpass.v1.GetMemberHistoryRequest
-	(*LedgerEntry)(nil),                 // 26: memberpass.v1.LedgerEntry
-	(*TierChange)(nil),                  // 27: memberpass.v1.TierChange
-	(*MemberHistory)(nil),               // 28: memberpass.v1.MemberHistory
-	(*CouponTemplate)(nil),              // 29: memberpass.v1.CouponTemplate
-	(*ListCouponTemplatesRequest)(nil),  // 30: memberpass.v1.ListCouponTemplatesRequest
-	(*ListCouponTemplatesResponse)(nil), // 31: memberpass.v1.ListCouponTemplatesResponse
-	(*IssueCouponsRequest)(nil),         // 32: memberpass.v1.IssueCouponsRequest
-	(*IssueCouponsResponse)(nil),        // 33: memberpass.v1.IssueCouponsResponse
-	(*Conflict)(nil),                    // 34: memberpass.v1.Conflict
-	(*ListConflictsRequest)(nil),        // 35: memberpass.v1.ListConflictsRequest
-	(*ListConflictsResponse)(nil),       // 36: memberpass.v1.ListConflictsResponse
-	(*RunMaintenanceRequest)(nil),       // 37: memberpass.v1.RunMaintenanceRequest
-	(*MaintenanceReport)(nil),           // 38: memberpass.v1.MaintenanceReport
-	(*Brand)(nil),                       // 39: memberpass.v1.Brand
-	(*CreateBrandRequest)(nil),          // 40: memberpass.v1.CreateBrandRequest
-	(*Store)(nil),                       // 41: memberpass.v1.Store
-	(*CreateStoreRequest)(nil),          // 42: memberpass.v1.CreateStoreRequest
-	(*CreateStoreResponse)(nil),         // 43: memberpass.v1.CreateStoreResponse
-	(*CreateMemberRequest)(nil),         // 44: memberpass.v1.CreateMemberRequest
-	(*GetMemberRequest)(nil),            // 45: memberpass.v1.GetMemberRequest
-	(*AddCardRequest)(nil),              // 46: memberpass.v1.AddCardRequest
-	(*IssueMemberCodeRequest)(nil),      // 47: memberpass.v1.IssueMemberCodeRequest
-	(*IssueMemberCodeResponse)(nil),     // 48: memberpass.v1.IssueMemberCodeResponse
-	(*GetBrandStatsRequest)(nil),        // 49: memberpass.v1.GetBrandStatsRequest
-	(*DeviceStats)(nil),                 // 50: memberpass.v1.DeviceStats
-	(*BrandStats)(nil),                  // 51: memberpass.v1.BrandStats
-	(*ListEventsRequest)(nil),           // 52: memberpass.v1.ListEventsRequest
-	(*StoredEvent)(nil),                 // 53: memberpass.v1.StoredEvent
-	(*ListEventsResponse)(nil),          // 54: memberpass.v1.ListEventsResponse
-	(*GetMemberCardLinkRequest)(nil),    // 55: memberpass.v1.GetMemberCardLinkRequest
-	(*MemberCardLink)(nil),              // 56: memberpass.v1.MemberCardLink
-	(*RevokeDeviceRequest)(nil),         // 57: memberpass.v1.RevokeDeviceRequest
-	(*IssuePairingCodeRequest)(nil),     // 58: memberpass.v1.IssuePairingCodeRequest
-	(*timestamppb.Timestamp)(nil),       // 59: google.protobuf.Timestamp
-	(*Programme)(nil),                   // 60: memberpass.v1.Programme
-	(*Member)(nil),                      // 61: memberpass.v1.Member
-	(*CouponSnapshot)(nil),              // 62: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                     // 63: memberpass.v1.CouponKind
-	(*MemberSource)(nil),                // 64: memberpass.v1.MemberSource
-	(*Event)(nil),                       // 65: memberpass.v1.Event
-	(Outcome)(0),                        // 66: memberpass.v1.Outcome
+	(*CampaignTrigger)(nil),              // 0: memberpass.v1.CampaignTrigger
+	(*CampaignAction)(nil),               // 1: memberpass.v1.CampaignAction
+	(*CampaignAudience)(nil),             // 2: memberpass.v1.CampaignAudience
+	(*CampaignCost)(nil),                 // 3: memberpass.v1.CampaignCost
+	(*CampaignSpent)(nil),                // 4: memberpass.v1.CampaignSpent
+	(*Campaign)(nil),                     // 5: memberpass.v1.Campaign
+	(*ListCampaignsRequest)(nil),         // 6: memberpass.v1.ListCampaignsRequest
+	(*ListCampaignsResponse)(nil),        // 7: memberpass.v1.ListCampaignsResponse
+	(*SetCampaignStateRequest)(nil),      // 8: memberpass.v1.SetCampaignStateRequest
+	(*CampaignRef)(nil),                  // 9: memberpass.v1.CampaignRef
+	(*CampaignPreview)(nil),              // 10: memberpass.v1.CampaignPreview
+	(*DryRunCampaignRequest)(nil),        // 11: memberpass.v1.DryRunCampaignRequest
+	(*DryRunLine)(nil),                   // 12: memberpass.v1.DryRunLine
+	(*DryRunCampaignResponse)(nil),       // 13: memberpass.v1.DryRunCampaignResponse
+	(*CampaignResultsRequest)(nil),       // 14: memberpass.v1.CampaignResultsRequest
+	(*CampaignGroupOutcome)(nil),         // 15: memberpass.v1.CampaignGroupOutcome
+	(*CampaignLift)(nil),                 // 16: memberpass.v1.CampaignLift
+	(*CampaignResults)(nil),              // 17: memberpass.v1.CampaignResults
+	(*SetProgrammeRequest)(nil),          // 18: memberpass.v1.SetProgrammeRequest
+	(*GetProgrammeRequest)(nil),          // 19: memberpass.v1.GetProgrammeRequest
+	(*UpdateMemberRequest)(nil),          // 20: memberpass.v1.UpdateMemberRequest
+	(*ImportRequest)(nil),                // 21: memberpass.v1.ImportRequest
+	(*RowError)(nil),                     // 22: memberpass.v1.RowError
+	(*ImportReport)(nil),                 // 23: memberpass.v1.ImportReport
+	(*MergeMembersRequest)(nil),          // 24: memberpass.v1.MergeMembersRequest
+	(*GetMemberHistoryRequest)(nil),      // 25: memberpass.v1.GetMemberHistoryRequest
+	(*LedgerEntry)(nil),                  // 26: memberpass.v1.LedgerEntry
+	(*TierChange)(nil),                   // 27: memberpass.v1.TierChange
+	(*MemberHistory)(nil),                // 28: memberpass.v1.MemberHistory
+	(*CouponTemplate)(nil),               // 29: memberpass.v1.CouponTemplate
+	(*ListCouponTemplatesRequest)(nil),   // 30: memberpass.v1.ListCouponTemplatesRequest
+	(*ListCouponTemplatesResponse)(nil),  // 31: memberpass.v1.ListCouponTemplatesResponse
+	(*IssueCouponsRequest)(nil),          // 32: memberpass.v1.IssueCouponsRequest
+	(*IssueCouponsResponse)(nil),         // 33: memberpass.v1.IssueCouponsResponse
+	(*Conflict)(nil),                     // 34: memberpass.v1.Conflict
+	(*ListConflictsRequest)(nil),         // 35: memberpass.v1.ListConflictsRequest
+	(*ListConflictsResponse)(nil),        // 36: memberpass.v1.ListConflictsResponse
+	(*RunMaintenanceRequest)(nil),        // 37: memberpass.v1.RunMaintenanceRequest
+	(*MaintenanceReport)(nil),            // 38: memberpass.v1.MaintenanceReport
+	(*Brand)(nil),                        // 39: memberpass.v1.Brand
+	(*CreateBrandRequest)(nil),           // 40: memberpass.v1.CreateBrandRequest
+	(*Store)(nil),                        // 41: memberpass.v1.Store
+	(*CreateStoreRequest)(nil),           // 42: memberpass.v1.CreateStoreRequest
+	(*CreateStoreResponse)(nil),          // 43: memberpass.v1.CreateStoreResponse
+	(*CreateMemberRequest)(nil),          // 44: memberpass.v1.CreateMemberRequest
+	(*GetMemberRequest)(nil),             // 45: memberpass.v1.GetMemberRequest
+	(*AddCardRequest)(nil),               // 46: memberpass.v1.AddCardRequest
+	(*IssueMemberCodeRequest)(nil),       // 47: memberpass.v1.IssueMemberCodeRequest
+	(*IssueMemberCodeResponse)(nil),      // 48: memberpass.v1.IssueMemberCodeResponse
+	(*GetBrandStatsRequest)(nil),         // 49: memberpass.v1.GetBrandStatsRequest
+	(*DeviceStats)(nil),                  // 50: memberpass.v1.DeviceStats
+	(*BrandStats)(nil),                   // 51: memberpass.v1.BrandStats
+	(*ListEventsRequest)(nil),            // 52: memberpass.v1.ListEventsRequest
+	(*StoredEvent)(nil),                  // 53: memberpass.v1.StoredEvent
+	(*ListEventsResponse)(nil),           // 54: memberpass.v1.ListEventsResponse
+	(*GetMemberCardLinkRequest)(nil),     // 55: memberpass.v1.GetMemberCardLinkRequest
+	(*MemberCardLink)(nil),               // 56: memberpass.v1.MemberCardLink
+	(*RevokeDeviceRequest)(nil),          // 57: memberpass.v1.RevokeDeviceRequest
+	(*IssuePairingCodeRequest)(nil),      // 58: memberpass.v1.IssuePairingCodeRequest
+	(*timestamppb.Timestamp)(nil),        // 59: google.protobuf.Timestamp
+	(*Programme)(nil),                    // 60: memberpass.v1.Programme
+	(*Member)(nil),                       // 61: memberpass.v1.Member
+	(*CouponSnapshot)(nil),               // 62: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                      // 63: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                 // 64: memberpass.v1.MemberSource
+	(*Event)(nil),                        // 65: memberpass.v1.Event
+	(Outcome)(0),                         // 66: memberpass.v1.Outcome
+	(*GetMessagingPolicyRequest)(nil),    // 67: memberpass.v1.GetMessagingPolicyRequest
+	(*MessagingPolicy)(nil),              // 68: memberpass.v1.MessagingPolicy
+	(*MessageTemplate)(nil),              // 69: memberpass.v1.MessageTemplate
+	(*ListMessageTemplatesRequest)(nil),  // 70: memberpass.v1.ListMessageTemplatesRequest
+	(*PreviewMessageRequest)(nil),        // 71: memberpass.v1.PreviewMessageRequest
+	(*EstimateMessageCostRequest)(nil),   // 72: memberpass.v1.EstimateMessageCostRequest
+	(*ListMemberMessagesRequest)(nil),    // 73: memberpass.v1.ListMemberMessagesRequest
+	(*SetMessagingConsentRequest)(nil),   // 74: memberpass.v1.SetMessagingConsentRequest
+	(*SendTestMessageRequest)(nil),       // 75: memberpass.v1.SendTestMessageRequest
+	(*ListMessageTemplatesResponse)(nil), // 76: memberpass.v1.ListMessageTemplatesResponse
+	(*MessagePreview)(nil),               // 77: memberpass.v1.MessagePreview
+	(*MessageCostEstimate)(nil),          // 78: memberpass.v1.MessageCostEstimate
+	(*ListMemberMessagesResponse)(nil),   // 79: memberpass.v1.ListMemberMessagesResponse
+	(*MessagingConsent)(nil),             // 80: memberpass.v1.MessagingConsent
+	(*MemberMessage)(nil),                // 81: memberpass.v1.MemberMessage
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	59, // 0: memberpass.v1.CampaignTrigger.at:type_name -> google.protobuf.Timestamp
@@ -4636,46 +4660,64 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	57, // 68: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
 	37, // 69: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
 	55, // 70: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	58, // 71: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
-	55, // 72: memberpass.v1.AdminService.RevokeMemberCardLinks:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	5,  // 73: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
-	6,  // 74: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
-	8,  // 75: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
-	9,  // 76: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
-	11, // 77: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
-	14, // 78: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
-	39, // 79: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	43, // 80: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	61, // 81: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	61, // 82: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	61, // 83: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	48, // 84: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	51, // 85: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	54, // 86: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	60, // 87: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	60, // 88: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	61, // 89: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	23, // 90: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	61, // 91: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	28, // 92: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	29, // 93: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	31, // 94: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	33, // 95: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	23, // 96: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	36, // 97: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	50, // 98: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	38, // 99: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	56, // 100: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	43, // 101: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
-	56, // 102: memberpass.v1.AdminService.RevokeMemberCardLinks:output_type -> memberpass.v1.MemberCardLink
-	5,  // 103: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
-	7,  // 104: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
-	5,  // 105: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
-	10, // 106: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
-	13, // 107: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
-	17, // 108: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
-	79, // [79:109] is the sub-list for method output_type
-	49, // [49:79] is the sub-list for method input_type
+	55, // 71: memberpass.v1.AdminService.RevokeMemberCardLinks:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	5,  // 72: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
+	6,  // 73: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
+	8,  // 74: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
+	9,  // 75: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
+	11, // 76: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
+	14, // 77: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
+	58, // 78: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
+	67, // 79: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
+	68, // 80: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
+	69, // 81: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
+	70, // 82: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
+	71, // 83: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
+	72, // 84: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
+	73, // 85: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
+	74, // 86: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
+	75, // 87: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
+	39, // 88: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	43, // 89: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	61, // 90: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	61, // 91: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	61, // 92: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	48, // 93: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	51, // 94: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	54, // 95: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	60, // 96: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	60, // 97: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	61, // 98: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	23, // 99: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	61, // 100: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	28, // 101: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	29, // 102: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	31, // 103: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	33, // 104: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	23, // 105: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	36, // 106: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	50, // 107: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	38, // 108: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	56, // 109: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	56, // 110: memberpass.v1.AdminService.RevokeMemberCardLinks:output_type -> memberpass.v1.MemberCardLink
+	5,  // 111: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
+	7,  // 112: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
+	5,  // 113: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
+	10, // 114: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
+	13, // 115: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
+	17, // 116: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
+	43, // 117: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
+	68, // 118: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	68, // 119: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	69, // 120: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
+	76, // 121: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
+	77, // 122: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
+	78, // 123: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
+	79, // 124: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
+	80, // 125: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
+	81, // 126: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
+	88, // [88:127] is the sub-list for method output_type
+	49, // [49:88] is the sub-list for method input_type
 	49, // [49:49] is the sub-list for extension type_name
 	49, // [49:49] is the sub-list for extension extendee
 	0,  // [0:49] is the sub-list for field type_name
@@ -4686,6 +4728,7 @@ func file_memberpass_v1_admin_proto_init() {
 	if File_memberpass_v1_admin_proto != nil {
 		return
 	}
+	file_memberpass_v1_messaging_proto_init()
 	file_memberpass_v1_types_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
