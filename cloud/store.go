@@ -177,4 +177,10 @@ type Tx interface {
 	AppendAudit(e AuditEntry) (AuditEntry, error)
 	// AuditLog lists a brand's audit entries after seq after, oldest first.
 	AuditLog(brand string, after uint64, limit int) ([]AuditEntry, error)
+
+	// CardLinkGeneration is the generation of a member's card links (0
+	// until first revoked); BumpCardLinkGeneration raises it, so every
+	// link made before stops working, and returns the new one.
+	CardLinkGeneration(brand, memberID string) (uint64, error)
+	BumpCardLinkGeneration(brand, memberID string) (uint64, error)
 }

@@ -60,6 +60,7 @@ type config struct {
 	adminToken     string
 	adminTokenFile string
 	reflection     bool
+	joinCodesLog   bool
 	httpListen     string
 	publicURL      string
 	codeTTL        time.Duration
@@ -99,6 +100,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.adminToken, "admin-token", "", "the platform operator's first HQ token; set it by MEMBERPASS_ADMIN_TOKEN or --admin-token-file, not on the command line (other users see it in the process list); empty: read or create <data-dir>/admin.token")
 	fs.StringVar(&c.adminTokenFile, "admin-token-file", "", "file holding the platform operator's first HQ token; empty: <data-dir>/admin.token, made on first start")
 	fs.BoolVar(&c.reflection, "reflection", false, "serve gRPC reflection (for grpcurl); it answers without credentials")
+	fs.BoolVar(&c.joinCodesLog, "join-codes-to-log", false, "demo and trials only: write the join page's one-time codes to the log instead of texting them (without a text message channel members cannot join on their phones)")
 	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page) and the operator's /healthz, /readyz and /metrics, e.g. 127.0.0.1:7080; empty: not served")
 	fs.DurationVar(&c.fleetStale, "fleet-stale-after", fleet.DefaultStaleAfter, "a store device not heard from for this long is stale (memberpass-hq stores health, memberpass_fleet_devices_stale)")
 	fs.StringVar(&c.publicURL, "public-url", "", "public address of the member pages as members reach them (e.g. https://m.example.com), for card links; default http://<http-listen>")
@@ -206,6 +208,10 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--member-code-ttl %s: want at least 2s", c.codeTTL)
 	}
 	svc.MemberCodeTTL = c.codeTTL
+	if c.joinCodesLog {
+		log.Warn("--join-codes-to-log: join codes go to this log, not to phones; anyone reading it can join as any phone")
+		svc.JoinCodeSender = loyalty.LogCodeSender{Log: log}
+	}
 	campaigns := campaign.NewEngine(campaignkv.New(store), log)
 	svc.OnApplied, svc.WantsEvents = campaignkv.EventHook(campaigns), campaigns.WantsEvents
 	publicURL := c.publicURL

@@ -26,6 +26,7 @@ func commands() []command {
 		{"member history", "--brand --id: balances, ledgers, tiers, coupons", memberHistory},
 		{"member import", "--brand --file members.csv [--dry-run]", memberImport},
 		{"member merge", "--brand --keep ID --merge ID", memberMerge},
+		{"member link revoke", "--brand --id: stop every card page link of the member; prints the new one", memberLinkRevoke},
 		{"member link", "--brand --id: the private link of the member's card page", memberLink},
 		{"coupon template", "--brand --id --name --kind amount_off|percent_off|free_item ...", couponTemplate},
 		{"coupon issue", "--brand --template [--members 1,2 | --tag vip]", couponIssue},

@@ -5294,7 +5294,7 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	" \x01(\bR\arevoked\"t\n" +
 	"\vFleetHealth\x125\n" +
 	"\adevices\x18\x01 \x03(\v2\x1b.memberpass.v1.DeviceHealthR\adevices\x12.\n" +
-	"\x13stale_after_seconds\x18\x02 \x01(\rR\x11staleAfterSeconds2\xe2\x1c\n" +
+	"\x13stale_after_seconds\x18\x02 \x01(\rR\x11staleAfterSeconds2\xc3\x1d\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -5321,7 +5321,8 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12N\n" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
-	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12B\n" +
+	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12_\n" +
+	"\x15RevokeMemberCardLinks\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12B\n" +
 	"\x0eCreateCampaign\x12\x17.memberpass.v1.Campaign\x1a\x17.memberpass.v1.Campaign\x12Z\n" +
 	"\rListCampaigns\x12#.memberpass.v1.ListCampaignsRequest\x1a$.memberpass.v1.ListCampaignsResponse\x12S\n" +
 	"\x10SetCampaignState\x12&.memberpass.v1.SetCampaignStateRequest\x1a\x17.memberpass.v1.Campaign\x12M\n" +
@@ -5530,67 +5531,69 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	57, // 78: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
 	37, // 79: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
 	55, // 80: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	5,  // 81: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
-	6,  // 82: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
-	8,  // 83: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
-	9,  // 84: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
-	11, // 85: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
-	14, // 86: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
-	65, // 87: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
-	78, // 88: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
-	79, // 89: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
-	80, // 90: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
-	81, // 91: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
-	82, // 92: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
-	83, // 93: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
-	84, // 94: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
-	85, // 95: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
-	86, // 96: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
-	66, // 97: memberpass.v1.AdminService.GetFleetHealth:input_type -> memberpass.v1.GetFleetHealthRequest
-	39, // 98: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	43, // 99: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	71, // 100: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	71, // 101: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	71, // 102: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	48, // 103: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	51, // 104: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	54, // 105: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	70, // 106: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	70, // 107: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	71, // 108: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	23, // 109: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	71, // 110: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	28, // 111: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	29, // 112: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	31, // 113: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	33, // 114: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	23, // 115: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	59, // 116: memberpass.v1.AdminService.BindVoucherShop:output_type -> memberpass.v1.VoucherShopBinding
-	61, // 117: memberpass.v1.AdminService.ListVoucherShops:output_type -> memberpass.v1.ListVoucherShopsResponse
-	64, // 118: memberpass.v1.AdminService.ReconcileVouchers:output_type -> memberpass.v1.VoucherReconciliation
-	36, // 119: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	50, // 120: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	38, // 121: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	56, // 122: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	5,  // 123: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
-	7,  // 124: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
-	5,  // 125: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
-	10, // 126: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
-	13, // 127: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
-	17, // 128: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
-	43, // 129: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
-	79, // 130: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
-	79, // 131: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
-	80, // 132: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
-	87, // 133: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
-	88, // 134: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
-	89, // 135: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
-	90, // 136: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
-	91, // 137: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
-	92, // 138: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
-	68, // 139: memberpass.v1.AdminService.GetFleetHealth:output_type -> memberpass.v1.FleetHealth
-	98, // [98:140] is the sub-list for method output_type
-	56, // [56:98] is the sub-list for method input_type
+	55, // 81: memberpass.v1.AdminService.RevokeMemberCardLinks:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	5,  // 82: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
+	6,  // 83: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
+	8,  // 84: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
+	9,  // 85: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
+	11, // 86: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
+	14, // 87: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
+	65, // 88: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
+	78, // 89: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
+	79, // 90: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
+	80, // 91: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
+	81, // 92: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
+	82, // 93: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
+	83, // 94: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
+	84, // 95: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
+	85, // 96: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
+	86, // 97: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
+	66, // 98: memberpass.v1.AdminService.GetFleetHealth:input_type -> memberpass.v1.GetFleetHealthRequest
+	39, // 99: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	43, // 100: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	71, // 101: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	71, // 102: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	71, // 103: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	48, // 104: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	51, // 105: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	54, // 106: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	70, // 107: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	70, // 108: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	71, // 109: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	23, // 110: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	71, // 111: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	28, // 112: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	29, // 113: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	31, // 114: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	33, // 115: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	23, // 116: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	59, // 117: memberpass.v1.AdminService.BindVoucherShop:output_type -> memberpass.v1.VoucherShopBinding
+	61, // 118: memberpass.v1.AdminService.ListVoucherShops:output_type -> memberpass.v1.ListVoucherShopsResponse
+	64, // 119: memberpass.v1.AdminService.ReconcileVouchers:output_type -> memberpass.v1.VoucherReconciliation
+	36, // 120: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	50, // 121: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	38, // 122: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	56, // 123: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	56, // 124: memberpass.v1.AdminService.RevokeMemberCardLinks:output_type -> memberpass.v1.MemberCardLink
+	5,  // 125: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
+	7,  // 126: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
+	5,  // 127: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
+	10, // 128: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
+	13, // 129: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
+	17, // 130: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
+	43, // 131: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
+	79, // 132: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	79, // 133: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	80, // 134: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
+	87, // 135: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
+	88, // 136: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
+	89, // 137: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
+	90, // 138: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
+	91, // 139: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
+	92, // 140: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
+	68, // 141: memberpass.v1.AdminService.GetFleetHealth:output_type -> memberpass.v1.FleetHealth
+	99, // [99:142] is the sub-list for method output_type
+	56, // [56:99] is the sub-list for method input_type
 	56, // [56:56] is the sub-list for extension type_name
 	56, // [56:56] is the sub-list for extension extendee
 	0,  // [0:56] is the sub-list for field type_name

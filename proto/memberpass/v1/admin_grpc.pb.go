@@ -19,48 +19,49 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_CreateBrand_FullMethodName          = "/memberpass.v1.AdminService/CreateBrand"
-	AdminService_CreateStore_FullMethodName          = "/memberpass.v1.AdminService/CreateStore"
-	AdminService_CreateMember_FullMethodName         = "/memberpass.v1.AdminService/CreateMember"
-	AdminService_GetMember_FullMethodName            = "/memberpass.v1.AdminService/GetMember"
-	AdminService_AddCard_FullMethodName              = "/memberpass.v1.AdminService/AddCard"
-	AdminService_IssueMemberCode_FullMethodName      = "/memberpass.v1.AdminService/IssueMemberCode"
-	AdminService_GetBrandStats_FullMethodName        = "/memberpass.v1.AdminService/GetBrandStats"
-	AdminService_ListEvents_FullMethodName           = "/memberpass.v1.AdminService/ListEvents"
-	AdminService_SetProgramme_FullMethodName         = "/memberpass.v1.AdminService/SetProgramme"
-	AdminService_GetProgramme_FullMethodName         = "/memberpass.v1.AdminService/GetProgramme"
-	AdminService_UpdateMember_FullMethodName         = "/memberpass.v1.AdminService/UpdateMember"
-	AdminService_ImportMembers_FullMethodName        = "/memberpass.v1.AdminService/ImportMembers"
-	AdminService_MergeMembers_FullMethodName         = "/memberpass.v1.AdminService/MergeMembers"
-	AdminService_GetMemberHistory_FullMethodName     = "/memberpass.v1.AdminService/GetMemberHistory"
-	AdminService_CreateCouponTemplate_FullMethodName = "/memberpass.v1.AdminService/CreateCouponTemplate"
-	AdminService_ListCouponTemplates_FullMethodName  = "/memberpass.v1.AdminService/ListCouponTemplates"
-	AdminService_IssueCoupons_FullMethodName         = "/memberpass.v1.AdminService/IssueCoupons"
-	AdminService_ImportVouchers_FullMethodName       = "/memberpass.v1.AdminService/ImportVouchers"
-	AdminService_BindVoucherShop_FullMethodName      = "/memberpass.v1.AdminService/BindVoucherShop"
-	AdminService_ListVoucherShops_FullMethodName     = "/memberpass.v1.AdminService/ListVoucherShops"
-	AdminService_ReconcileVouchers_FullMethodName    = "/memberpass.v1.AdminService/ReconcileVouchers"
-	AdminService_ListConflicts_FullMethodName        = "/memberpass.v1.AdminService/ListConflicts"
-	AdminService_RevokeDevice_FullMethodName         = "/memberpass.v1.AdminService/RevokeDevice"
-	AdminService_RunMaintenance_FullMethodName       = "/memberpass.v1.AdminService/RunMaintenance"
-	AdminService_GetMemberCardLink_FullMethodName    = "/memberpass.v1.AdminService/GetMemberCardLink"
-	AdminService_CreateCampaign_FullMethodName       = "/memberpass.v1.AdminService/CreateCampaign"
-	AdminService_ListCampaigns_FullMethodName        = "/memberpass.v1.AdminService/ListCampaigns"
-	AdminService_SetCampaignState_FullMethodName     = "/memberpass.v1.AdminService/SetCampaignState"
-	AdminService_PreviewCampaign_FullMethodName      = "/memberpass.v1.AdminService/PreviewCampaign"
-	AdminService_DryRunCampaign_FullMethodName       = "/memberpass.v1.AdminService/DryRunCampaign"
-	AdminService_GetCampaignResults_FullMethodName   = "/memberpass.v1.AdminService/GetCampaignResults"
-	AdminService_IssuePairingCode_FullMethodName     = "/memberpass.v1.AdminService/IssuePairingCode"
-	AdminService_GetMessagingPolicy_FullMethodName   = "/memberpass.v1.AdminService/GetMessagingPolicy"
-	AdminService_SetMessagingPolicy_FullMethodName   = "/memberpass.v1.AdminService/SetMessagingPolicy"
-	AdminService_PutMessageTemplate_FullMethodName   = "/memberpass.v1.AdminService/PutMessageTemplate"
-	AdminService_ListMessageTemplates_FullMethodName = "/memberpass.v1.AdminService/ListMessageTemplates"
-	AdminService_PreviewMessage_FullMethodName       = "/memberpass.v1.AdminService/PreviewMessage"
-	AdminService_EstimateMessageCost_FullMethodName  = "/memberpass.v1.AdminService/EstimateMessageCost"
-	AdminService_ListMemberMessages_FullMethodName   = "/memberpass.v1.AdminService/ListMemberMessages"
-	AdminService_SetMessagingConsent_FullMethodName  = "/memberpass.v1.AdminService/SetMessagingConsent"
-	AdminService_SendTestMessage_FullMethodName      = "/memberpass.v1.AdminService/SendTestMessage"
-	AdminService_GetFleetHealth_FullMethodName       = "/memberpass.v1.AdminService/GetFleetHealth"
+	AdminService_CreateBrand_FullMethodName           = "/memberpass.v1.AdminService/CreateBrand"
+	AdminService_CreateStore_FullMethodName           = "/memberpass.v1.AdminService/CreateStore"
+	AdminService_CreateMember_FullMethodName          = "/memberpass.v1.AdminService/CreateMember"
+	AdminService_GetMember_FullMethodName             = "/memberpass.v1.AdminService/GetMember"
+	AdminService_AddCard_FullMethodName               = "/memberpass.v1.AdminService/AddCard"
+	AdminService_IssueMemberCode_FullMethodName       = "/memberpass.v1.AdminService/IssueMemberCode"
+	AdminService_GetBrandStats_FullMethodName         = "/memberpass.v1.AdminService/GetBrandStats"
+	AdminService_ListEvents_FullMethodName            = "/memberpass.v1.AdminService/ListEvents"
+	AdminService_SetProgramme_FullMethodName          = "/memberpass.v1.AdminService/SetProgramme"
+	AdminService_GetProgramme_FullMethodName          = "/memberpass.v1.AdminService/GetProgramme"
+	AdminService_UpdateMember_FullMethodName          = "/memberpass.v1.AdminService/UpdateMember"
+	AdminService_ImportMembers_FullMethodName         = "/memberpass.v1.AdminService/ImportMembers"
+	AdminService_MergeMembers_FullMethodName          = "/memberpass.v1.AdminService/MergeMembers"
+	AdminService_GetMemberHistory_FullMethodName      = "/memberpass.v1.AdminService/GetMemberHistory"
+	AdminService_CreateCouponTemplate_FullMethodName  = "/memberpass.v1.AdminService/CreateCouponTemplate"
+	AdminService_ListCouponTemplates_FullMethodName   = "/memberpass.v1.AdminService/ListCouponTemplates"
+	AdminService_IssueCoupons_FullMethodName          = "/memberpass.v1.AdminService/IssueCoupons"
+	AdminService_ImportVouchers_FullMethodName        = "/memberpass.v1.AdminService/ImportVouchers"
+	AdminService_BindVoucherShop_FullMethodName       = "/memberpass.v1.AdminService/BindVoucherShop"
+	AdminService_ListVoucherShops_FullMethodName      = "/memberpass.v1.AdminService/ListVoucherShops"
+	AdminService_ReconcileVouchers_FullMethodName     = "/memberpass.v1.AdminService/ReconcileVouchers"
+	AdminService_ListConflicts_FullMethodName         = "/memberpass.v1.AdminService/ListConflicts"
+	AdminService_RevokeDevice_FullMethodName          = "/memberpass.v1.AdminService/RevokeDevice"
+	AdminService_RunMaintenance_FullMethodName        = "/memberpass.v1.AdminService/RunMaintenance"
+	AdminService_GetMemberCardLink_FullMethodName     = "/memberpass.v1.AdminService/GetMemberCardLink"
+	AdminService_RevokeMemberCardLinks_FullMethodName = "/memberpass.v1.AdminService/RevokeMemberCardLinks"
+	AdminService_CreateCampaign_FullMethodName        = "/memberpass.v1.AdminService/CreateCampaign"
+	AdminService_ListCampaigns_FullMethodName         = "/memberpass.v1.AdminService/ListCampaigns"
+	AdminService_SetCampaignState_FullMethodName      = "/memberpass.v1.AdminService/SetCampaignState"
+	AdminService_PreviewCampaign_FullMethodName       = "/memberpass.v1.AdminService/PreviewCampaign"
+	AdminService_DryRunCampaign_FullMethodName        = "/memberpass.v1.AdminService/DryRunCampaign"
+	AdminService_GetCampaignResults_FullMethodName    = "/memberpass.v1.AdminService/GetCampaignResults"
+	AdminService_IssuePairingCode_FullMethodName      = "/memberpass.v1.AdminService/IssuePairingCode"
+	AdminService_GetMessagingPolicy_FullMethodName    = "/memberpass.v1.AdminService/GetMessagingPolicy"
+	AdminService_SetMessagingPolicy_FullMethodName    = "/memberpass.v1.AdminService/SetMessagingPolicy"
+	AdminService_PutMessageTemplate_FullMethodName    = "/memberpass.v1.AdminService/PutMessageTemplate"
+	AdminService_ListMessageTemplates_FullMethodName  = "/memberpass.v1.AdminService/ListMessageTemplates"
+	AdminService_PreviewMessage_FullMethodName        = "/memberpass.v1.AdminService/PreviewMessage"
+	AdminService_EstimateMessageCost_FullMethodName   = "/memberpass.v1.AdminService/EstimateMessageCost"
+	AdminService_ListMemberMessages_FullMethodName    = "/memberpass.v1.AdminService/ListMemberMessages"
+	AdminService_SetMessagingConsent_FullMethodName   = "/memberpass.v1.AdminService/SetMessagingConsent"
+	AdminService_SendTestMessage_FullMethodName       = "/memberpass.v1.AdminService/SendTestMessage"
+	AdminService_GetFleetHealth_FullMethodName        = "/memberpass.v1.AdminService/GetFleetHealth"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -115,6 +116,9 @@ type AdminServiceClient interface {
 	// GetMemberCardLink returns the private link of a member's card page,
 	// to send to the member.
 	GetMemberCardLink(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error)
+	// RevokeMemberCardLinks stops every card page link of a member (a link
+	// sent to the wrong person, a lost phone) and returns the new one.
+	RevokeMemberCardLinks(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error)
 	// CreateCampaign stores a campaign or care rule as a draft.
 	CreateCampaign(ctx context.Context, in *Campaign, opts ...grpc.CallOption) (*Campaign, error)
 	ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error)
@@ -406,6 +410,16 @@ func (c *adminServiceClient) GetMemberCardLink(ctx context.Context, in *GetMembe
 	return out, nil
 }
 
+func (c *adminServiceClient) RevokeMemberCardLinks(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MemberCardLink)
+	err := c.cc.Invoke(ctx, AdminService_RevokeMemberCardLinks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) CreateCampaign(ctx context.Context, in *Campaign, opts ...grpc.CallOption) (*Campaign, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Campaign)
@@ -628,6 +642,9 @@ type AdminServiceServer interface {
 	// GetMemberCardLink returns the private link of a member's card page,
 	// to send to the member.
 	GetMemberCardLink(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error)
+	// RevokeMemberCardLinks stops every card page link of a member (a link
+	// sent to the wrong person, a lost phone) and returns the new one.
+	RevokeMemberCardLinks(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error)
 	// CreateCampaign stores a campaign or care rule as a draft.
 	CreateCampaign(context.Context, *Campaign) (*Campaign, error)
 	ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error)
@@ -743,6 +760,9 @@ func (UnimplementedAdminServiceServer) RunMaintenance(context.Context, *RunMaint
 }
 func (UnimplementedAdminServiceServer) GetMemberCardLink(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMemberCardLink not implemented")
+}
+func (UnimplementedAdminServiceServer) RevokeMemberCardLinks(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeMemberCardLinks not implemented")
 }
 func (UnimplementedAdminServiceServer) CreateCampaign(context.Context, *Campaign) (*Campaign, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateCampaign not implemented")
@@ -1266,6 +1286,24 @@ func _AdminService_GetMemberCardLink_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RevokeMemberCardLinks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMemberCardLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RevokeMemberCardLinks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RevokeMemberCardLinks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RevokeMemberCardLinks(ctx, req.(*GetMemberCardLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_CreateCampaign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Campaign)
 	if err := dec(in); err != nil {
@@ -1678,6 +1716,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMemberCardLink",
 			Handler:    _AdminService_GetMemberCardLink_Handler,
+		},
+		{
+			MethodName: "RevokeMemberCardLinks",
+			Handler:    _AdminService_RevokeMemberCardLinks_Handler,
 		},
 		{
 			MethodName: "CreateCampaign",
