@@ -3,6 +3,7 @@ module github.com/memberpass/memberpass
 go 1.26.8
 
 require (
+	github.com/6tail/lunar-go v1.4.7
 	github.com/Shopify/toxiproxy/v2 v2.5.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/google/uuid v1.6.0

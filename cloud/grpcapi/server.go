@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/fleet"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
@@ -36,7 +37,10 @@ const DeviceHeader = "x-memberpass-device"
 // Config holds what the server needs.
 type Config struct {
 	Service *loyalty.Service
-	Log     *slog.Logger
+	// Campaigns runs the campaigns; nil: the campaign RPCs answer
+	// unimplemented.
+	Campaigns *campaign.Engine
+	Log       *slog.Logger
 	// AdminToken authorises HQ calls.
 	AdminToken string
 	// PublicAddr is the address agents dial, written into pairing tickets.
@@ -66,7 +70,7 @@ func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Ser
 	}, opts...)
 	srv := grpc.NewServer(opts...)
 	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM, fleet: cfg.Fleet})
-	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL, fleet: cfg.Fleet})
+	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL, fleet: cfg.Fleet})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

@@ -141,7 +141,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func newDB(e Engine, write, read *sql.DB, target string) *DB {
-	return &DB{engine: e, write: write, read: read, target: target, maxAttempts: 20, backoff: 2 * time.Millisecond, maxBackoff: 200 * time.Millisecond}
+	return &DB{engine: e, write: write, read: read, target: target, maxAttempts: 60, backoff: 2 * time.Millisecond, maxBackoff: 500 * time.Millisecond}
 }
 
 func (d *DB) start(ctx context.Context) error {
@@ -276,3 +276,16 @@ func isUniqueViolation(err error) bool {
 }
 
 var _ cloud.Storage = (*DB)(nil)
+
+// Schema names the PostgreSQL schema the store's tables are in (the first
+// of the search path); "" on SQLite.
+func (d *DB) Schema(ctx context.Context) string {
+	if d.engine != Postgres {
+		return ""
+	}
+	var s string
+	if err := d.write.QueryRowContext(ctx, `select current_schema()`).Scan(&s); err != nil {
+		return ""
+	}
+	return s
+}
