@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
@@ -46,14 +47,42 @@ type Store interface {
 // much larger is a broken or hostile cloud, refused before it is decoded.
 const MaxResponseBytes = 4 << 20
 
-// DialOptions are the options every connection to the cloud uses.
+// DefaultMaxBackoff is the longest wait between attempts to reach the
+// cloud unless the agent is told otherwise (Syncer.MaxBackoff, and the
+// connection's own reconnect backoff through ReconnectBackoff).
+const DefaultMaxBackoff = 30 * time.Second
+
+// DialOptions are the options every connection to the cloud uses. The
+// connection's reconnect backoff is capped at DefaultMaxBackoff; append
+// ReconnectBackoff to cap it at the syncer's own MaxBackoff.
 func DialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResponseBytes)),
 		// The cloud permits pings every 10 s; 30 s keeps well clear of a
 		// too_many_pings GOAWAY.
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		ReconnectBackoff(DefaultMaxBackoff),
 	}
+}
+
+// ReconnectBackoff caps how long the connection waits before dialling the
+// cloud again after failed attempts. gRPC keeps its own backoff under the
+// syncer's: while the channel is in TRANSIENT_FAILURE every call fails at
+// once without dialling, and by default the wait grows 1.6-fold per failed
+// dial up to 120 s, and is reset only by a connection that succeeds. Each
+// dial refused during a partition, reset or stalled before its TLS
+// handshake (a flaky shop line) grows it, so after a long outage the agent
+// could stay offline for up to two minutes after the cloud was back, its
+// own MaxBackoff notwithstanding. Capping it at the syncer's MaxBackoff
+// makes that flag the longest the agent waits, as it says.
+func ReconnectBackoff(maxDelay time.Duration) grpc.DialOption {
+	cfg := backoff.DefaultConfig
+	cfg.MaxDelay = max(maxDelay, time.Millisecond)
+	cfg.BaseDelay = min(cfg.BaseDelay, cfg.MaxDelay)
+	// MinConnectTimeout stays gRPC's default (20 s): a TLS handshake with a
+	// loaded cloud over a slow line may take seconds, and a dial cut short
+	// would never connect.
+	return grpc.WithConnectParams(grpc.ConnectParams{Backoff: cfg, MinConnectTimeout: 20 * time.Second})
 }
 
 // Credentials attach a device's identity to every call.
@@ -138,7 +167,7 @@ type Syncer struct {
 func New(store Store, conn grpc.ClientConnInterface, log *slog.Logger) *Syncer {
 	return &Syncer{
 		store: store, client: pb.NewSyncServiceClient(conn), log: log,
-		BatchSize: 1000, Interval: 5 * time.Second, MinBackoff: 200 * time.Millisecond, MaxBackoff: 30 * time.Second,
+		BatchSize: 1000, Interval: 5 * time.Second, MinBackoff: 200 * time.Millisecond, MaxBackoff: DefaultMaxBackoff,
 		CallTimeout: 10 * time.Second, StaleAfter: 15 * time.Minute, HealthEvery: time.Minute,
 		wake: make(chan struct{}, 1), rebuild: make(chan struct{}, 1),
 	}

@@ -136,6 +136,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	syncConn, err := grpc.NewClient(cloudAddr, append(cloudsync.DialOptions(),
+		// The connection redials the cloud at least as often as the syncer
+		// retries, or a long outage would keep it offline after it ends.
+		cloudsync.ReconnectBackoff(max(c.maxBackoff, 200*time.Millisecond)),
 		grpc.WithTransportCredentials(transport),
 		grpc.WithPerRPCCredentials(cloudsync.Credentials{BrandID: id.BrandID, DeviceID: id.DeviceID, Secret: id.Secret, Insecure: c.insecure}),
 	)...)
