@@ -26,10 +26,13 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/memberpass/memberpass/cloud/console"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
+	"github.com/memberpass/memberpass/cloud/sqlstore"
 	"github.com/memberpass/memberpass/cloud/tlscert"
+	"github.com/memberpass/memberpass/proto/pairing"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -49,6 +52,7 @@ type config struct {
 	postgresURL   string
 	adminToken    string
 	httpListen    string
+	consoleListen string
 	publicURL     string
 	codeTTL       time.Duration
 	logLevel      string
@@ -81,6 +85,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.postgresURL, "postgres-url", "", "PostgreSQL connection string for --storage postgres, e.g. postgres://memberpass@db:5432/memberpass")
 	fs.StringVar(&c.adminToken, "admin-token", "", "HQ token for the admin API; empty: read or create <data-dir>/admin.token")
 	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page), e.g. 127.0.0.1:7080; empty: not served")
+	fs.StringVar(&c.consoleListen, "console-listen", "", "address for HQ's console in the browser, e.g. 127.0.0.1:7090; empty: not served. Serve it behind HTTPS (its cookie is Secure; browsers accept that on http://localhost only)")
 	fs.StringVar(&c.publicURL, "public-url", "", "public address of the member pages as members reach them (e.g. https://m.example.com), for card links; default http://<http-listen>")
 	fs.DurationVar(&c.codeTTL, "member-code-ttl", 60*time.Second, "how long a member QR code stays valid; the card page refreshes it half-way")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -136,6 +141,9 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 }
 
 func run(args []string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "console-account" {
+		return runAccount(args[1:], os.Stdin, os.Stdout, stderr)
+	}
 	c, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -208,7 +216,7 @@ func run(args []string, stderr io.Writer) error {
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- srv.Serve(lis) }()
 	var pages *http.Server
 	if c.httpListen != "" {
@@ -220,6 +228,28 @@ func run(args []string, stderr io.Writer) error {
 		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)
 		go func() { errc <- pages.Serve(hl) }()
 	}
+	var hqConsole *http.Server
+	if c.consoleListen != "" {
+		db, ok := store.(*sqlstore.DB)
+		if !ok {
+			return fmt.Errorf("console: the storage does not keep HQ's records")
+		}
+		cl, err := net.Listen("tcp", c.consoleListen)
+		if err != nil {
+			return fmt.Errorf("console: listen on %s: %w", c.consoleListen, err)
+		}
+		sessions, stopSessions := db.SessionStore(10 * time.Minute)
+		defer stopSessions()
+		caFP := bundle.CAFingerprint
+		con, err := console.New(console.Config{Service: svc, Store: db, Sessions: sessions, Log: log,
+			Ticket: func(code string) pairing.Ticket { return pairing.Ticket{Code: code, Cloud: public, CASHA256: caFP} }})
+		if err != nil {
+			return err
+		}
+		hqConsole = &http.Server{Handler: con, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+		log.Info("HQ console serving", "addr", "http://"+cl.Addr().String())
+		go func() { errc <- hqConsole.Serve(cl) }()
+	}
 	if c.maintain > 0 {
 		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
 	}
@@ -230,10 +260,12 @@ func run(args []string, stderr io.Writer) error {
 	}
 	log.Info("shutting down: finishing requests in flight")
 	health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	if pages != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		pages.Shutdown(sctx)
-		cancel()
+	for _, hs := range []*http.Server{pages, hqConsole} {
+		if hs != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			hs.Shutdown(sctx)
+			cancel()
+		}
 	}
 	done := make(chan struct{})
 	go func() { srv.GracefulStop(); close(done) }()
