@@ -24,6 +24,9 @@ type Identity struct {
 	// CloudCAPEM is the cloud's CA certificate got at pairing; the agent
 	// trusts it alone for TLS to the cloud. Empty: the system's roots.
 	CloudCAPEM []byte `json:",omitempty"`
+	// TimeZone is the brand's time zone, got at pairing; empty for a device
+	// paired before the cloud sent it.
+	TimeZone string `json:",omitempty"`
 }
 
 // Member is a replica entry: enough to greet a member at the counter.

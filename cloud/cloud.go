@@ -7,6 +7,7 @@ package cloud
 import (
 	"crypto/ed25519"
 	"time"
+	_ "time/tzdata" // brands' zones resolve on any host, with or without /usr/share/zoneinfo
 )
 
 // Brand is a tenant: a restaurant chain or retail brand running one
@@ -26,6 +27,24 @@ type Brand struct {
 
 // DefaultTimeZone is a brand's time zone unless HQ sets another.
 const DefaultTimeZone = "Asia/Shanghai"
+
+// Location is the brand's time zone, in which its calendar rules run:
+// bonus days, points expiry, per-day activity and limits.
+func (b Brand) Location() (*time.Location, error) {
+	return LoadZone(b.TimeZone)
+}
+
+// LoadZone resolves an IANA time zone name; empty is DefaultTimeZone.
+func LoadZone(name string) (*time.Location, error) {
+	if name == "" {
+		name = DefaultTimeZone
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" {
+		return nil, Errorf(Invalid, "time zone %q is not an IANA zone name such as Asia/Shanghai", name)
+	}
+	return loc, nil
+}
 
 // Store is one shop of a brand.
 type Store struct {
@@ -69,15 +88,18 @@ type Member struct {
 	CreatedAt   time.Time
 	LastVisitAt time.Time `json:",omitzero"`
 	// Birthday is YYYY-MM-DD or MM-DD.
-	Birthday    string `json:",omitempty"`
-	Source      MemberSource
-	Consent     bool
-	Tags        []string `json:",omitempty"`
-	TierID      string
-	TierSince   time.Time `json:",omitzero"`
-	Points      int64
-	SVPrincipal int64
-	SVBonus     int64
+	Birthday string `json:",omitempty"`
+	// BirthdayLunar says the member keeps a lunar birthday: Birthday's
+	// month and day are then lunar (month 1-12, day 1-30).
+	BirthdayLunar bool `json:",omitempty"`
+	Source        MemberSource
+	Consent       bool
+	Tags          []string `json:",omitempty"`
+	TierID        string
+	TierSince     time.Time `json:",omitzero"`
+	Points        int64
+	SVPrincipal   int64
+	SVBonus       int64
 	// TotalSpendFen is the net spend over the member's life.
 	TotalSpendFen int64
 	// MergedInto is set when this member was folded into another.

@@ -120,6 +120,8 @@ func (p Programme) TopUpBonus(amountFen int64) int64 {
 // PointsFor is what a net spend earns in a tier on a day: floor of
 // (net / 100) * points per yuan * tier multiplier * bonus-day multiplier,
 // computed exactly; an error when the result is beyond an int64.
+// The day is at's calendar day in at's location: pass the time in the
+// brand's zone (Brand.Location), so a Tuesday bonus runs Tuesday there.
 func (p Programme) PointsFor(netFen int64, tier Tier, at time.Time) (int64, error) {
 	if netFen <= 0 || p.PointsPerYuan <= 0 {
 		return 0, nil
@@ -149,10 +151,11 @@ func (p Programme) PointsFor(netFen int64, tier Tier, at time.Time) (int64, erro
 }
 
 // PointsExpiry is when points earned at t expire: the end of the calendar
-// year PointsExpireYears later (in UTC); zero if they never do.
+// year PointsExpireYears later, in t's location (pass the time in the
+// brand's zone); zero if they never do.
 func (p Programme) PointsExpiry(t time.Time) time.Time {
 	if p.PointsExpireYears <= 0 {
 		return time.Time{}
 	}
-	return time.Date(t.UTC().Year()+p.PointsExpireYears+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	return time.Date(t.Year()+p.PointsExpireYears+1, 1, 1, 0, 0, 0, 0, t.Location()).UTC()
 }

@@ -215,3 +215,62 @@ func checkRefused(t *testing.T, addr, wantErr string, code codes.Code) {
 	}
 	t.Logf("refused with: %v", err)
 }
+
+// TestSlowCloudTakesTheOutboxInPieces: a cloud that cannot apply more than
+// 40 events within the agent's call timeout (a loaded database) still
+// drains the outbox, because each push it did not answer in time halves
+// the next one; pushing the same 1,000 events again would never end.
+func TestSlowCloudTakesTheOutboxInPieces(t *testing.T) {
+	const fits = 40
+	var largest int
+	push := func(ctx context.Context, r *pb.PushEventsRequest) (*pb.PushEventsResponse, error) {
+		largest = max(largest, len(r.GetEvents()))
+		if len(r.GetEvents()) > fits {
+			<-ctx.Done() // a commit that takes longer than the caller waits
+			return nil, status.Error(codes.DeadlineExceeded, "took too long")
+		}
+		return &pb.PushEventsResponse{AckedSeq: r.GetEvents()[len(r.GetEvents())-1].GetSeq()}, nil
+	}
+	srv := grpc.NewServer()
+	pb.RegisterSyncServiceServer(srv, &slowCloud{push: push})
+	addr := serveGRPC(t, srv)
+	db := agentWithOutbox(t, 300)
+	conn, err := grpc.NewClient(addr, append(cloudsync.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	s := cloudsync.New(db, conn, slog.New(slog.DiscardHandler))
+	s.CallTimeout = 200 * time.Millisecond
+	failures := 0
+	for {
+		err := s.Push(context.Background())
+		if err == nil {
+			break
+		}
+		if failures++; failures > 10 {
+			t.Fatalf("outbox not drained after %d timed-out pushes: %v", failures, err)
+		}
+	}
+	st, err := db.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pending != 0 || st.AckedSeq != 300 {
+		t.Fatalf("outbox after pushes: pending %d, acked %d; want 0 and 300", st.Pending, st.AckedSeq)
+	}
+	if largest != 1000 && largest != 300 {
+		t.Errorf("first push carried %d events; want the whole outbox", largest)
+	}
+}
+
+// slowCloud answers pushes with the caller's context, so it can wait out
+// the deadline; pulls are not expected.
+type slowCloud struct {
+	pb.UnimplementedSyncServiceServer
+	push func(context.Context, *pb.PushEventsRequest) (*pb.PushEventsResponse, error)
+}
+
+func (f *slowCloud) PushEvents(ctx context.Context, r *pb.PushEventsRequest) (*pb.PushEventsResponse, error) {
+	return f.push(ctx, r)
+}

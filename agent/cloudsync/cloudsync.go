@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -73,7 +74,7 @@ func Pair(ctx context.Context, conn grpc.ClientConnInterface, code, deviceName s
 		return agent.Identity{}, fmt.Errorf("pair with the cloud: %w", err)
 	}
 	return agent.Identity{
-		BrandID: resp.GetBrandId(), BrandName: resp.GetBrandName(), StoreID: resp.GetStoreId(), StoreName: resp.GetStoreName(),
+		BrandID: resp.GetBrandId(), BrandName: resp.GetBrandName(), TimeZone: resp.GetTimeZone(), StoreID: resp.GetStoreId(), StoreName: resp.GetStoreName(),
 		DeviceID: resp.GetDeviceId(), Secret: resp.GetDeviceSecret(), MemberCodeKeys: resp.GetMemberCodeKeys(),
 		PairedAt: time.Now().UTC(), CloudCAPEM: resp.GetCloudCaPem(),
 	}, nil
@@ -117,6 +118,11 @@ type Syncer struct {
 	rebuild chan struct{}
 	mu      sync.Mutex
 	status  Status
+	// batch is the push size now: BatchSize, halved after each push the
+	// cloud did not answer within CallTimeout and doubled back after each
+	// answered one, so a slow cloud still takes a week's outbox in pieces
+	// instead of timing out on the same 1,000 events for ever.
+	batch atomic.Int64
 }
 
 // New makes a syncer.
@@ -296,7 +302,7 @@ func (s *Syncer) checkStale() time.Duration {
 // Push sends the outbox in batches until it is empty.
 func (s *Syncer) Push(ctx context.Context) error {
 	for {
-		events, err := s.store.Pending(s.BatchSize)
+		events, err := s.store.Pending(s.pushBatch())
 		if err != nil {
 			return fmt.Errorf("read outbox: %w", err)
 		}
@@ -311,7 +317,13 @@ func (s *Syncer) Push(ctx context.Context) error {
 		resp, err := s.client.PushEvents(cctx, req)
 		cancel()
 		if err != nil {
+			if status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) {
+				s.batch.Store(int64(max(len(events)/2, 1)))
+			}
 			return fmt.Errorf("push %d events from seq %d: %w", len(events), events[0].Seq, err)
+		}
+		if n := s.batch.Load(); n > 0 {
+			s.batch.Store(min(2*n, int64(s.BatchSize)))
 		}
 		for _, o := range resp.GetOutcomes() {
 			if o.GetOutcome() == pb.Outcome_OUTCOME_REJECTED {
@@ -332,6 +344,14 @@ func (s *Syncer) Push(ctx context.Context) error {
 		}
 		s.log.Debug("events pushed", "from", events[0].Seq, "acked", acked)
 	}
+}
+
+// pushBatch is how many events the next push carries.
+func (s *Syncer) pushBatch() int {
+	if n := int(s.batch.Load()); n > 0 && n < s.BatchSize {
+		return n
+	}
+	return s.BatchSize
 }
 
 // Pull brings the replica up to date.

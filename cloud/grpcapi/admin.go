@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 	"github.com/memberpass/memberpass/proto/pairing"
@@ -13,7 +14,8 @@ import (
 
 type adminServer struct {
 	pb.UnimplementedAdminServiceServer
-	svc *loyalty.Service
+	svc       *loyalty.Service
+	campaigns *campaign.Engine
 	// publicAddr and caFingerprint go into pairing tickets.
 	publicAddr, caFingerprint string
 	memberPageURL             string

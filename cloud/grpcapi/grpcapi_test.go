@@ -108,6 +108,9 @@ func (f *cloudFixture) pair(brand, store string) device {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	if p.GetTimeZone() != "Asia/Shanghai" {
+		f.t.Fatalf("pairing gave time zone %q, want the brand's (Asia/Shanghai)", p.GetTimeZone())
+	}
 	return f.device(brand, store, p.GetDeviceId(), p.GetDeviceSecret())
 }
 

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
@@ -35,7 +36,10 @@ const DeviceHeader = "x-memberpass-device"
 // Config holds what the server needs.
 type Config struct {
 	Service *loyalty.Service
-	Log     *slog.Logger
+	// Campaigns runs the campaigns; nil: the campaign RPCs answer
+	// unimplemented.
+	Campaigns *campaign.Engine
+	Log       *slog.Logger
 	// AdminToken authorises HQ calls.
 	AdminToken string
 	// PublicAddr is the address agents dial, written into pairing tickets.
@@ -63,7 +67,7 @@ func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Ser
 	}, opts...)
 	srv := grpc.NewServer(opts...)
 	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM})
-	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL})
+	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

@@ -1,6 +1,7 @@
 package grpcapi
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"fmt"
@@ -30,7 +31,7 @@ func (s *syncServer) Pair(ctx context.Context, req *pb.PairRequest) (*pb.PairRes
 		BrandId: p.Device.BrandID, StoreId: p.Device.StoreID, DeviceId: p.Device.ID,
 		DeviceSecret:   p.Secret,
 		MemberCodeKeys: [][]byte{p.Brand.MemberCodeKey.Public().(ed25519.PublicKey)},
-		BrandName:      p.Brand.Name, StoreName: p.Store.Name,
+		BrandName:      p.Brand.Name, StoreName: p.Store.Name, TimeZone: cmp.Or(p.Brand.TimeZone, cloud.DefaultTimeZone),
 		CloudCaPem: s.caPEM,
 	}, nil
 }

@@ -18,9 +18,11 @@ const maxAmountFen = 1_000_000_000
 type applyCtx struct {
 	tx    cloud.Tx
 	brand cloud.Brand
-	dev   cloud.Device
-	ev    cloud.Event
-	now   time.Time
+	// loc is the brand's time zone, for its calendar rules.
+	loc *time.Location
+	dev cloud.Device
+	ev  cloud.Event
+	now time.Time
 	// changed members and coupons, for the change log
 	members map[string]bool
 	coupons map[string]bool
@@ -62,12 +64,12 @@ func rejectf(format string, args ...any) *rejection { return &rejection{fmt.Spri
 
 // apply turns one new event into state. A returned error aborts the whole
 // push (storage trouble); a rejection is an outcome, not an error.
-func (s *Service) apply(tx cloud.Tx, b cloud.Brand, d cloud.Device, ev cloud.Event) (cloud.Outcome, string, error) {
+func (s *Service) apply(tx cloud.Tx, b cloud.Brand, loc *time.Location, d cloud.Device, ev cloud.Event) (cloud.Outcome, string, error) {
 	if ev.StoreID != d.StoreID {
 		return cloud.Rejected, fmt.Sprintf("event says store %q but device belongs to store %q", ev.StoreID, d.StoreID), nil
 	}
 	var err error
-	a := &applyCtx{tx: tx, brand: b, dev: d, ev: ev, now: s.Now(), members: map[string]bool{}, coupons: map[string]bool{}}
+	a := &applyCtx{tx: tx, brand: b, loc: loc, dev: d, ev: ev, now: s.Now(), members: map[string]bool{}, coupons: map[string]bool{}}
 	var rej *rejection
 	switch ev.Kind {
 	case cloud.EventVisit:
@@ -142,10 +144,10 @@ func (a *applyCtx) visit(s *Service) (*rejection, error) {
 	if a.ev.OccurredAt.After(m.LastVisitAt) {
 		m.LastVisitAt = a.ev.OccurredAt
 	}
-	if err := a.tx.AddActivity(a.brand.ID, m.ID, activityDay(a.ev.OccurredAt), 1, 0); err != nil {
+	if err := a.tx.AddActivity(a.brand.ID, m.ID, activityDay(a.ev.OccurredAt, a.loc), 1, 0); err != nil {
 		return nil, err
 	}
-	if err := upgradeTier(a.tx, a.brand.Programme, &m, a.ev.OccurredAt, "visit "+a.ev.ID); err != nil {
+	if err := upgradeTier(a.tx, a.brand.Programme, &m, a.ev.OccurredAt, a.loc, "visit "+a.ev.ID); err != nil {
 		return nil, err
 	}
 	return nil, a.save(m)
@@ -196,6 +198,7 @@ func (a *applyCtx) purchase() (*rejection, error) {
 		return rej, err
 	}
 	at := a.ev.OccurredAt
+	local := at.In(a.loc) // the brand's calendar: bonus days, expiry
 	eff := cloud.PurchaseEffect{EventID: a.ev.ID, MemberID: m.ID, NetFen: p.NetFen()}
 
 	// Coupons: the first redemption to reach the cloud keeps the coupon.
@@ -236,19 +239,19 @@ func (a *applyCtx) purchase() (*rejection, error) {
 		}
 	}
 	tier, _ := a.brand.Programme.Tier(m.TierID)
-	earned, err := a.brand.Programme.PointsFor(p.NetFen(), tier, at)
+	earned, err := a.brand.Programme.PointsFor(p.NetFen(), tier, local)
 	if err != nil {
 		return rejectf("%v", err), nil
 	}
-	if err := earnPoints(a.tx, &m, earned, "earn", a.ev.ID, at, a.brand.Programme.PointsExpiry(at)); err != nil {
+	if err := earnPoints(a.tx, &m, earned, "earn", a.ev.ID, at, a.brand.Programme.PointsExpiry(local)); err != nil {
 		return nil, err
 	}
 	eff.PointsEarned = earned
 	m.TotalSpendFen += p.NetFen()
-	if err := a.tx.AddActivity(a.brand.ID, m.ID, activityDay(at), 0, p.NetFen()); err != nil {
+	if err := a.tx.AddActivity(a.brand.ID, m.ID, activityDay(at, a.loc), 0, p.NetFen()); err != nil {
 		return nil, err
 	}
-	if err := upgradeTier(a.tx, a.brand.Programme, &m, at, "purchase "+a.ev.ID); err != nil {
+	if err := upgradeTier(a.tx, a.brand.Programme, &m, at, a.loc, "purchase "+a.ev.ID); err != nil {
 		return nil, err
 	}
 	if err := a.tx.PutEffect(a.brand.ID, eff); err != nil {
@@ -354,7 +357,7 @@ func (a *applyCtx) refund() (*rejection, error) {
 	if err := addStoredValue(a.tx, &m, eff.PrincipalSpent, eff.BonusSpent, "refund", a.ev.ID, "purchase "+eff.EventID, at); err != nil {
 		return nil, err
 	}
-	if err := earnPoints(a.tx, &m, eff.PointsBurned, "refund", a.ev.ID, at, a.brand.Programme.PointsExpiry(at)); err != nil {
+	if err := earnPoints(a.tx, &m, eff.PointsBurned, "refund", a.ev.ID, at, a.brand.Programme.PointsExpiry(at.In(a.loc))); err != nil {
 		return nil, err
 	}
 	taken, err := takePoints(a.tx, &m, eff.PointsEarned, "refund", a.ev.ID, "points earned by purchase "+eff.EventID, at)

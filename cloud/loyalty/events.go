@@ -119,12 +119,16 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 	if err != nil {
 		return 0, nil, err
 	}
+	loc, err := b.Location()
+	if err != nil {
+		return 0, nil, fmt.Errorf("brand %s: %w", b.ID, err)
+	}
 	if _, err := tx.PruneCodeUses(d.BrandID, now, 100); err != nil {
 		return 0, nil, fmt.Errorf("forget old member code uses: %w", err)
 	}
 	held := map[string]cloud.StoredEvent{}
 	if len(events) > 0 {
-		if held, err = prefetch(tx, b, events); err != nil {
+		if held, err = prefetch(tx, b, loc, events); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -156,12 +160,18 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
 			ev.DeviceID = d.ID
+			hook := s.OnApplied != nil && (s.WantsEvents == nil || s.WantsEvents(context.Background(), d.BrandID))
 			if ev.Malformed != "" {
 				res.Outcome, res.Reason = cloud.Rejected, ev.Malformed
 			} else if why := s.outOfTime(d, ev, now); why != "" {
 				res.Outcome, res.Reason = cloud.Rejected, why
-			} else if res.Outcome, res.Reason, err = s.apply(tx, b, d, ev); err != nil {
+			} else if res.Outcome, res.Reason, err = s.apply(tx, b, loc, d, ev); err != nil {
 				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
+			}
+			if hook && res.Outcome == cloud.Applied {
+				if err := s.afterApply(tx, b, ev); err != nil {
+					return 0, nil, fmt.Errorf("campaigns on event %s: %w", ev.ID, err)
+				}
 			}
 			stored := cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason, ContentHash: hash}
 			if err := tx.PutEvent(stored); err != nil {
@@ -345,7 +355,7 @@ func (s *Service) ListEvents(ctx context.Context, brandID, pageToken string, lim
 // already held under the push's IDs (for deduplication), the members the
 // events name, and those members' activity over the tier window. Where
 // reads are round trips this turns a few per event into a few per push.
-func prefetch(tx cloud.Tx, b cloud.Brand, events []cloud.Event) (map[string]cloud.StoredEvent, error) {
+func prefetch(tx cloud.Tx, b cloud.Brand, loc *time.Location, events []cloud.Event) (map[string]cloud.StoredEvent, error) {
 	ids := make([]string, 0, len(events))
 	var members []string
 	seen := map[string]bool{}
@@ -373,8 +383,33 @@ func prefetch(tx cloud.Tx, b cloud.Brand, events []cloud.Event) (map[string]clou
 			from = ev.OccurredAt
 		}
 	}
-	if err := tx.PrefetchActivity(b.ID, members, tierWindowStart(b.Programme, from)); err != nil {
+	if err := tx.PrefetchActivity(b.ID, members, tierWindowStart(b.Programme, from, loc)); err != nil {
 		return nil, fmt.Errorf("prefetch activity: %w", err)
 	}
 	return held, nil
+}
+
+// afterApply hands an applied event to OnApplied with its member after it.
+func (s *Service) afterApply(tx cloud.Tx, b cloud.Brand, ev cloud.Event) error {
+	var id string
+	var err error
+	switch {
+	case ev.Kind == cloud.EventEnrolment && ev.Enrolment != nil:
+		if id, err = tx.LocalRef(b.ID, ev.Enrolment.LocalRef); err != nil {
+			return nil // an enrolment that made no member: nothing to act on
+		}
+	case ev.MemberID != "":
+		m, err := resolveMember(tx, b.ID, ev.MemberID)
+		if err != nil {
+			return nil // applied without a member (nothing to act on)
+		}
+		return s.OnApplied(tx, b, ev, m)
+	default:
+		return nil
+	}
+	after, err := tx.Member(b.ID, id)
+	if err != nil {
+		return err
+	}
+	return s.OnApplied(tx, b, ev, after)
 }

@@ -2,6 +2,7 @@ package loyalty
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -26,6 +27,10 @@ func (s *Service) RunMaintenance(ctx context.Context, brandID string) (Maintenan
 		if err != nil {
 			return err
 		}
+		loc, err := b.Location()
+		if err != nil {
+			return fmt.Errorf("brand %s: %w", brandID, err)
+		}
 		now := s.Now()
 		// Collect first: writing members while scanning them is not safe
 		// on every backend.
@@ -39,7 +44,7 @@ func (s *Service) RunMaintenance(ctx context.Context, brandID string) (Maintenan
 			return err
 		}
 		for _, m := range members {
-			changed, err := reviewTier(tx, b.Programme, &m, now)
+			changed, err := reviewTier(tx, b.Programme, &m, now, loc)
 			if err != nil {
 				return err
 			}

@@ -14,10 +14,12 @@ type NewMember struct {
 	Phone    string
 	Name     string
 	Birthday string
-	Cards    []string
-	Tags     []string
-	Consent  bool
-	Source   cloud.MemberSource
+	// BirthdayLunar: Birthday's month and day are lunar.
+	BirthdayLunar bool
+	Cards         []string
+	Tags          []string
+	Consent       bool
+	Source        cloud.MemberSource
 }
 
 // validBirthday accepts YYYY-MM-DD or MM-DD (many members give no year).
@@ -75,7 +77,7 @@ func (s *Service) CreateMember(ctx context.Context, brandID string, nm NewMember
 		if m, err = s.newMember(tx, b, phone, nm.Name, nm.Source, s.Now()); err != nil {
 			return err
 		}
-		m.Birthday, m.Tags, m.Consent = nm.Birthday, nm.Tags, nm.Consent
+		m.Birthday, m.BirthdayLunar, m.Tags, m.Consent = nm.Birthday, nm.BirthdayLunar, nm.Tags, nm.Consent
 		if err := tx.PutMember(m); err != nil {
 			return err
 		}
@@ -110,6 +112,7 @@ func (s *Service) newMember(tx cloud.Tx, b cloud.Brand, phone, name string, src 
 // MemberUpdate holds the fields to change; nil keeps the current value.
 type MemberUpdate struct {
 	Phone, Name, Birthday *string
+	BirthdayLunar         *bool
 	Tags                  *[]string
 	Consent               *bool
 }
@@ -141,6 +144,9 @@ func (s *Service) UpdateMember(ctx context.Context, brandID, id string, u Member
 				return err
 			}
 			m.Birthday = *u.Birthday
+		}
+		if u.BirthdayLunar != nil {
+			m.BirthdayLunar = *u.BirthdayLunar
 		}
 		if u.Tags != nil {
 			if err := validTags(*u.Tags); err != nil {

@@ -29,8 +29,16 @@ func (s *Service) PreviewProgramme(ctx context.Context, brandID string, p cloud.
 	counts := map[key]int{}
 	now := s.Now()
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
+		b, err := tx.Brand(brandID)
+		if err != nil {
+			return err
+		}
+		loc, err := b.Location()
+		if err != nil {
+			return err
+		}
 		var members []cloud.Member
-		err := tx.Members(brandID, func(m cloud.Member) (bool, error) {
+		err = tx.Members(brandID, func(m cloud.Member) (bool, error) {
 			if m.MergedInto == "" {
 				members = append(members, m)
 			}
@@ -40,7 +48,7 @@ func (s *Service) PreviewProgramme(ctx context.Context, brandID string, p cloud.
 			return err
 		}
 		for _, m := range members {
-			best, _, _, err := qualifyingTier(tx, p, m, now)
+			best, _, _, err := qualifyingTier(tx, p, m, now, loc)
 			if err != nil {
 				return err
 			}

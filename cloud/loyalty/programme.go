@@ -131,3 +131,26 @@ func (s *Service) Programme(ctx context.Context, brandID string) (cloud.Programm
 	})
 	return b.Programme, err
 }
+
+// SetTimeZone sets the zone a brand's calendar rules run in (an IANA name
+// such as Asia/Shanghai): bonus days, points expiry, the tier window's days
+// and per-day limits. Agents take it from the brand.
+func (s *Service) SetTimeZone(ctx context.Context, brandID, zone string) (cloud.Brand, error) {
+	if _, err := cloud.LoadZone(zone); err != nil || zone == "" {
+		return cloud.Brand{}, cloud.Errorf(cloud.Invalid, "time zone %q is not an IANA zone name such as Asia/Shanghai", zone)
+	}
+	var b cloud.Brand
+	err := s.store.Update(ctx, func(tx cloud.Tx) error {
+		var err error
+		if b, err = tx.Brand(brandID); err != nil {
+			return err
+		}
+		b.TimeZone = zone
+		if err := tx.PutBrand(b); err != nil {
+			return err
+		}
+		_, err = tx.AppendChange(brandID, cloud.ChangeProgramme, "")
+		return err
+	})
+	return b, err
+}

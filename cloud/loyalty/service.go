@@ -36,6 +36,15 @@ type Service struct {
 	MaxFutureSkew      time.Duration
 	PairingClockMargin time.Duration
 
+	// OnApplied, if set, sees each applied event inside the push's
+	// transaction, with its member as the event left it: campaigns act on
+	// events there, so an event and what its campaigns give commit
+	// together, once. An error aborts the push (it is retried).
+	OnApplied func(tx cloud.Tx, b cloud.Brand, ev cloud.Event, after cloud.Member) error
+	// WantsEvents, if set, says whether a brand's events need OnApplied at
+	// all; for a brand with no event campaigns the push skips its reads.
+	WantsEvents func(ctx context.Context, brandID string) bool
+
 	pushes pushGroup
 }
 
@@ -94,7 +103,7 @@ func (s *Service) CreateBrand(ctx context.Context, id, name, currency string) (c
 	if err != nil {
 		return cloud.Brand{}, err
 	}
-	b := cloud.Brand{ID: id, Name: name, Currency: currency, MemberCodeKey: priv, Programme: cloud.DefaultProgramme(), CreatedAt: s.Now()}
+	b := cloud.Brand{ID: id, Name: name, Currency: currency, TimeZone: cloud.DefaultTimeZone, MemberCodeKey: priv, Programme: cloud.DefaultProgramme(), CreatedAt: s.Now()}
 	err = s.store.Update(ctx, func(tx cloud.Tx) error {
 		if _, err := tx.Brand(id); err == nil {
 			return cloud.Errorf(cloud.Conflict, "brand %q already exists", id)

@@ -9,8 +9,8 @@ import (
 
 // qualifyingTier is the highest tier whose spend or visit threshold the
 // member meets within the window ending at `at`.
-func qualifyingTier(tx cloud.Tx, p cloud.Programme, m cloud.Member, at time.Time) (cloud.Tier, int, int64, error) {
-	visits, spend, err := tx.ActivitySince(m.BrandID, m.ID, tierWindowStart(p, at))
+func qualifyingTier(tx cloud.Tx, p cloud.Programme, m cloud.Member, at time.Time, loc *time.Location) (cloud.Tier, int, int64, error) {
+	visits, spend, err := tx.ActivitySince(m.BrandID, m.ID, tierWindowStart(p, at, loc))
 	if err != nil {
 		return cloud.Tier{}, 0, 0, err
 	}
@@ -24,13 +24,15 @@ func qualifyingTier(tx cloud.Tx, p cloud.Programme, m cloud.Member, at time.Time
 	return best, visits, spend, nil
 }
 
-// tierWindowStart is the first day of the tier window ending at `at`.
-func tierWindowStart(p cloud.Programme, at time.Time) time.Time {
-	return activityDay(at.Add(-time.Duration(max(p.TierWindowDays, 1)) * 24 * time.Hour))
+// tierWindowStart is the first day of the tier window ending at `at`, in
+// the brand's zone.
+func tierWindowStart(p cloud.Programme, at time.Time, loc *time.Location) time.Time {
+	return activityDay(at, loc).AddDate(0, 0, -max(p.TierWindowDays, 1))
 }
 
-// activityDay is the calendar day a member's activity at t counts for.
-func activityDay(t time.Time) time.Time { return t.UTC() }
+// activityDay is t in the brand's zone: its date is the calendar day a
+// member's activity at t counts for.
+func activityDay(t time.Time, loc *time.Location) time.Time { return t.In(loc) }
 
 func setTier(tx cloud.Tx, m *cloud.Member, to cloud.Tier, at time.Time, reason string) error {
 	if err := tx.AppendTierChange(m.BrandID, cloud.TierChange{MemberID: m.ID, At: at, From: m.TierID, To: to.ID, Reason: reason}); err != nil {
@@ -42,8 +44,8 @@ func setTier(tx cloud.Tx, m *cloud.Member, to cloud.Tier, at time.Time, reason s
 
 // upgradeTier moves a member up when an event makes them qualify; moving
 // down waits for the scheduled review.
-func upgradeTier(tx cloud.Tx, p cloud.Programme, m *cloud.Member, at time.Time, cause string) error {
-	best, visits, spend, err := qualifyingTier(tx, p, *m, at)
+func upgradeTier(tx cloud.Tx, p cloud.Programme, m *cloud.Member, at time.Time, loc *time.Location, cause string) error {
+	best, visits, spend, err := qualifyingTier(tx, p, *m, at, loc)
 	if err != nil {
 		return err
 	}
@@ -55,8 +57,8 @@ func upgradeTier(tx cloud.Tx, p cloud.Programme, m *cloud.Member, at time.Time, 
 }
 
 // reviewTier moves a member to the tier they qualify for now, up or down.
-func reviewTier(tx cloud.Tx, p cloud.Programme, m *cloud.Member, at time.Time) (bool, error) {
-	best, visits, spend, err := qualifyingTier(tx, p, *m, at)
+func reviewTier(tx cloud.Tx, p cloud.Programme, m *cloud.Member, at time.Time, loc *time.Location) (bool, error) {
+	best, visits, spend, err := qualifyingTier(tx, p, *m, at, loc)
 	if err != nil {
 		return false, err
 	}

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/proto/membercode"
 )
 

@@ -10,22 +10,8 @@ import (
 
 const brandCols = `brand_id, name, currency, time_zone, member_code_key, programme, created_at`
 
-func (t *tx) Brand(id string) (cloud.Brand, error) {
-	var b cloud.Brand
-	var key []byte
-	found, err := t.one("read brand", `select `+brandCols+` from brands where brand_id = $1`, []any{id},
-		&b.ID, &b.Name, &b.Currency, &b.TimeZone, blob{&key}, jsonCol{&b.Programme}, tm{&b.CreatedAt})
-	if err != nil {
-		return b, err
-	}
-	if !found {
-		return b, notFound("brand %q", id)
-	}
-	b.MemberCodeKey = key
-	return b, nil
-}
-
 func (t *tx) PutBrand(b cloud.Brand) error {
+	delete(t.c.brands, b.ID)
 	prog, err := json.Marshal(b.Programme)
 	if err != nil {
 		return fmt.Errorf("sqlstore: encode programme of brand %s: %w", b.ID, err)
@@ -104,35 +90,6 @@ func scanDevice(r interface{ Scan(...any) error }) (cloud.Device, error) {
 	return d, err
 }
 
-func (t *tx) device(brand, id, lock string) (cloud.Device, error) {
-	var d cloud.Device
-	found := false
-	err := t.query("read device", `select `+deviceCols+` from devices where brand_id = $1 and device_id = $2`+lock, []any{brand, id}, func(r *sql.Rows) error {
-		var err error
-		d, err = scanDevice(r)
-		found = true
-		return err
-	})
-	if err == nil && !found {
-		err = notFound("device %q", id)
-	}
-	return d, err
-}
-
-func (t *tx) Device(brand, id string) (cloud.Device, error) { return t.device(brand, id, "") }
-
-func (t *tx) DeviceForPush(brand, id string) (cloud.Device, error) {
-	return t.device(brand, id, t.e.forUpdate())
-}
-
-func (t *tx) PutDevice(d cloud.Device) error {
-	_, err := t.exec("write device", `insert into devices (`+deviceCols+`) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		on conflict (brand_id, device_id) do update set store_id = excluded.store_id, name = excluded.name, secret_hash = excluded.secret_hash,
-		acked_seq = excluded.acked_seq, last_seen_at = excluded.last_seen_at, revoked = excluded.revoked`,
-		d.BrandID, d.ID, d.StoreID, d.Name, d.SecretHash, int64(d.AckedSeq), ts(d.PairedAt), nts(d.LastSeenAt), d.Revoked)
-	return err
-}
-
 func (t *tx) Devices(brand string) ([]cloud.Device, error) {
 	var out []cloud.Device
 	err := t.query("list devices", `select `+deviceCols+` from devices where brand_id = $1 order by device_id`, []any{brand}, func(r *sql.Rows) error {
@@ -164,11 +121,4 @@ func (t *tx) PutPairing(p cloud.Pairing) error {
 func (t *tx) DeletePairing(code string) error {
 	_, err := t.exec("delete pairing code", `delete from pairings where code = $1`, code)
 	return err
-}
-
-func (t *tx) NextSeq(brand, name string) (uint64, error) {
-	var n uint64
-	_, err := t.one("next "+name+" number", `insert into sequences (brand_id, name, value) values ($1, $2, 1)
-		on conflict (brand_id, name) do update set value = sequences.value + 1 returning value`, []any{brand, name}, u64{&n})
-	return n, err
 }

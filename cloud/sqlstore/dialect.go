@@ -46,14 +46,22 @@ func (e Engine) forUpdate() string {
 	return ""
 }
 
-// placeholders returns "$from, $from+1, ..." n times, for IN lists.
-func placeholders(from, n int) string {
+// placeholders returns n parameters numbered from `from` on, for IN lists
+// and multi-row VALUES. The statement's earlier parameters must be $1 to
+// $from-1. SQLite gets anonymous ? (numbered by position after the
+// highest so far): its parser looks each $N up in a list, which made a
+// statement of thousands of them quadratic.
+func (e Engine) placeholders(from, n int) string {
 	b := make([]byte, 0, n*5)
 	for i := range n {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = fmt.Appendf(b, "$%d", from+i)
+		if e == SQLite {
+			b = append(b, '?')
+		} else {
+			b = fmt.Appendf(b, "$%d", from+i)
+		}
 	}
 	return string(b)
 }

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"database/sql"
-	"time"
 
 	"github.com/memberpass/memberpass/cloud"
 )
@@ -52,51 +51,6 @@ func eventMoney(e cloud.Event) [6]any {
 	return m
 }
 
-func (t *tx) Event(brand, id string) (cloud.StoredEvent, error) {
-	got, err := t.EventsByIDs(brand, []string{id})
-	if err != nil {
-		return cloud.StoredEvent{}, err
-	}
-	e, ok := got[id]
-	if !ok {
-		return e, notFound("event %q", id)
-	}
-	return e, nil
-}
-
-func (t *tx) EventsByIDs(brand string, list []string) (map[string]cloud.StoredEvent, error) {
-	out := make(map[string]cloud.StoredEvent, len(list))
-	for _, part := range chunks(list, maxInList) {
-		err := t.query("read events", `select `+eventCols+` from events where brand_id = $1 and event_id in (`+placeholders(2, len(part))+`)`,
-			ids([]any{brand}, part), func(r *sql.Rows) error {
-				e, _, err := scanEvent(r)
-				out[e.ID] = e
-				return err
-			})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func (t *tx) PutEvent(e cloud.StoredEvent) error {
-	pos, err := t.NextSeq(e.BrandID, "eventlog")
-	if err != nil {
-		return err
-	}
-	m := eventMoney(e.Event)
-	_, err = t.exec("write event", `insert into events (`+eventCols+`)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-		e.BrandID, e.ID, int64(pos), e.DeviceID, int64(e.Seq), e.StoreID, ns(e.MemberID), ns(e.StaffID), string(e.Kind), string(e.Outcome), ns(e.Reason),
-		ts(e.OccurredAt), ts(e.ReceivedAt), e.ContentHash, m[0], m[1], m[2], m[3], m[4], m[5],
-		js(eventDetail{e.Visit, e.Purchase, e.TopUp, e.Refund, e.Voucher, e.Enrolment, e.ApprovedBy}))
-	if err != nil && isUniqueViolation(err) {
-		return cloud.Errorf(cloud.Conflict, "event %s is already held", e.ID)
-	}
-	return err
-}
-
 func (t *tx) Events(brand string, after uint64, limit int) ([]cloud.StoredEvent, uint64, error) {
 	var out []cloud.StoredEvent
 	last := after
@@ -129,15 +83,6 @@ func (t *tx) EventCounts(brand string) (total uint64, byKind map[cloud.EventKind
 	return total, byKind, rejected, err
 }
 
-func (t *tx) AppendChange(brand string, kind cloud.ChangeKind, key string) (uint64, error) {
-	seq, err := t.NextSeq(brand, "change")
-	if err != nil {
-		return 0, err
-	}
-	_, err = t.exec("append change", `insert into changes (brand_id, seq, kind, key) values ($1, $2, $3, $4)`, brand, int64(seq), string(kind), key)
-	return seq, err
-}
-
 func (t *tx) Changes(brand string, after uint64, limit int) ([]cloud.Change, error) {
 	var out []cloud.Change
 	err := t.query("list changes", `select seq, kind, key from changes where brand_id = $1 and seq > $2 order by seq limit $3`,
@@ -148,67 +93,6 @@ func (t *tx) Changes(brand string, after uint64, limit int) ([]cloud.Change, err
 			return err
 		})
 	return out, err
-}
-
-func (t *tx) CodeUse(brand, ref string) (cloud.CodeUse, error) {
-	u := cloud.CodeUse{Ref: ref}
-	found, err := t.one("read member code use", `select event_id, store_id, device_id, member_id, expires_at from member_code_uses where brand_id = $1 and ref = $2`,
-		[]any{brand, ref}, &u.EventID, &u.StoreID, &u.DeviceID, &u.MemberID, tm{&u.ExpiresAt})
-	if err == nil && !found {
-		err = notFound("member code use %q", ref)
-	}
-	return u, err
-}
-
-func (t *tx) PutCodeUse(brand string, u cloud.CodeUse) error {
-	_, err := t.exec("write member code use", `insert into member_code_uses (brand_id, ref, event_id, store_id, device_id, member_id, expires_at)
-		values ($1, $2, $3, $4, $5, $6, $7) on conflict (brand_id, ref) do update set event_id = excluded.event_id, store_id = excluded.store_id,
-		device_id = excluded.device_id, member_id = excluded.member_id, expires_at = excluded.expires_at`,
-		brand, u.Ref, u.EventID, u.StoreID, u.DeviceID, u.MemberID, ts(u.ExpiresAt))
-	return err
-}
-
-func (t *tx) PruneCodeUses(brand string, at time.Time, limit int) (int, error) {
-	res, err := t.exec("forget old member code uses", `delete from member_code_uses where brand_id = $1 and ref in
-		(select ref from member_code_uses where brand_id = $1 and expires_at < $2 order by expires_at limit $3)`, brand, ts(at), limit)
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
-}
-
-func (t *tx) Effect(brand, eventID string) (cloud.PurchaseEffect, error) {
-	e := cloud.PurchaseEffect{EventID: eventID}
-	found, err := t.one("read purchase effect", `select member_id, points_earned, points_burned, principal_spent_fen, bonus_spent_fen, net_fen, refunded, refunded_event_id
-		from purchase_effects where brand_id = $1 and event_id = $2`, []any{brand, eventID},
-		&e.MemberID, &e.PointsEarned, &e.PointsBurned, &e.PrincipalSpent, &e.BonusSpent, &e.NetFen, boolean{&e.Refunded}, str{&e.RefundedEventID})
-	if err == nil && !found {
-		err = notFound("purchase %q", eventID)
-	}
-	return e, err
-}
-
-func (t *tx) PutEffect(brand string, e cloud.PurchaseEffect) error {
-	_, err := t.exec("write purchase effect", `insert into purchase_effects (brand_id, event_id, member_id, points_earned, points_burned,
-		principal_spent_fen, bonus_spent_fen, net_fen, refunded, refunded_event_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		on conflict (brand_id, event_id) do update set member_id = excluded.member_id, points_earned = excluded.points_earned,
-		points_burned = excluded.points_burned, principal_spent_fen = excluded.principal_spent_fen, bonus_spent_fen = excluded.bonus_spent_fen,
-		net_fen = excluded.net_fen, refunded = excluded.refunded, refunded_event_id = excluded.refunded_event_id`,
-		brand, e.EventID, e.MemberID, e.PointsEarned, e.PointsBurned, e.PrincipalSpent, e.BonusSpent, e.NetFen, e.Refunded, ns(e.RefundedEventID))
-	return err
-}
-
-func (t *tx) AppendConflict(brand string, c cloud.ConflictRecord) (cloud.ConflictRecord, error) {
-	seq, err := t.NextSeq(brand, "conflict")
-	if err != nil {
-		return c, err
-	}
-	c.Seq = seq
-	_, err = t.exec("record conflict", `insert into conflicts (brand_id, seq, at, kind, event_id, device_id, store_id, member_id, detail, resolution)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		brand, int64(seq), ts(c.At), c.Kind, ns(c.EventID), ns(c.DeviceID), ns(c.StoreID), ns(c.MemberID), c.Detail, c.Resolution)
-	return c, err
 }
 
 func (t *tx) Conflicts(brand string, after uint64, limit int) ([]cloud.ConflictRecord, error) {

@@ -199,7 +199,7 @@ func (t *tx) Resolutions(brand string, seqs []uint64) (map[uint64]hq.Resolution,
 		args = append(args, int64(s))
 	}
 	err := t.query("read resolutions", `select conflict_seq, action, note, account, at from conflict_resolutions
-		where brand_id = $1 and conflict_seq in (`+placeholders(2, len(seqs))+`)`, args, func(r *sql.Rows) error {
+		where brand_id = $1 and conflict_seq in (`+numbered(2, len(seqs))+`)`, args, func(r *sql.Rows) error {
 		res := hq.Resolution{BrandID: brand}
 		err := r.Scan(u64{&res.ConflictSeq}, &res.Action, &res.Note, &res.Account, tm{&res.At})
 		out[res.ConflictSeq] = res
@@ -214,7 +214,7 @@ func inStores(from int, stores []string) string {
 	if len(stores) == 0 {
 		return "false"
 	}
-	list := placeholders(from, len(stores))
+	list := numbered(from, len(stores))
 	return `(m.source_store_id in (` + list + `) or exists (select 1 from events e
 		where e.brand_id = m.brand_id and e.member_id = m.member_id and e.store_id in (` + list + `)))`
 }
@@ -310,7 +310,7 @@ func (t *tx) Figures(brand string, from, to time.Time, loc *time.Location, store
 		if len(stores) == 0 {
 			return nil, nil
 		}
-		storeCond = " and store_id in (" + placeholders(4, len(stores)) + ")"
+		storeCond = " and store_id in (" + numbered(4, len(stores)) + ")"
 		args = ids(args, stores)
 	}
 	err := t.query("sum events by hour", `select `+t.hourOf("occurred_at")+` as h, store_id, kind, count(*), coalesce(sum(net_fen), 0), coalesce(sum(amount_fen), 0)
@@ -390,4 +390,18 @@ func (t *tx) ProgrammeVersions(brand string, limit int) ([]hq.ProgrammeVersion, 
 			return err
 		})
 	return out, err
+}
+
+// numbered returns "$from, ..., $from+n-1". HQ's lists are short (a
+// principal's stores, a page of conflicts), and a list used twice in one
+// statement must name the same parameters, which anonymous ? cannot.
+func numbered(from, n int) string {
+	b := make([]byte, 0, n*5)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = fmt.Appendf(b, "$%d", from+i)
+	}
+	return string(b)
 }

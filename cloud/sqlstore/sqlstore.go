@@ -276,3 +276,16 @@ func isUniqueViolation(err error) bool {
 }
 
 var _ cloud.Storage = (*DB)(nil)
+
+// Schema names the PostgreSQL schema the store's tables are in (the first
+// of the search path); "" on SQLite.
+func (d *DB) Schema(ctx context.Context) string {
+	if d.engine != Postgres {
+		return ""
+	}
+	var s string
+	if err := d.write.QueryRowContext(ctx, `select current_schema()`).Scan(&s); err != nil {
+		return ""
+	}
+	return s
+}

@@ -21,10 +21,14 @@ type tx struct {
 	// transaction on it, so runTx must not commit, and retries if it was a
 	// serialization conflict.
 	failed error
+	// w holds rows not yet sent (buffer.go); c what the transaction knows
+	// of rows it read or wrote (cache.go).
+	w *writeBuffer
+	c cache
 }
 
 func newTx(ctx context.Context, e Engine, stx *sql.Tx) *tx {
-	return &tx{ctx: ctx, e: e, sql: stx}
+	return &tx{ctx: ctx, e: e, sql: stx, w: newWriteBuffer(), c: newCache()}
 }
 
 // fail remembers the first error of the transaction and wraps err with
@@ -37,6 +41,9 @@ func (t *tx) fail(err error, what string) error {
 }
 
 func (t *tx) exec(what, q string, args ...any) (sql.Result, error) {
+	if err := t.flushWrites(); err != nil {
+		return nil, err
+	}
 	res, err := t.sql.ExecContext(t.ctx, q, args...)
 	if err != nil {
 		return nil, t.fail(err, what)
@@ -47,6 +54,9 @@ func (t *tx) exec(what, q string, args ...any) (sql.Result, error) {
 // query runs q and calls scan for each row; the rows are closed before it
 // returns, so scan must not run statements itself.
 func (t *tx) query(what, q string, args []any, scan func(*sql.Rows) error) error {
+	if err := t.flushWrites(); err != nil {
+		return err
+	}
 	rows, err := t.sql.QueryContext(t.ctx, q, args...)
 	if err != nil {
 		return t.fail(err, what)
@@ -65,6 +75,9 @@ func (t *tx) query(what, q string, args []any, scan func(*sql.Rows) error) error
 
 // one reads a single row into dest; found is false when there is none.
 func (t *tx) one(what, q string, args []any, dest ...any) (found bool, err error) {
+	if err := t.flushWrites(); err != nil {
+		return false, err
+	}
 	err = t.sql.QueryRowContext(t.ctx, q, args...).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -76,7 +89,7 @@ func (t *tx) one(what, q string, args []any, dest ...any) (found bool, err error
 }
 
 // flush sends what the transaction holds back before it commits.
-func (t *tx) flush() error { return nil }
+func (t *tx) flush() error { return t.flushWrites() }
 
 // notFound is the NotFound application error for a missing record.
 func notFound(format string, args ...any) error {

@@ -377,7 +377,9 @@ func sampleEvents() []cloud.StoredEvent {
 			e.Enrolment = &cloud.Enrolment{Phone: "13800138000", Name: "韩梅梅", LocalRef: "r1", Consent: true}
 			e.MemberID, e.StaffID = "", ""
 		}),
-		mk("e7", 7, "teleport", func(e *cloud.StoredEvent) { e.Outcome, e.Reason = cloud.Rejected, "event kind \"teleport\" is not known" }),
+		mk("e7", 7, "teleport", func(e *cloud.StoredEvent) {
+			e.Outcome, e.Reason = cloud.Rejected, "event kind \"teleport\" is not known"
+		}),
 	}
 }
 

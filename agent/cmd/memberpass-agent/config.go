@@ -79,7 +79,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.sessionIdle, "kiosk-session-idle", 15*time.Minute, "sign a kiosk user out after this long without use")
 	fs.DurationVar(&c.scanValidFor, "scan-valid-for", 5*time.Minute, "how long after a member is scanned at this till a checkout or top-up may name them without a manager's approval")
 	fs.StringVar(&c.joinURL, "join-url", "", "the cloud's join page for this store (e.g. https://m.example.com/join/<brand>/<store>); its QR code is the store's \"scan to join\"")
-	fs.StringVar(&c.timezone, "timezone", "Asia/Shanghai", "the shop's time zone, for \"today\" and birthday months")
+	fs.StringVar(&c.timezone, "timezone", "", "the shop's time zone, for \"today\" and birthday months; empty: the brand's, as the cloud gave it at pairing (Asia/Shanghai for a device paired before)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")

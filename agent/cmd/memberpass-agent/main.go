@@ -4,6 +4,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -142,9 +143,10 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(c.timezone)
+	zone := cmp.Or(c.timezone, id.TimeZone, "Asia/Shanghai")
+	loc, err := time.LoadLocation(zone)
 	if err != nil {
-		return fmt.Errorf("--timezone %q: %w", c.timezone, err)
+		return fmt.Errorf("time zone %q (--timezone, or the brand's): %w", zone, err)
 	}
 	till := checkout.New(db, id, log, func(err error) bool { return errors.Is(err, localstore.ErrUnknown) })
 	till.Location = loc

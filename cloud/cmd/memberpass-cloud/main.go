@@ -27,6 +27,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/memberpass/memberpass/cloud/console"
+	"github.com/memberpass/memberpass/cloud/campaign"
+	campaignkv "github.com/memberpass/memberpass/cloud/campaign/books"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
@@ -59,6 +61,7 @@ type config struct {
 	logFormat     string
 	showVer       bool
 	maintain      time.Duration
+	campaigns     time.Duration
 }
 
 func main() {
@@ -91,6 +94,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
+	fs.DurationVar(&c.campaigns, "campaign-interval", time.Minute, "how often to look for due campaign work: today's birthday, holiday, expiry and win-back runs, one-off sends, pending messages (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: memberpass-cloud [flags]\n\nThe central service of the memberpass loyalty system.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_DATA_DIR.\n\nFlags:\n")
@@ -179,6 +183,8 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--member-code-ttl %s: want at least 2s", c.codeTTL)
 	}
 	svc.MemberCodeTTL = c.codeTTL
+	campaigns := campaign.NewEngine(campaignkv.New(store), log)
+	svc.OnApplied, svc.WantsEvents = campaignkv.EventHook(campaigns), campaigns.WantsEvents
 	publicURL := c.publicURL
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen
@@ -211,7 +217,7 @@ func run(args []string, stderr io.Writer) error {
 	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
-	cfg := grpcapi.Config{Service: svc, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -252,6 +258,9 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if c.maintain > 0 {
 		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
+	}
+	if c.campaigns > 0 {
+		go campaigns.RunSchedule(ctx, c.campaigns)
 	}
 	select {
 	case err := <-errc:

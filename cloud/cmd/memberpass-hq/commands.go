@@ -37,6 +37,9 @@ func commands() []command {
 	}
 }
 
+// allCommands is every subcommand, the campaign ones included.
+func allCommands() []command { return append(commands(), campaignCommands()...) }
+
 func (c *client) print(m proto.Message, human func()) {
 	if c.json {
 		b, _ := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(m)

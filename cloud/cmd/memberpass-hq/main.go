@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	plaintext := fs.Bool("insecure", false, "talk to the cloud without TLS (a cloud started with --insecure, on loopback)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: memberpass-hq [flags] <command> [flags]\n\nCommands:\n")
-		for _, c := range commands() {
+		for _, c := range allCommands() {
 			fmt.Fprintf(stderr, "  %-22s %s\n", c.name, c.usage)
 		}
 		fmt.Fprintf(stderr, "\nFlags:\n")
@@ -85,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return errors.New("no command given")
 	}
 	var cmd *command
-	for _, c := range commands() {
+	for _, c := range allCommands() {
 		words := strings.Fields(c.name)
 		if len(rest) >= len(words) && strings.Join(rest[:len(words)], " ") == c.name {
 			cmd, rest = &c, rest[len(words):]

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 )
 
 // startCloud serves the admin API on a loopback port.

@@ -13,9 +13,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/sqlstore/sqltest"
 	"github.com/memberpass/memberpass/cloud/tlscert"
 	"github.com/memberpass/memberpass/proto/pairing"
 )

@@ -22,6 +22,1393 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// CampaignTrigger is what makes a campaign act; the fields that count
+// depend on kind (see cloud/campaign.Trigger).
+type CampaignTrigger struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	MinFen        int64                  `protobuf:"varint,2,opt,name=min_fen,json=minFen,proto3" json:"min_fen,omitempty"`
+	N             int32                  `protobuf:"varint,3,opt,name=n,proto3" json:"n,omitempty"`
+	AmountFen     int64                  `protobuf:"varint,4,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	Period        string                 `protobuf:"bytes,5,opt,name=period,proto3" json:"period,omitempty"`
+	Sources       []string               `protobuf:"bytes,6,rep,name=sources,proto3" json:"sources,omitempty"`
+	ToTier        string                 `protobuf:"bytes,7,opt,name=to_tier,json=toTier,proto3" json:"to_tier,omitempty"`
+	Days          int32                  `protobuf:"varint,8,opt,name=days,proto3" json:"days,omitempty"`
+	BirthdayMonth bool                   `protobuf:"varint,9,opt,name=birthday_month,json=birthdayMonth,proto3" json:"birthday_month,omitempty"`
+	Holiday       string                 `protobuf:"bytes,10,opt,name=holiday,proto3" json:"holiday,omitempty"`
+	At            *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignTrigger) Reset() {
+	*x = CampaignTrigger{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignTrigger) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignTrigger) ProtoMessage() {}
+
+func (x *CampaignTrigger) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignTrigger.ProtoReflect.Descriptor instead.
+func (*CampaignTrigger) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *CampaignTrigger) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *CampaignTrigger) GetMinFen() int64 {
+	if x != nil {
+		return x.MinFen
+	}
+	return 0
+}
+
+func (x *CampaignTrigger) GetN() int32 {
+	if x != nil {
+		return x.N
+	}
+	return 0
+}
+
+func (x *CampaignTrigger) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *CampaignTrigger) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *CampaignTrigger) GetSources() []string {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+func (x *CampaignTrigger) GetToTier() string {
+	if x != nil {
+		return x.ToTier
+	}
+	return ""
+}
+
+func (x *CampaignTrigger) GetDays() int32 {
+	if x != nil {
+		return x.Days
+	}
+	return 0
+}
+
+func (x *CampaignTrigger) GetBirthdayMonth() bool {
+	if x != nil {
+		return x.BirthdayMonth
+	}
+	return false
+}
+
+func (x *CampaignTrigger) GetHoliday() string {
+	if x != nil {
+		return x.Holiday
+	}
+	return ""
+}
+
+func (x *CampaignTrigger) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+// CampaignAction is one thing a campaign gives (see cloud/campaign.Action).
+type CampaignAction struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	TemplateId    string                 `protobuf:"bytes,2,opt,name=template_id,json=templateId,proto3" json:"template_id,omitempty"`
+	ValidDays     int32                  `protobuf:"varint,3,opt,name=valid_days,json=validDays,proto3" json:"valid_days,omitempty"`
+	FaceFen       int64                  `protobuf:"varint,4,opt,name=face_fen,json=faceFen,proto3" json:"face_fen,omitempty"`
+	Points        int64                  `protobuf:"varint,5,opt,name=points,proto3" json:"points,omitempty"`
+	MultiplierBp  int32                  `protobuf:"varint,6,opt,name=multiplier_bp,json=multiplierBp,proto3" json:"multiplier_bp,omitempty"`
+	Days          int32                  `protobuf:"varint,7,opt,name=days,proto3" json:"days,omitempty"`
+	BonusFen      int64                  `protobuf:"varint,8,opt,name=bonus_fen,json=bonusFen,proto3" json:"bonus_fen,omitempty"`
+	Channel       string                 `protobuf:"bytes,9,opt,name=channel,proto3" json:"channel,omitempty"`
+	LotteryId     string                 `protobuf:"bytes,10,opt,name=lottery_id,json=lotteryId,proto3" json:"lottery_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignAction) Reset() {
+	*x = CampaignAction{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignAction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignAction) ProtoMessage() {}
+
+func (x *CampaignAction) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignAction.ProtoReflect.Descriptor instead.
+func (*CampaignAction) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CampaignAction) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *CampaignAction) GetTemplateId() string {
+	if x != nil {
+		return x.TemplateId
+	}
+	return ""
+}
+
+func (x *CampaignAction) GetValidDays() int32 {
+	if x != nil {
+		return x.ValidDays
+	}
+	return 0
+}
+
+func (x *CampaignAction) GetFaceFen() int64 {
+	if x != nil {
+		return x.FaceFen
+	}
+	return 0
+}
+
+func (x *CampaignAction) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *CampaignAction) GetMultiplierBp() int32 {
+	if x != nil {
+		return x.MultiplierBp
+	}
+	return 0
+}
+
+func (x *CampaignAction) GetDays() int32 {
+	if x != nil {
+		return x.Days
+	}
+	return 0
+}
+
+func (x *CampaignAction) GetBonusFen() int64 {
+	if x != nil {
+		return x.BonusFen
+	}
+	return 0
+}
+
+func (x *CampaignAction) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *CampaignAction) GetLotteryId() string {
+	if x != nil {
+		return x.LotteryId
+	}
+	return ""
+}
+
+type CampaignAudience struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tags          []string               `protobuf:"bytes,1,rep,name=tags,proto3" json:"tags,omitempty"`
+	Tiers         []string               `protobuf:"bytes,2,rep,name=tiers,proto3" json:"tiers,omitempty"`
+	Stores        []string               `protobuf:"bytes,3,rep,name=stores,proto3" json:"stores,omitempty"`
+	MinVisits     uint64                 `protobuf:"varint,4,opt,name=min_visits,json=minVisits,proto3" json:"min_visits,omitempty"`
+	MinSpendFen   int64                  `protobuf:"varint,5,opt,name=min_spend_fen,json=minSpendFen,proto3" json:"min_spend_fen,omitempty"`
+	ConsentOnly   bool                   `protobuf:"varint,6,opt,name=consent_only,json=consentOnly,proto3" json:"consent_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignAudience) Reset() {
+	*x = CampaignAudience{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignAudience) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignAudience) ProtoMessage() {}
+
+func (x *CampaignAudience) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignAudience.ProtoReflect.Descriptor instead.
+func (*CampaignAudience) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CampaignAudience) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *CampaignAudience) GetTiers() []string {
+	if x != nil {
+		return x.Tiers
+	}
+	return nil
+}
+
+func (x *CampaignAudience) GetStores() []string {
+	if x != nil {
+		return x.Stores
+	}
+	return nil
+}
+
+func (x *CampaignAudience) GetMinVisits() uint64 {
+	if x != nil {
+		return x.MinVisits
+	}
+	return 0
+}
+
+func (x *CampaignAudience) GetMinSpendFen() int64 {
+	if x != nil {
+		return x.MinSpendFen
+	}
+	return 0
+}
+
+func (x *CampaignAudience) GetConsentOnly() bool {
+	if x != nil {
+		return x.ConsentOnly
+	}
+	return false
+}
+
+type CampaignCost struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Coupons       int64                  `protobuf:"varint,1,opt,name=coupons,proto3" json:"coupons,omitempty"`
+	Points        int64                  `protobuf:"varint,2,opt,name=points,proto3" json:"points,omitempty"`
+	MoneyFen      int64                  `protobuf:"varint,3,opt,name=money_fen,json=moneyFen,proto3" json:"money_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignCost) Reset() {
+	*x = CampaignCost{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignCost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignCost) ProtoMessage() {}
+
+func (x *CampaignCost) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignCost.ProtoReflect.Descriptor instead.
+func (*CampaignCost) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CampaignCost) GetCoupons() int64 {
+	if x != nil {
+		return x.Coupons
+	}
+	return 0
+}
+
+func (x *CampaignCost) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *CampaignCost) GetMoneyFen() int64 {
+	if x != nil {
+		return x.MoneyFen
+	}
+	return 0
+}
+
+type CampaignSpent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Coupons       int64                  `protobuf:"varint,1,opt,name=coupons,proto3" json:"coupons,omitempty"`
+	Points        int64                  `protobuf:"varint,2,opt,name=points,proto3" json:"points,omitempty"`
+	MoneyFen      int64                  `protobuf:"varint,3,opt,name=money_fen,json=moneyFen,proto3" json:"money_fen,omitempty"`
+	Members       int64                  `protobuf:"varint,4,opt,name=members,proto3" json:"members,omitempty"`
+	Holdout       int64                  `protobuf:"varint,5,opt,name=holdout,proto3" json:"holdout,omitempty"`
+	OverBudget    int64                  `protobuf:"varint,6,opt,name=over_budget,json=overBudget,proto3" json:"over_budget,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignSpent) Reset() {
+	*x = CampaignSpent{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignSpent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignSpent) ProtoMessage() {}
+
+func (x *CampaignSpent) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignSpent.ProtoReflect.Descriptor instead.
+func (*CampaignSpent) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CampaignSpent) GetCoupons() int64 {
+	if x != nil {
+		return x.Coupons
+	}
+	return 0
+}
+
+func (x *CampaignSpent) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *CampaignSpent) GetMoneyFen() int64 {
+	if x != nil {
+		return x.MoneyFen
+	}
+	return 0
+}
+
+func (x *CampaignSpent) GetMembers() int64 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *CampaignSpent) GetHoldout() int64 {
+	if x != nil {
+		return x.Holdout
+	}
+	return 0
+}
+
+func (x *CampaignSpent) GetOverBudget() int64 {
+	if x != nil {
+		return x.OverBudget
+	}
+	return 0
+}
+
+type Campaign struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Id      string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Name    string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Trigger *CampaignTrigger       `protobuf:"bytes,4,opt,name=trigger,proto3" json:"trigger,omitempty"`
+	Actions []*CampaignAction      `protobuf:"bytes,5,rep,name=actions,proto3" json:"actions,omitempty"`
+	// For a referral whose friend the brand already knew.
+	KnownActions []*CampaignAction `protobuf:"bytes,6,rep,name=known_actions,json=knownActions,proto3" json:"known_actions,omitempty"`
+	Audience     *CampaignAudience `protobuf:"bytes,7,opt,name=audience,proto3" json:"audience,omitempty"`
+	// Budget caps; 0: no cap.
+	Budget *CampaignCost `protobuf:"bytes,8,opt,name=budget,proto3" json:"budget,omitempty"`
+	// Holdout share in basis points; with holdout_set false, 0 means the
+	// default (1000, 10%); with holdout_set true, 0 means no holdout.
+	HoldoutBp     int32                  `protobuf:"varint,9,opt,name=holdout_bp,json=holdoutBp,proto3" json:"holdout_bp,omitempty"`
+	HoldoutSet    bool                   `protobuf:"varint,10,opt,name=holdout_set,json=holdoutSet,proto3" json:"holdout_set,omitempty"`
+	StartAt       *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=start_at,json=startAt,proto3" json:"start_at,omitempty"`
+	EndAt         *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=end_at,json=endAt,proto3" json:"end_at,omitempty"`
+	Status        string                 `protobuf:"bytes,13,opt,name=status,proto3" json:"status,omitempty"`
+	Spent         *CampaignSpent         `protobuf:"bytes,14,opt,name=spent,proto3" json:"spent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Campaign) Reset() {
+	*x = Campaign{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Campaign) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Campaign) ProtoMessage() {}
+
+func (x *Campaign) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Campaign.ProtoReflect.Descriptor instead.
+func (*Campaign) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Campaign) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *Campaign) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Campaign) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Campaign) GetTrigger() *CampaignTrigger {
+	if x != nil {
+		return x.Trigger
+	}
+	return nil
+}
+
+func (x *Campaign) GetActions() []*CampaignAction {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+func (x *Campaign) GetKnownActions() []*CampaignAction {
+	if x != nil {
+		return x.KnownActions
+	}
+	return nil
+}
+
+func (x *Campaign) GetAudience() *CampaignAudience {
+	if x != nil {
+		return x.Audience
+	}
+	return nil
+}
+
+func (x *Campaign) GetBudget() *CampaignCost {
+	if x != nil {
+		return x.Budget
+	}
+	return nil
+}
+
+func (x *Campaign) GetHoldoutBp() int32 {
+	if x != nil {
+		return x.HoldoutBp
+	}
+	return 0
+}
+
+func (x *Campaign) GetHoldoutSet() bool {
+	if x != nil {
+		return x.HoldoutSet
+	}
+	return false
+}
+
+func (x *Campaign) GetStartAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartAt
+	}
+	return nil
+}
+
+func (x *Campaign) GetEndAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndAt
+	}
+	return nil
+}
+
+func (x *Campaign) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Campaign) GetSpent() *CampaignSpent {
+	if x != nil {
+		return x.Spent
+	}
+	return nil
+}
+
+type ListCampaignsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCampaignsRequest) Reset() {
+	*x = ListCampaignsRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCampaignsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCampaignsRequest) ProtoMessage() {}
+
+func (x *ListCampaignsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCampaignsRequest.ProtoReflect.Descriptor instead.
+func (*ListCampaignsRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListCampaignsRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+type ListCampaignsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Campaigns     []*Campaign            `protobuf:"bytes,1,rep,name=campaigns,proto3" json:"campaigns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCampaignsResponse) Reset() {
+	*x = ListCampaignsResponse{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCampaignsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCampaignsResponse) ProtoMessage() {}
+
+func (x *ListCampaignsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCampaignsResponse.ProtoReflect.Descriptor instead.
+func (*ListCampaignsResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListCampaignsResponse) GetCampaigns() []*Campaign {
+	if x != nil {
+		return x.Campaigns
+	}
+	return nil
+}
+
+type SetCampaignStateRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Id      string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// start, pause, resume or end.
+	Action        string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetCampaignStateRequest) Reset() {
+	*x = SetCampaignStateRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetCampaignStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetCampaignStateRequest) ProtoMessage() {}
+
+func (x *SetCampaignStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetCampaignStateRequest.ProtoReflect.Descriptor instead.
+func (*SetCampaignStateRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SetCampaignStateRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *SetCampaignStateRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SetCampaignStateRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+type CampaignRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignRef) Reset() {
+	*x = CampaignRef{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignRef) ProtoMessage() {}
+
+func (x *CampaignRef) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignRef.ProtoReflect.Descriptor instead.
+func (*CampaignRef) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CampaignRef) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *CampaignRef) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type CampaignPreview struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Audience      int64                  `protobuf:"varint,1,opt,name=audience,proto3" json:"audience,omitempty"`
+	Holdout       int64                  `protobuf:"varint,2,opt,name=holdout,proto3" json:"holdout,omitempty"`
+	Treated       int64                  `protobuf:"varint,3,opt,name=treated,proto3" json:"treated,omitempty"`
+	PerMember     *CampaignCost          `protobuf:"bytes,4,opt,name=per_member,json=perMember,proto3" json:"per_member,omitempty"`
+	Cost          *CampaignCost          `protobuf:"bytes,5,opt,name=cost,proto3" json:"cost,omitempty"`
+	WithinBudget  bool                   `protobuf:"varint,6,opt,name=within_budget,json=withinBudget,proto3" json:"within_budget,omitempty"`
+	NoProof       bool                   `protobuf:"varint,7,opt,name=no_proof,json=noProof,proto3" json:"no_proof,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignPreview) Reset() {
+	*x = CampaignPreview{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignPreview) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignPreview) ProtoMessage() {}
+
+func (x *CampaignPreview) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignPreview.ProtoReflect.Descriptor instead.
+func (*CampaignPreview) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CampaignPreview) GetAudience() int64 {
+	if x != nil {
+		return x.Audience
+	}
+	return 0
+}
+
+func (x *CampaignPreview) GetHoldout() int64 {
+	if x != nil {
+		return x.Holdout
+	}
+	return 0
+}
+
+func (x *CampaignPreview) GetTreated() int64 {
+	if x != nil {
+		return x.Treated
+	}
+	return 0
+}
+
+func (x *CampaignPreview) GetPerMember() *CampaignCost {
+	if x != nil {
+		return x.PerMember
+	}
+	return nil
+}
+
+func (x *CampaignPreview) GetCost() *CampaignCost {
+	if x != nil {
+		return x.Cost
+	}
+	return nil
+}
+
+func (x *CampaignPreview) GetWithinBudget() bool {
+	if x != nil {
+		return x.WithinBudget
+	}
+	return false
+}
+
+func (x *CampaignPreview) GetNoProof() bool {
+	if x != nil {
+		return x.NoProof
+	}
+	return false
+}
+
+type DryRunCampaignRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Limit         int32                  `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DryRunCampaignRequest) Reset() {
+	*x = DryRunCampaignRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DryRunCampaignRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DryRunCampaignRequest) ProtoMessage() {}
+
+func (x *DryRunCampaignRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DryRunCampaignRequest.ProtoReflect.Descriptor instead.
+func (*DryRunCampaignRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *DryRunCampaignRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *DryRunCampaignRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DryRunCampaignRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type DryRunLine struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MemberId      string                 `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	Occurrence    string                 `protobuf:"bytes,2,opt,name=occurrence,proto3" json:"occurrence,omitempty"`
+	Holdout       bool                   `protobuf:"varint,3,opt,name=holdout,proto3" json:"holdout,omitempty"`
+	Actions       []*CampaignAction      `protobuf:"bytes,4,rep,name=actions,proto3" json:"actions,omitempty"`
+	Cost          *CampaignCost          `protobuf:"bytes,5,opt,name=cost,proto3" json:"cost,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DryRunLine) Reset() {
+	*x = DryRunLine{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DryRunLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DryRunLine) ProtoMessage() {}
+
+func (x *DryRunLine) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DryRunLine.ProtoReflect.Descriptor instead.
+func (*DryRunLine) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *DryRunLine) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *DryRunLine) GetOccurrence() string {
+	if x != nil {
+		return x.Occurrence
+	}
+	return ""
+}
+
+func (x *DryRunLine) GetHoldout() bool {
+	if x != nil {
+		return x.Holdout
+	}
+	return false
+}
+
+func (x *DryRunLine) GetActions() []*CampaignAction {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+func (x *DryRunLine) GetCost() *CampaignCost {
+	if x != nil {
+		return x.Cost
+	}
+	return nil
+}
+
+type DryRunCampaignResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lines         []*DryRunLine          `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DryRunCampaignResponse) Reset() {
+	*x = DryRunCampaignResponse{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DryRunCampaignResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DryRunCampaignResponse) ProtoMessage() {}
+
+func (x *DryRunCampaignResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DryRunCampaignResponse.ProtoReflect.Descriptor instead.
+func (*DryRunCampaignResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *DryRunCampaignResponse) GetLines() []*DryRunLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+type CampaignResultsRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Id      string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// The window after each grant; 0: 30 days.
+	Days          int32 `protobuf:"varint,3,opt,name=days,proto3" json:"days,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignResultsRequest) Reset() {
+	*x = CampaignResultsRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignResultsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignResultsRequest) ProtoMessage() {}
+
+func (x *CampaignResultsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignResultsRequest.ProtoReflect.Descriptor instead.
+func (*CampaignResultsRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CampaignResultsRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *CampaignResultsRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CampaignResultsRequest) GetDays() int32 {
+	if x != nil {
+		return x.Days
+	}
+	return 0
+}
+
+type CampaignGroupOutcome struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Members       int64                  `protobuf:"varint,1,opt,name=members,proto3" json:"members,omitempty"`
+	Returned      int64                  `protobuf:"varint,2,opt,name=returned,proto3" json:"returned,omitempty"`
+	Visits        int64                  `protobuf:"varint,3,opt,name=visits,proto3" json:"visits,omitempty"`
+	SpendFen      int64                  `protobuf:"varint,4,opt,name=spend_fen,json=spendFen,proto3" json:"spend_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignGroupOutcome) Reset() {
+	*x = CampaignGroupOutcome{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignGroupOutcome) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignGroupOutcome) ProtoMessage() {}
+
+func (x *CampaignGroupOutcome) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignGroupOutcome.ProtoReflect.Descriptor instead.
+func (*CampaignGroupOutcome) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CampaignGroupOutcome) GetMembers() int64 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *CampaignGroupOutcome) GetReturned() int64 {
+	if x != nil {
+		return x.Returned
+	}
+	return 0
+}
+
+func (x *CampaignGroupOutcome) GetVisits() int64 {
+	if x != nil {
+		return x.Visits
+	}
+	return 0
+}
+
+func (x *CampaignGroupOutcome) GetSpendFen() int64 {
+	if x != nil {
+		return x.SpendFen
+	}
+	return 0
+}
+
+// CampaignLift is treated minus holdout with a 95% interval; status is ok,
+// no_proof (no holdout) or not_enough_data.
+type CampaignLift struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        string                 `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Estimate      float64                `protobuf:"fixed64,2,opt,name=estimate,proto3" json:"estimate,omitempty"`
+	Low           float64                `protobuf:"fixed64,3,opt,name=low,proto3" json:"low,omitempty"`
+	High          float64                `protobuf:"fixed64,4,opt,name=high,proto3" json:"high,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignLift) Reset() {
+	*x = CampaignLift{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignLift) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignLift) ProtoMessage() {}
+
+func (x *CampaignLift) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignLift.ProtoReflect.Descriptor instead.
+func (*CampaignLift) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CampaignLift) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *CampaignLift) GetEstimate() float64 {
+	if x != nil {
+		return x.Estimate
+	}
+	return 0
+}
+
+func (x *CampaignLift) GetLow() float64 {
+	if x != nil {
+		return x.Low
+	}
+	return 0
+}
+
+func (x *CampaignLift) GetHigh() float64 {
+	if x != nil {
+		return x.High
+	}
+	return 0
+}
+
+type CampaignResults struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Campaign      *Campaign              `protobuf:"bytes,1,opt,name=campaign,proto3" json:"campaign,omitempty"`
+	Days          int32                  `protobuf:"varint,2,opt,name=days,proto3" json:"days,omitempty"`
+	Treated       *CampaignGroupOutcome  `protobuf:"bytes,3,opt,name=treated,proto3" json:"treated,omitempty"`
+	Holdout       *CampaignGroupOutcome  `protobuf:"bytes,4,opt,name=holdout,proto3" json:"holdout,omitempty"`
+	ReturnLift    *CampaignLift          `protobuf:"bytes,5,opt,name=return_lift,json=returnLift,proto3" json:"return_lift,omitempty"`
+	SpendLift     *CampaignLift          `protobuf:"bytes,6,opt,name=spend_lift,json=spendLift,proto3" json:"spend_lift,omitempty"`
+	VisitLift     *CampaignLift          `protobuf:"bytes,7,opt,name=visit_lift,json=visitLift,proto3" json:"visit_lift,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignResults) Reset() {
+	*x = CampaignResults{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignResults) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignResults) ProtoMessage() {}
+
+func (x *CampaignResults) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignResults.ProtoReflect.Descriptor instead.
+func (*CampaignResults) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CampaignResults) GetCampaign() *Campaign {
+	if x != nil {
+		return x.Campaign
+	}
+	return nil
+}
+
+func (x *CampaignResults) GetDays() int32 {
+	if x != nil {
+		return x.Days
+	}
+	return 0
+}
+
+func (x *CampaignResults) GetTreated() *CampaignGroupOutcome {
+	if x != nil {
+		return x.Treated
+	}
+	return nil
+}
+
+func (x *CampaignResults) GetHoldout() *CampaignGroupOutcome {
+	if x != nil {
+		return x.Holdout
+	}
+	return nil
+}
+
+func (x *CampaignResults) GetReturnLift() *CampaignLift {
+	if x != nil {
+		return x.ReturnLift
+	}
+	return nil
+}
+
+func (x *CampaignResults) GetSpendLift() *CampaignLift {
+	if x != nil {
+		return x.SpendLift
+	}
+	return nil
+}
+
+func (x *CampaignResults) GetVisitLift() *CampaignLift {
+	if x != nil {
+		return x.VisitLift
+	}
+	return nil
+}
+
 type SetProgrammeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
@@ -32,7 +1419,7 @@ type SetProgrammeRequest struct {
 
 func (x *SetProgrammeRequest) Reset() {
 	*x = SetProgrammeRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[0]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -44,7 +1431,7 @@ func (x *SetProgrammeRequest) String() string {
 func (*SetProgrammeRequest) ProtoMessage() {}
 
 func (x *SetProgrammeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[0]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -57,7 +1444,7 @@ func (x *SetProgrammeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetProgrammeRequest.ProtoReflect.Descriptor instead.
 func (*SetProgrammeRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SetProgrammeRequest) GetBrandId() string {
@@ -83,7 +1470,7 @@ type GetProgrammeRequest struct {
 
 func (x *GetProgrammeRequest) Reset() {
 	*x = GetProgrammeRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[1]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -95,7 +1482,7 @@ func (x *GetProgrammeRequest) String() string {
 func (*GetProgrammeRequest) ProtoMessage() {}
 
 func (x *GetProgrammeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[1]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -108,7 +1495,7 @@ func (x *GetProgrammeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProgrammeRequest.ProtoReflect.Descriptor instead.
 func (*GetProgrammeRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetProgrammeRequest) GetBrandId() string {
@@ -136,7 +1523,7 @@ type UpdateMemberRequest struct {
 
 func (x *UpdateMemberRequest) Reset() {
 	*x = UpdateMemberRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[2]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -148,7 +1535,7 @@ func (x *UpdateMemberRequest) String() string {
 func (*UpdateMemberRequest) ProtoMessage() {}
 
 func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[2]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -161,7 +1548,7 @@ func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UpdateMemberRequest) GetBrandId() string {
@@ -239,7 +1626,7 @@ type ImportRequest struct {
 
 func (x *ImportRequest) Reset() {
 	*x = ImportRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[3]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -251,7 +1638,7 @@ func (x *ImportRequest) String() string {
 func (*ImportRequest) ProtoMessage() {}
 
 func (x *ImportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[3]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -264,7 +1651,7 @@ func (x *ImportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRequest.ProtoReflect.Descriptor instead.
 func (*ImportRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ImportRequest) GetBrandId() string {
@@ -300,7 +1687,7 @@ type RowError struct {
 
 func (x *RowError) Reset() {
 	*x = RowError{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[4]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -312,7 +1699,7 @@ func (x *RowError) String() string {
 func (*RowError) ProtoMessage() {}
 
 func (x *RowError) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[4]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -325,7 +1712,7 @@ func (x *RowError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RowError.ProtoReflect.Descriptor instead.
 func (*RowError) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RowError) GetLine() int32 {
@@ -362,7 +1749,7 @@ type ImportReport struct {
 
 func (x *ImportReport) Reset() {
 	*x = ImportReport{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[5]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +1761,7 @@ func (x *ImportReport) String() string {
 func (*ImportReport) ProtoMessage() {}
 
 func (x *ImportReport) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[5]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +1774,7 @@ func (x *ImportReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportReport.ProtoReflect.Descriptor instead.
 func (*ImportReport) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ImportReport) GetCreated() int32 {
@@ -429,7 +1816,7 @@ type MergeMembersRequest struct {
 
 func (x *MergeMembersRequest) Reset() {
 	*x = MergeMembersRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[6]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -441,7 +1828,7 @@ func (x *MergeMembersRequest) String() string {
 func (*MergeMembersRequest) ProtoMessage() {}
 
 func (x *MergeMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[6]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -454,7 +1841,7 @@ func (x *MergeMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeMembersRequest.ProtoReflect.Descriptor instead.
 func (*MergeMembersRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MergeMembersRequest) GetBrandId() string {
@@ -488,7 +1875,7 @@ type GetMemberHistoryRequest struct {
 
 func (x *GetMemberHistoryRequest) Reset() {
 	*x = GetMemberHistoryRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[7]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -500,7 +1887,7 @@ func (x *GetMemberHistoryRequest) String() string {
 func (*GetMemberHistoryRequest) ProtoMessage() {}
 
 func (x *GetMemberHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[7]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -513,7 +1900,7 @@ func (x *GetMemberHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetMemberHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetMemberHistoryRequest) GetBrandId() string {
@@ -547,7 +1934,7 @@ type LedgerEntry struct {
 
 func (x *LedgerEntry) Reset() {
 	*x = LedgerEntry{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[8]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +1946,7 @@ func (x *LedgerEntry) String() string {
 func (*LedgerEntry) ProtoMessage() {}
 
 func (x *LedgerEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[8]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +1959,7 @@ func (x *LedgerEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LedgerEntry.ProtoReflect.Descriptor instead.
 func (*LedgerEntry) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *LedgerEntry) GetSeq() uint64 {
@@ -643,7 +2030,7 @@ type TierChange struct {
 
 func (x *TierChange) Reset() {
 	*x = TierChange{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[9]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -655,7 +2042,7 @@ func (x *TierChange) String() string {
 func (*TierChange) ProtoMessage() {}
 
 func (x *TierChange) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[9]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -668,7 +2055,7 @@ func (x *TierChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TierChange.ProtoReflect.Descriptor instead.
 func (*TierChange) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TierChange) GetAt() *timestamppb.Timestamp {
@@ -713,7 +2100,7 @@ type MemberHistory struct {
 
 func (x *MemberHistory) Reset() {
 	*x = MemberHistory{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[10]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +2112,7 @@ func (x *MemberHistory) String() string {
 func (*MemberHistory) ProtoMessage() {}
 
 func (x *MemberHistory) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[10]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +2125,7 @@ func (x *MemberHistory) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberHistory.ProtoReflect.Descriptor instead.
 func (*MemberHistory) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *MemberHistory) GetMember() *Member {
@@ -807,7 +2194,7 @@ type CouponTemplate struct {
 
 func (x *CouponTemplate) Reset() {
 	*x = CouponTemplate{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[11]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -819,7 +2206,7 @@ func (x *CouponTemplate) String() string {
 func (*CouponTemplate) ProtoMessage() {}
 
 func (x *CouponTemplate) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[11]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -832,7 +2219,7 @@ func (x *CouponTemplate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CouponTemplate.ProtoReflect.Descriptor instead.
 func (*CouponTemplate) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CouponTemplate) GetBrandId() string {
@@ -935,7 +2322,7 @@ type ListCouponTemplatesRequest struct {
 
 func (x *ListCouponTemplatesRequest) Reset() {
 	*x = ListCouponTemplatesRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[12]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +2334,7 @@ func (x *ListCouponTemplatesRequest) String() string {
 func (*ListCouponTemplatesRequest) ProtoMessage() {}
 
 func (x *ListCouponTemplatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[12]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +2347,7 @@ func (x *ListCouponTemplatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCouponTemplatesRequest.ProtoReflect.Descriptor instead.
 func (*ListCouponTemplatesRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListCouponTemplatesRequest) GetBrandId() string {
@@ -979,7 +2366,7 @@ type ListCouponTemplatesResponse struct {
 
 func (x *ListCouponTemplatesResponse) Reset() {
 	*x = ListCouponTemplatesResponse{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[13]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -991,7 +2378,7 @@ func (x *ListCouponTemplatesResponse) String() string {
 func (*ListCouponTemplatesResponse) ProtoMessage() {}
 
 func (x *ListCouponTemplatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[13]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1004,7 +2391,7 @@ func (x *ListCouponTemplatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCouponTemplatesResponse.ProtoReflect.Descriptor instead.
 func (*ListCouponTemplatesResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListCouponTemplatesResponse) GetTemplates() []*CouponTemplate {
@@ -1027,7 +2414,7 @@ type IssueCouponsRequest struct {
 
 func (x *IssueCouponsRequest) Reset() {
 	*x = IssueCouponsRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[14]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1039,7 +2426,7 @@ func (x *IssueCouponsRequest) String() string {
 func (*IssueCouponsRequest) ProtoMessage() {}
 
 func (x *IssueCouponsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[14]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1052,7 +2439,7 @@ func (x *IssueCouponsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCouponsRequest.ProtoReflect.Descriptor instead.
 func (*IssueCouponsRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *IssueCouponsRequest) GetBrandId() string {
@@ -1094,7 +2481,7 @@ type IssueCouponsResponse struct {
 
 func (x *IssueCouponsResponse) Reset() {
 	*x = IssueCouponsResponse{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[15]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +2493,7 @@ func (x *IssueCouponsResponse) String() string {
 func (*IssueCouponsResponse) ProtoMessage() {}
 
 func (x *IssueCouponsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[15]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +2506,7 @@ func (x *IssueCouponsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCouponsResponse.ProtoReflect.Descriptor instead.
 func (*IssueCouponsResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *IssueCouponsResponse) GetCoupons() []*CouponSnapshot {
@@ -1154,7 +2541,7 @@ type Conflict struct {
 
 func (x *Conflict) Reset() {
 	*x = Conflict{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[16]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1166,7 +2553,7 @@ func (x *Conflict) String() string {
 func (*Conflict) ProtoMessage() {}
 
 func (x *Conflict) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[16]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1179,7 +2566,7 @@ func (x *Conflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Conflict.ProtoReflect.Descriptor instead.
 func (*Conflict) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Conflict) GetSeq() uint64 {
@@ -1256,7 +2643,7 @@ type ListConflictsRequest struct {
 
 func (x *ListConflictsRequest) Reset() {
 	*x = ListConflictsRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[17]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1268,7 +2655,7 @@ func (x *ListConflictsRequest) String() string {
 func (*ListConflictsRequest) ProtoMessage() {}
 
 func (x *ListConflictsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[17]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1281,7 +2668,7 @@ func (x *ListConflictsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConflictsRequest.ProtoReflect.Descriptor instead.
 func (*ListConflictsRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListConflictsRequest) GetBrandId() string {
@@ -1315,7 +2702,7 @@ type ListConflictsResponse struct {
 
 func (x *ListConflictsResponse) Reset() {
 	*x = ListConflictsResponse{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[18]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1327,7 +2714,7 @@ func (x *ListConflictsResponse) String() string {
 func (*ListConflictsResponse) ProtoMessage() {}
 
 func (x *ListConflictsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[18]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1340,7 +2727,7 @@ func (x *ListConflictsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConflictsResponse.ProtoReflect.Descriptor instead.
 func (*ListConflictsResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListConflictsResponse) GetConflicts() []*Conflict {
@@ -1366,7 +2753,7 @@ type RunMaintenanceRequest struct {
 
 func (x *RunMaintenanceRequest) Reset() {
 	*x = RunMaintenanceRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[19]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1378,7 +2765,7 @@ func (x *RunMaintenanceRequest) String() string {
 func (*RunMaintenanceRequest) ProtoMessage() {}
 
 func (x *RunMaintenanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[19]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1391,7 +2778,7 @@ func (x *RunMaintenanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunMaintenanceRequest.ProtoReflect.Descriptor instead.
 func (*RunMaintenanceRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RunMaintenanceRequest) GetBrandId() string {
@@ -1412,7 +2799,7 @@ type MaintenanceReport struct {
 
 func (x *MaintenanceReport) Reset() {
 	*x = MaintenanceReport{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[20]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1424,7 +2811,7 @@ func (x *MaintenanceReport) String() string {
 func (*MaintenanceReport) ProtoMessage() {}
 
 func (x *MaintenanceReport) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[20]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1437,7 +2824,7 @@ func (x *MaintenanceReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaintenanceReport.ProtoReflect.Descriptor instead.
 func (*MaintenanceReport) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *MaintenanceReport) GetTiersChanged() int32 {
@@ -1474,7 +2861,7 @@ type Brand struct {
 
 func (x *Brand) Reset() {
 	*x = Brand{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[21]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1486,7 +2873,7 @@ func (x *Brand) String() string {
 func (*Brand) ProtoMessage() {}
 
 func (x *Brand) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[21]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1499,7 +2886,7 @@ func (x *Brand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Brand.ProtoReflect.Descriptor instead.
 func (*Brand) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Brand) GetId() string {
@@ -1542,7 +2929,7 @@ type CreateBrandRequest struct {
 
 func (x *CreateBrandRequest) Reset() {
 	*x = CreateBrandRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[22]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +2941,7 @@ func (x *CreateBrandRequest) String() string {
 func (*CreateBrandRequest) ProtoMessage() {}
 
 func (x *CreateBrandRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[22]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +2954,7 @@ func (x *CreateBrandRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateBrandRequest.ProtoReflect.Descriptor instead.
 func (*CreateBrandRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CreateBrandRequest) GetId() string {
@@ -1602,7 +2989,7 @@ type Store struct {
 
 func (x *Store) Reset() {
 	*x = Store{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[23]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +3001,7 @@ func (x *Store) String() string {
 func (*Store) ProtoMessage() {}
 
 func (x *Store) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[23]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +3014,7 @@ func (x *Store) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Store.ProtoReflect.Descriptor instead.
 func (*Store) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Store) GetBrandId() string {
@@ -1662,7 +3049,7 @@ type CreateStoreRequest struct {
 
 func (x *CreateStoreRequest) Reset() {
 	*x = CreateStoreRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[24]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1674,7 +3061,7 @@ func (x *CreateStoreRequest) String() string {
 func (*CreateStoreRequest) ProtoMessage() {}
 
 func (x *CreateStoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[24]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1687,7 +3074,7 @@ func (x *CreateStoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStoreRequest.ProtoReflect.Descriptor instead.
 func (*CreateStoreRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CreateStoreRequest) GetBrandId() string {
@@ -1728,7 +3115,7 @@ type CreateStoreResponse struct {
 
 func (x *CreateStoreResponse) Reset() {
 	*x = CreateStoreResponse{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[25]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1740,7 +3127,7 @@ func (x *CreateStoreResponse) String() string {
 func (*CreateStoreResponse) ProtoMessage() {}
 
 func (x *CreateStoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[25]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1753,7 +3140,7 @@ func (x *CreateStoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStoreResponse.ProtoReflect.Descriptor instead.
 func (*CreateStoreResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CreateStoreResponse) GetStore() *Store {
@@ -1808,7 +3195,7 @@ type CreateMemberRequest struct {
 
 func (x *CreateMemberRequest) Reset() {
 	*x = CreateMemberRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[26]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1820,7 +3207,7 @@ func (x *CreateMemberRequest) String() string {
 func (*CreateMemberRequest) ProtoMessage() {}
 
 func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[26]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1833,7 +3220,7 @@ func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMemberRequest.ProtoReflect.Descriptor instead.
 func (*CreateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CreateMemberRequest) GetBrandId() string {
@@ -1904,7 +3291,7 @@ type GetMemberRequest struct {
 
 func (x *GetMemberRequest) Reset() {
 	*x = GetMemberRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[27]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1916,7 +3303,7 @@ func (x *GetMemberRequest) String() string {
 func (*GetMemberRequest) ProtoMessage() {}
 
 func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[27]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1929,7 +3316,7 @@ func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberRequest.ProtoReflect.Descriptor instead.
 func (*GetMemberRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetMemberRequest) GetBrandId() string {
@@ -1964,7 +3351,7 @@ type AddCardRequest struct {
 
 func (x *AddCardRequest) Reset() {
 	*x = AddCardRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[28]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1976,7 +3363,7 @@ func (x *AddCardRequest) String() string {
 func (*AddCardRequest) ProtoMessage() {}
 
 func (x *AddCardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[28]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1989,7 +3376,7 @@ func (x *AddCardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCardRequest.ProtoReflect.Descriptor instead.
 func (*AddCardRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AddCardRequest) GetBrandId() string {
@@ -2023,7 +3410,7 @@ type IssueMemberCodeRequest struct {
 
 func (x *IssueMemberCodeRequest) Reset() {
 	*x = IssueMemberCodeRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[29]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2035,7 +3422,7 @@ func (x *IssueMemberCodeRequest) String() string {
 func (*IssueMemberCodeRequest) ProtoMessage() {}
 
 func (x *IssueMemberCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[29]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2048,7 +3435,7 @@ func (x *IssueMemberCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueMemberCodeRequest.ProtoReflect.Descriptor instead.
 func (*IssueMemberCodeRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *IssueMemberCodeRequest) GetBrandId() string {
@@ -2075,7 +3462,7 @@ type IssueMemberCodeResponse struct {
 
 func (x *IssueMemberCodeResponse) Reset() {
 	*x = IssueMemberCodeResponse{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[30]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +3474,7 @@ func (x *IssueMemberCodeResponse) String() string {
 func (*IssueMemberCodeResponse) ProtoMessage() {}
 
 func (x *IssueMemberCodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[30]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +3487,7 @@ func (x *IssueMemberCodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueMemberCodeResponse.ProtoReflect.Descriptor instead.
 func (*IssueMemberCodeResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *IssueMemberCodeResponse) GetCode() string {
@@ -2126,7 +3513,7 @@ type GetBrandStatsRequest struct {
 
 func (x *GetBrandStatsRequest) Reset() {
 	*x = GetBrandStatsRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[31]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2138,7 +3525,7 @@ func (x *GetBrandStatsRequest) String() string {
 func (*GetBrandStatsRequest) ProtoMessage() {}
 
 func (x *GetBrandStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[31]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2151,7 +3538,7 @@ func (x *GetBrandStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBrandStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetBrandStatsRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetBrandStatsRequest) GetBrandId() string {
@@ -2175,7 +3562,7 @@ type DeviceStats struct {
 
 func (x *DeviceStats) Reset() {
 	*x = DeviceStats{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[32]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2187,7 +3574,7 @@ func (x *DeviceStats) String() string {
 func (*DeviceStats) ProtoMessage() {}
 
 func (x *DeviceStats) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[32]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2200,7 +3587,7 @@ func (x *DeviceStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceStats.ProtoReflect.Descriptor instead.
 func (*DeviceStats) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DeviceStats) GetDeviceId() string {
@@ -2258,7 +3645,7 @@ type BrandStats struct {
 
 func (x *BrandStats) Reset() {
 	*x = BrandStats{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[33]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2270,7 +3657,7 @@ func (x *BrandStats) String() string {
 func (*BrandStats) ProtoMessage() {}
 
 func (x *BrandStats) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[33]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2283,7 +3670,7 @@ func (x *BrandStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BrandStats.ProtoReflect.Descriptor instead.
 func (*BrandStats) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *BrandStats) GetMembers() uint64 {
@@ -2333,7 +3720,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[34]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2345,7 +3732,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[34]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2358,7 +3745,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ListEventsRequest) GetBrandId() string {
@@ -2395,7 +3782,7 @@ type StoredEvent struct {
 
 func (x *StoredEvent) Reset() {
 	*x = StoredEvent{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[35]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2407,7 +3794,7 @@ func (x *StoredEvent) String() string {
 func (*StoredEvent) ProtoMessage() {}
 
 func (x *StoredEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[35]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2420,7 +3807,7 @@ func (x *StoredEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredEvent.ProtoReflect.Descriptor instead.
 func (*StoredEvent) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *StoredEvent) GetEvent() *Event {
@@ -2468,7 +3855,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[36]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2480,7 +3867,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[36]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2493,7 +3880,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListEventsResponse) GetEvents() []*StoredEvent {
@@ -2520,7 +3907,7 @@ type GetMemberCardLinkRequest struct {
 
 func (x *GetMemberCardLinkRequest) Reset() {
 	*x = GetMemberCardLinkRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[37]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2532,7 +3919,7 @@ func (x *GetMemberCardLinkRequest) String() string {
 func (*GetMemberCardLinkRequest) ProtoMessage() {}
 
 func (x *GetMemberCardLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[37]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2545,7 +3932,7 @@ func (x *GetMemberCardLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberCardLinkRequest.ProtoReflect.Descriptor instead.
 func (*GetMemberCardLinkRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *GetMemberCardLinkRequest) GetBrandId() string {
@@ -2574,7 +3961,7 @@ type MemberCardLink struct {
 
 func (x *MemberCardLink) Reset() {
 	*x = MemberCardLink{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[38]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2586,7 +3973,7 @@ func (x *MemberCardLink) String() string {
 func (*MemberCardLink) ProtoMessage() {}
 
 func (x *MemberCardLink) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[38]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2599,7 +3986,7 @@ func (x *MemberCardLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberCardLink.ProtoReflect.Descriptor instead.
 func (*MemberCardLink) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *MemberCardLink) GetPath() string {
@@ -2626,7 +4013,7 @@ type RevokeDeviceRequest struct {
 
 func (x *RevokeDeviceRequest) Reset() {
 	*x = RevokeDeviceRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[39]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2638,7 +4025,7 @@ func (x *RevokeDeviceRequest) String() string {
 func (*RevokeDeviceRequest) ProtoMessage() {}
 
 func (x *RevokeDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[39]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2651,7 +4038,7 @@ func (x *RevokeDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDeviceRequest.ProtoReflect.Descriptor instead.
 func (*RevokeDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RevokeDeviceRequest) GetBrandId() string {
@@ -2672,7 +4059,134 @@ var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memberpass/v1/types.proto\"h\n" +
+	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memberpass/v1/types.proto\"\xb7\x02\n" +
+	"\x0fCampaignTrigger\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x17\n" +
+	"\amin_fen\x18\x02 \x01(\x03R\x06minFen\x12\f\n" +
+	"\x01n\x18\x03 \x01(\x05R\x01n\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x04 \x01(\x03R\tamountFen\x12\x16\n" +
+	"\x06period\x18\x05 \x01(\tR\x06period\x12\x18\n" +
+	"\asources\x18\x06 \x03(\tR\asources\x12\x17\n" +
+	"\ato_tier\x18\a \x01(\tR\x06toTier\x12\x12\n" +
+	"\x04days\x18\b \x01(\x05R\x04days\x12%\n" +
+	"\x0ebirthday_month\x18\t \x01(\bR\rbirthdayMonth\x12\x18\n" +
+	"\aholiday\x18\n" +
+	" \x01(\tR\aholiday\x12*\n" +
+	"\x02at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xa6\x02\n" +
+	"\x0eCampaignAction\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
+	"\vtemplate_id\x18\x02 \x01(\tR\n" +
+	"templateId\x12\x1d\n" +
+	"\n" +
+	"valid_days\x18\x03 \x01(\x05R\tvalidDays\x12\x19\n" +
+	"\bface_fen\x18\x04 \x01(\x03R\afaceFen\x12\x16\n" +
+	"\x06points\x18\x05 \x01(\x03R\x06points\x12#\n" +
+	"\rmultiplier_bp\x18\x06 \x01(\x05R\fmultiplierBp\x12\x12\n" +
+	"\x04days\x18\a \x01(\x05R\x04days\x12\x1b\n" +
+	"\tbonus_fen\x18\b \x01(\x03R\bbonusFen\x12\x18\n" +
+	"\achannel\x18\t \x01(\tR\achannel\x12\x1d\n" +
+	"\n" +
+	"lottery_id\x18\n" +
+	" \x01(\tR\tlotteryId\"\xba\x01\n" +
+	"\x10CampaignAudience\x12\x12\n" +
+	"\x04tags\x18\x01 \x03(\tR\x04tags\x12\x14\n" +
+	"\x05tiers\x18\x02 \x03(\tR\x05tiers\x12\x16\n" +
+	"\x06stores\x18\x03 \x03(\tR\x06stores\x12\x1d\n" +
+	"\n" +
+	"min_visits\x18\x04 \x01(\x04R\tminVisits\x12\"\n" +
+	"\rmin_spend_fen\x18\x05 \x01(\x03R\vminSpendFen\x12!\n" +
+	"\fconsent_only\x18\x06 \x01(\bR\vconsentOnly\"]\n" +
+	"\fCampaignCost\x12\x18\n" +
+	"\acoupons\x18\x01 \x01(\x03R\acoupons\x12\x16\n" +
+	"\x06points\x18\x02 \x01(\x03R\x06points\x12\x1b\n" +
+	"\tmoney_fen\x18\x03 \x01(\x03R\bmoneyFen\"\xb3\x01\n" +
+	"\rCampaignSpent\x12\x18\n" +
+	"\acoupons\x18\x01 \x01(\x03R\acoupons\x12\x16\n" +
+	"\x06points\x18\x02 \x01(\x03R\x06points\x12\x1b\n" +
+	"\tmoney_fen\x18\x03 \x01(\x03R\bmoneyFen\x12\x18\n" +
+	"\amembers\x18\x04 \x01(\x03R\amembers\x12\x18\n" +
+	"\aholdout\x18\x05 \x01(\x03R\aholdout\x12\x1f\n" +
+	"\vover_budget\x18\x06 \x01(\x03R\n" +
+	"overBudget\"\xe8\x04\n" +
+	"\bCampaign\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x128\n" +
+	"\atrigger\x18\x04 \x01(\v2\x1e.memberpass.v1.CampaignTriggerR\atrigger\x127\n" +
+	"\aactions\x18\x05 \x03(\v2\x1d.memberpass.v1.CampaignActionR\aactions\x12B\n" +
+	"\rknown_actions\x18\x06 \x03(\v2\x1d.memberpass.v1.CampaignActionR\fknownActions\x12;\n" +
+	"\baudience\x18\a \x01(\v2\x1f.memberpass.v1.CampaignAudienceR\baudience\x123\n" +
+	"\x06budget\x18\b \x01(\v2\x1b.memberpass.v1.CampaignCostR\x06budget\x12\x1d\n" +
+	"\n" +
+	"holdout_bp\x18\t \x01(\x05R\tholdoutBp\x12\x1f\n" +
+	"\vholdout_set\x18\n" +
+	" \x01(\bR\n" +
+	"holdoutSet\x125\n" +
+	"\bstart_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\astartAt\x121\n" +
+	"\x06end_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x05endAt\x12\x16\n" +
+	"\x06status\x18\r \x01(\tR\x06status\x122\n" +
+	"\x05spent\x18\x0e \x01(\v2\x1c.memberpass.v1.CampaignSpentR\x05spent\"1\n" +
+	"\x14ListCampaignsRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\"N\n" +
+	"\x15ListCampaignsResponse\x125\n" +
+	"\tcampaigns\x18\x01 \x03(\v2\x17.memberpass.v1.CampaignR\tcampaigns\"\\\n" +
+	"\x17SetCampaignStateRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\"8\n" +
+	"\vCampaignRef\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\x8e\x02\n" +
+	"\x0fCampaignPreview\x12\x1a\n" +
+	"\baudience\x18\x01 \x01(\x03R\baudience\x12\x18\n" +
+	"\aholdout\x18\x02 \x01(\x03R\aholdout\x12\x18\n" +
+	"\atreated\x18\x03 \x01(\x03R\atreated\x12:\n" +
+	"\n" +
+	"per_member\x18\x04 \x01(\v2\x1b.memberpass.v1.CampaignCostR\tperMember\x12/\n" +
+	"\x04cost\x18\x05 \x01(\v2\x1b.memberpass.v1.CampaignCostR\x04cost\x12#\n" +
+	"\rwithin_budget\x18\x06 \x01(\bR\fwithinBudget\x12\x19\n" +
+	"\bno_proof\x18\a \x01(\bR\anoProof\"X\n" +
+	"\x15DryRunCampaignRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xcd\x01\n" +
+	"\n" +
+	"DryRunLine\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12\x1e\n" +
+	"\n" +
+	"occurrence\x18\x02 \x01(\tR\n" +
+	"occurrence\x12\x18\n" +
+	"\aholdout\x18\x03 \x01(\bR\aholdout\x127\n" +
+	"\aactions\x18\x04 \x03(\v2\x1d.memberpass.v1.CampaignActionR\aactions\x12/\n" +
+	"\x04cost\x18\x05 \x01(\v2\x1b.memberpass.v1.CampaignCostR\x04cost\"I\n" +
+	"\x16DryRunCampaignResponse\x12/\n" +
+	"\x05lines\x18\x01 \x03(\v2\x19.memberpass.v1.DryRunLineR\x05lines\"W\n" +
+	"\x16CampaignResultsRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
+	"\x04days\x18\x03 \x01(\x05R\x04days\"\x81\x01\n" +
+	"\x14CampaignGroupOutcome\x12\x18\n" +
+	"\amembers\x18\x01 \x01(\x03R\amembers\x12\x1a\n" +
+	"\breturned\x18\x02 \x01(\x03R\breturned\x12\x16\n" +
+	"\x06visits\x18\x03 \x01(\x03R\x06visits\x12\x1b\n" +
+	"\tspend_fen\x18\x04 \x01(\x03R\bspendFen\"h\n" +
+	"\fCampaignLift\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\x12\x1a\n" +
+	"\bestimate\x18\x02 \x01(\x01R\bestimate\x12\x10\n" +
+	"\x03low\x18\x03 \x01(\x01R\x03low\x12\x12\n" +
+	"\x04high\x18\x04 \x01(\x01R\x04high\"\x8e\x03\n" +
+	"\x0fCampaignResults\x123\n" +
+	"\bcampaign\x18\x01 \x01(\v2\x17.memberpass.v1.CampaignR\bcampaign\x12\x12\n" +
+	"\x04days\x18\x02 \x01(\x05R\x04days\x12=\n" +
+	"\atreated\x18\x03 \x01(\v2#.memberpass.v1.CampaignGroupOutcomeR\atreated\x12=\n" +
+	"\aholdout\x18\x04 \x01(\v2#.memberpass.v1.CampaignGroupOutcomeR\aholdout\x12<\n" +
+	"\vreturn_lift\x18\x05 \x01(\v2\x1b.memberpass.v1.CampaignLiftR\n" +
+	"returnLift\x12:\n" +
+	"\n" +
+	"spend_lift\x18\x06 \x01(\v2\x1b.memberpass.v1.CampaignLiftR\tspendLift\x12:\n" +
+	"\n" +
+	"visit_lift\x18\a \x01(\v2\x1b.memberpass.v1.CampaignLiftR\tvisitLift\"h\n" +
 	"\x13SetProgrammeRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x126\n" +
 	"\tprogramme\x18\x02 \x01(\v2\x18.memberpass.v1.ProgrammeR\tprogramme\"0\n" +
@@ -2879,7 +4393,7 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x03url\x18\x02 \x01(\tR\x03url\"M\n" +
 	"\x13RevokeDeviceRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
-	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\xa8\x0e\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\xa8\x12\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -2903,7 +4417,13 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12N\n" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
-	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLinkBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12B\n" +
+	"\x0eCreateCampaign\x12\x17.memberpass.v1.Campaign\x1a\x17.memberpass.v1.Campaign\x12Z\n" +
+	"\rListCampaigns\x12#.memberpass.v1.ListCampaignsRequest\x1a$.memberpass.v1.ListCampaignsResponse\x12S\n" +
+	"\x10SetCampaignState\x12&.memberpass.v1.SetCampaignStateRequest\x1a\x17.memberpass.v1.Campaign\x12M\n" +
+	"\x0fPreviewCampaign\x12\x1a.memberpass.v1.CampaignRef\x1a\x1e.memberpass.v1.CampaignPreview\x12]\n" +
+	"\x0eDryRunCampaign\x12$.memberpass.v1.DryRunCampaignRequest\x1a%.memberpass.v1.DryRunCampaignResponse\x12[\n" +
+	"\x12GetCampaignResults\x12%.memberpass.v1.CampaignResultsRequest\x1a\x1e.memberpass.v1.CampaignResultsBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -2917,135 +4437,186 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_memberpass_v1_admin_proto_goTypes = []any{
-	(*SetProgrammeRequest)(nil),         // 0: memberpass.v1.SetProgrammeRequest
-	(*GetProgrammeRequest)(nil),         // 1: memberpass.v1.GetProgrammeRequest
-	(*UpdateMemberRequest)(nil),         // 2: memberpass.v1.UpdateMemberRequest
-	(*ImportRequest)(nil),               // 3: memberpass.v1.ImportRequest
-	(*RowError)(nil),                    // 4: memberpass.v1.RowError
-	(*ImportReport)(nil),                // 5: memberpass.v1.ImportReport
-	(*MergeMembersRequest)(nil),         // 6: memberpass.v1.MergeMembersRequest
-	(*GetMemberHistoryRequest)(nil),     // 7: memberpass.v1.GetMemberHistoryRequest
-	(*LedgerEntry)(nil),                 // 8: memberpass.v1.LedgerEntry
-	(*TierChange)(nil),                  // 9: memberpass.v1.TierChange
-	(*MemberHistory)(nil),               // 10: memberpass.v1.MemberHistory
-	(*CouponTemplate)(nil),              // 11: memberpass.v1.CouponTemplate
-	(*ListCouponTemplatesRequest)(nil),  // 12: memberpass.v1.ListCouponTemplatesRequest
-	(*ListCouponTemplatesResponse)(nil), // 13: memberpass.v1.ListCouponTemplatesResponse
-	(*IssueCouponsRequest)(nil),         // 14: memberpass.v1.IssueCouponsRequest
-	(*IssueCouponsResponse)(nil),        // 15: memberpass.v1.IssueCouponsResponse
-	(*Conflict)(nil),                    // 16: memberpass.v1.Conflict
-	(*ListConflictsRequest)(nil),        // 17: memberpass.v1.ListConflictsRequest
-	(*ListConflictsResponse)(nil),       // 18: memberpass.v1.ListConflictsResponse
-	(*RunMaintenanceRequest)(nil),       // 19: memberpass.v1.RunMaintenanceRequest
-	(*MaintenanceReport)(nil),           // 20: memberpass.v1.MaintenanceReport
-	(*Brand)(nil),                       // 21: memberpass.v1.Brand
-	(*CreateBrandRequest)(nil),          // 22: memberpass.v1.CreateBrandRequest
-	(*Store)(nil),                       // 23: memberpass.v1.Store
-	(*CreateStoreRequest)(nil),          // 24: memberpass.v1.CreateStoreRequest
-	(*CreateStoreResponse)(nil),         // 25: memberpass.v1.CreateStoreResponse
-	(*CreateMemberRequest)(nil),         // 26: memberpass.v1.CreateMemberRequest
-	(*GetMemberRequest)(nil),            // 27: memberpass.v1.GetMemberRequest
-	(*AddCardRequest)(nil),              // 28: memberpass.v1.AddCardRequest
-	(*IssueMemberCodeRequest)(nil),      // 29: memberpass.v1.IssueMemberCodeRequest
-	(*IssueMemberCodeResponse)(nil),     // 30: memberpass.v1.IssueMemberCodeResponse
-	(*GetBrandStatsRequest)(nil),        // 31: memberpass.v1.GetBrandStatsRequest
-	(*DeviceStats)(nil),                 // 32: memberpass.v1.DeviceStats
-	(*BrandStats)(nil),                  // 33: memberpass.v1.BrandStats
-	(*ListEventsRequest)(nil),           // 34: memberpass.v1.ListEventsRequest
-	(*StoredEvent)(nil),                 // 35: memberpass.v1.StoredEvent
-	(*ListEventsResponse)(nil),          // 36: memberpass.v1.ListEventsResponse
-	(*GetMemberCardLinkRequest)(nil),    // 37: memberpass.v1.GetMemberCardLinkRequest
-	(*MemberCardLink)(nil),              // 38: memberpass.v1.MemberCardLink
-	(*RevokeDeviceRequest)(nil),         // 39: memberpass.v1.RevokeDeviceRequest
-	(*Programme)(nil),                   // 40: memberpass.v1.Programme
-	(*timestamppb.Timestamp)(nil),       // 41: google.protobuf.Timestamp
-	(*Member)(nil),                      // 42: memberpass.v1.Member
-	(*CouponSnapshot)(nil),              // 43: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                     // 44: memberpass.v1.CouponKind
-	(*MemberSource)(nil),                // 45: memberpass.v1.MemberSource
-	(*Event)(nil),                       // 46: memberpass.v1.Event
-	(Outcome)(0),                        // 47: memberpass.v1.Outcome
+	(*CampaignTrigger)(nil),             // 0: memberpass.v1.CampaignTrigger
+	(*CampaignAction)(nil),              // 1: memberpass.v1.CampaignAction
+	(*CampaignAudience)(nil),            // 2: memberpass.v1.CampaignAudience
+	(*CampaignCost)(nil),                // 3: memberpass.v1.CampaignCost
+	(*CampaignSpent)(nil),               // 4: memberpass.v1.CampaignSpent
+	(*Campaign)(nil),                    // 5: memberpass.v1.Campaign
+	(*ListCampaignsRequest)(nil),        // 6: memberpass.v1.ListCampaignsRequest
+	(*ListCampaignsResponse)(nil),       // 7: memberpass.v1.ListCampaignsResponse
+	(*SetCampaignStateRequest)(nil),     // 8: memberpass.v1.SetCampaignStateRequest
+	(*CampaignRef)(nil),                 // 9: memberpass.v1.CampaignRef
+	(*CampaignPreview)(nil),             // 10: memberpass.v1.CampaignPreview
+	(*DryRunCampaignRequest)(nil),       // 11: memberpass.v1.DryRunCampaignRequest
+	(*DryRunLine)(nil),                  // 12: memberpass.v1.DryRunLine
+	(*DryRunCampaignResponse)(nil),      // 13: memberpass.v1.DryRunCampaignResponse
+	(*CampaignResultsRequest)(nil),      // 14: memberpass.v1.CampaignResultsRequest
+	(*CampaignGroupOutcome)(nil),        // 15: memberpass.v1.CampaignGroupOutcome
+	(*CampaignLift)(nil),                // 16: memberpass.v1.CampaignLift
+	(*CampaignResults)(nil),             // 17: memberpass.v1.CampaignResults
+	(*SetProgrammeRequest)(nil),         // 18: memberpass.v1.SetProgrammeRequest
+	(*GetProgrammeRequest)(nil),         // 19: memberpass.v1.GetProgrammeRequest
+	(*UpdateMemberRequest)(nil),         // 20: memberpass.v1.UpdateMemberRequest
+	(*ImportRequest)(nil),               // 21: memberpass.v1.ImportRequest
+	(*RowError)(nil),                    // 22: memberpass.v1.RowError
+	(*ImportReport)(nil),                // 23: memberpass.v1.ImportReport
+	(*MergeMembersRequest)(nil),         // 24: memberpass.v1.MergeMembersRequest
+	(*GetMemberHistoryRequest)(nil),     // 25: memberpass.v1.GetMemberHistoryRequest
+	(*LedgerEntry)(nil),                 // 26: memberpass.v1.LedgerEntry
+	(*TierChange)(nil),                  // 27: memberpass.v1.TierChange
+	(*MemberHistory)(nil),               // 28: memberpass.v1.MemberHistory
+	(*CouponTemplate)(nil),              // 29: memberpass.v1.CouponTemplate
+	(*ListCouponTemplatesRequest)(nil),  // 30: memberpass.v1.ListCouponTemplatesRequest
+	(*ListCouponTemplatesResponse)(nil), // 31: memberpass.v1.ListCouponTemplatesResponse
+	(*IssueCouponsRequest)(nil),         // 32: memberpass.v1.IssueCouponsRequest
+	(*IssueCouponsResponse)(nil),        // 33: memberpass.v1.IssueCouponsResponse
+	(*Conflict)(nil),                    // 34: memberpass.v1.Conflict
+	(*ListConflictsRequest)(nil),        // 35: memberpass.v1.ListConflictsRequest
+	(*ListConflictsResponse)(nil),       // 36: memberpass.v1.ListConflictsResponse
+	(*RunMaintenanceRequest)(nil),       // 37: memberpass.v1.RunMaintenanceRequest
+	(*MaintenanceReport)(nil),           // 38: memberpass.v1.MaintenanceReport
+	(*Brand)(nil),                       // 39: memberpass.v1.Brand
+	(*CreateBrandRequest)(nil),          // 40: memberpass.v1.CreateBrandRequest
+	(*Store)(nil),                       // 41: memberpass.v1.Store
+	(*CreateStoreRequest)(nil),          // 42: memberpass.v1.CreateStoreRequest
+	(*CreateStoreResponse)(nil),         // 43: memberpass.v1.CreateStoreResponse
+	(*CreateMemberRequest)(nil),         // 44: memberpass.v1.CreateMemberRequest
+	(*GetMemberRequest)(nil),            // 45: memberpass.v1.GetMemberRequest
+	(*AddCardRequest)(nil),              // 46: memberpass.v1.AddCardRequest
+	(*IssueMemberCodeRequest)(nil),      // 47: memberpass.v1.IssueMemberCodeRequest
+	(*IssueMemberCodeResponse)(nil),     // 48: memberpass.v1.IssueMemberCodeResponse
+	(*GetBrandStatsRequest)(nil),        // 49: memberpass.v1.GetBrandStatsRequest
+	(*DeviceStats)(nil),                 // 50: memberpass.v1.DeviceStats
+	(*BrandStats)(nil),                  // 51: memberpass.v1.BrandStats
+	(*ListEventsRequest)(nil),           // 52: memberpass.v1.ListEventsRequest
+	(*StoredEvent)(nil),                 // 53: memberpass.v1.StoredEvent
+	(*ListEventsResponse)(nil),          // 54: memberpass.v1.ListEventsResponse
+	(*GetMemberCardLinkRequest)(nil),    // 55: memberpass.v1.GetMemberCardLinkRequest
+	(*MemberCardLink)(nil),              // 56: memberpass.v1.MemberCardLink
+	(*RevokeDeviceRequest)(nil),         // 57: memberpass.v1.RevokeDeviceRequest
+	(*timestamppb.Timestamp)(nil),       // 58: google.protobuf.Timestamp
+	(*Programme)(nil),                   // 59: memberpass.v1.Programme
+	(*Member)(nil),                      // 60: memberpass.v1.Member
+	(*CouponSnapshot)(nil),              // 61: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                     // 62: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                // 63: memberpass.v1.MemberSource
+	(*Event)(nil),                       // 64: memberpass.v1.Event
+	(Outcome)(0),                        // 65: memberpass.v1.Outcome
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	40, // 0: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
-	4,  // 1: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
-	41, // 2: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
-	41, // 3: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
-	42, // 4: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
-	8,  // 5: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
-	8,  // 6: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
-	9,  // 7: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
-	43, // 8: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
-	35, // 9: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
-	44, // 10: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
-	41, // 11: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
-	41, // 12: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
-	11, // 13: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
-	43, // 14: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
-	41, // 15: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
-	16, // 16: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
-	41, // 17: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
-	23, // 18: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	41, // 19: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	45, // 20: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
-	41, // 21: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	41, // 22: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
-	32, // 23: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	46, // 24: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	41, // 25: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	47, // 26: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
-	35, // 27: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
-	22, // 28: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
-	24, // 29: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
-	26, // 30: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
-	27, // 31: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
-	28, // 32: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
-	29, // 33: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
-	31, // 34: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
-	34, // 35: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
-	0,  // 36: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
-	1,  // 37: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
-	2,  // 38: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
-	3,  // 39: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
-	6,  // 40: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
-	7,  // 41: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
-	11, // 42: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
-	12, // 43: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
-	14, // 44: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
-	3,  // 45: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
-	17, // 46: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
-	39, // 47: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
-	19, // 48: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
-	37, // 49: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	21, // 50: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	25, // 51: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	42, // 52: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	42, // 53: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	42, // 54: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	30, // 55: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	33, // 56: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	36, // 57: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	40, // 58: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	40, // 59: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	42, // 60: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	5,  // 61: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	42, // 62: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	10, // 63: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	11, // 64: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	13, // 65: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	15, // 66: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	5,  // 67: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	18, // 68: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	32, // 69: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	20, // 70: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	38, // 71: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	50, // [50:72] is the sub-list for method output_type
-	28, // [28:50] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	58, // 0: memberpass.v1.CampaignTrigger.at:type_name -> google.protobuf.Timestamp
+	0,  // 1: memberpass.v1.Campaign.trigger:type_name -> memberpass.v1.CampaignTrigger
+	1,  // 2: memberpass.v1.Campaign.actions:type_name -> memberpass.v1.CampaignAction
+	1,  // 3: memberpass.v1.Campaign.known_actions:type_name -> memberpass.v1.CampaignAction
+	2,  // 4: memberpass.v1.Campaign.audience:type_name -> memberpass.v1.CampaignAudience
+	3,  // 5: memberpass.v1.Campaign.budget:type_name -> memberpass.v1.CampaignCost
+	58, // 6: memberpass.v1.Campaign.start_at:type_name -> google.protobuf.Timestamp
+	58, // 7: memberpass.v1.Campaign.end_at:type_name -> google.protobuf.Timestamp
+	4,  // 8: memberpass.v1.Campaign.spent:type_name -> memberpass.v1.CampaignSpent
+	5,  // 9: memberpass.v1.ListCampaignsResponse.campaigns:type_name -> memberpass.v1.Campaign
+	3,  // 10: memberpass.v1.CampaignPreview.per_member:type_name -> memberpass.v1.CampaignCost
+	3,  // 11: memberpass.v1.CampaignPreview.cost:type_name -> memberpass.v1.CampaignCost
+	1,  // 12: memberpass.v1.DryRunLine.actions:type_name -> memberpass.v1.CampaignAction
+	3,  // 13: memberpass.v1.DryRunLine.cost:type_name -> memberpass.v1.CampaignCost
+	12, // 14: memberpass.v1.DryRunCampaignResponse.lines:type_name -> memberpass.v1.DryRunLine
+	5,  // 15: memberpass.v1.CampaignResults.campaign:type_name -> memberpass.v1.Campaign
+	15, // 16: memberpass.v1.CampaignResults.treated:type_name -> memberpass.v1.CampaignGroupOutcome
+	15, // 17: memberpass.v1.CampaignResults.holdout:type_name -> memberpass.v1.CampaignGroupOutcome
+	16, // 18: memberpass.v1.CampaignResults.return_lift:type_name -> memberpass.v1.CampaignLift
+	16, // 19: memberpass.v1.CampaignResults.spend_lift:type_name -> memberpass.v1.CampaignLift
+	16, // 20: memberpass.v1.CampaignResults.visit_lift:type_name -> memberpass.v1.CampaignLift
+	59, // 21: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	22, // 22: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
+	58, // 23: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	58, // 24: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	60, // 25: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	26, // 26: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
+	26, // 27: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
+	27, // 28: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
+	61, // 29: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	53, // 30: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
+	62, // 31: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	58, // 32: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	58, // 33: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	29, // 34: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
+	61, // 35: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	58, // 36: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	34, // 37: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
+	58, // 38: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	41, // 39: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
+	58, // 40: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	63, // 41: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	58, // 42: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	58, // 43: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	50, // 44: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
+	64, // 45: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	58, // 46: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	65, // 47: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	53, // 48: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
+	40, // 49: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
+	42, // 50: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
+	44, // 51: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
+	45, // 52: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
+	46, // 53: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
+	47, // 54: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
+	49, // 55: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
+	52, // 56: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
+	18, // 57: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
+	19, // 58: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
+	20, // 59: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
+	21, // 60: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
+	24, // 61: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
+	25, // 62: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
+	29, // 63: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
+	30, // 64: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
+	32, // 65: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
+	21, // 66: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
+	35, // 67: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
+	57, // 68: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
+	37, // 69: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
+	55, // 70: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	5,  // 71: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
+	6,  // 72: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
+	8,  // 73: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
+	9,  // 74: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
+	11, // 75: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
+	14, // 76: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
+	39, // 77: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	43, // 78: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	60, // 79: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	60, // 80: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	60, // 81: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	48, // 82: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	51, // 83: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	54, // 84: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	59, // 85: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	59, // 86: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	60, // 87: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	23, // 88: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	60, // 89: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	28, // 90: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	29, // 91: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	31, // 92: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	33, // 93: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	23, // 94: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	36, // 95: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	50, // 96: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	38, // 97: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	56, // 98: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	5,  // 99: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
+	7,  // 100: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
+	5,  // 101: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
+	10, // 102: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
+	13, // 103: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
+	17, // 104: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
+	77, // [77:105] is the sub-list for method output_type
+	49, // [49:77] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_admin_proto_init() }
@@ -3060,7 +4631,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   40,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

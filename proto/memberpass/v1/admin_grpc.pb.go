@@ -41,6 +41,12 @@ const (
 	AdminService_RevokeDevice_FullMethodName         = "/memberpass.v1.AdminService/RevokeDevice"
 	AdminService_RunMaintenance_FullMethodName       = "/memberpass.v1.AdminService/RunMaintenance"
 	AdminService_GetMemberCardLink_FullMethodName    = "/memberpass.v1.AdminService/GetMemberCardLink"
+	AdminService_CreateCampaign_FullMethodName       = "/memberpass.v1.AdminService/CreateCampaign"
+	AdminService_ListCampaigns_FullMethodName        = "/memberpass.v1.AdminService/ListCampaigns"
+	AdminService_SetCampaignState_FullMethodName     = "/memberpass.v1.AdminService/SetCampaignState"
+	AdminService_PreviewCampaign_FullMethodName      = "/memberpass.v1.AdminService/PreviewCampaign"
+	AdminService_DryRunCampaign_FullMethodName       = "/memberpass.v1.AdminService/DryRunCampaign"
+	AdminService_GetCampaignResults_FullMethodName   = "/memberpass.v1.AdminService/GetCampaignResults"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -88,6 +94,17 @@ type AdminServiceClient interface {
 	// GetMemberCardLink returns the private link of a member's card page,
 	// to send to the member.
 	GetMemberCardLink(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error)
+	// CreateCampaign stores a campaign or care rule as a draft.
+	CreateCampaign(ctx context.Context, in *Campaign, opts ...grpc.CallOption) (*Campaign, error)
+	ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error)
+	// SetCampaignState starts, pauses, resumes or ends a campaign.
+	SetCampaignState(ctx context.Context, in *SetCampaignStateRequest, opts ...grpc.CallOption) (*Campaign, error)
+	// PreviewCampaign sizes the audience and its cost; nothing is given.
+	PreviewCampaign(ctx context.Context, in *CampaignRef, opts ...grpc.CallOption) (*CampaignPreview, error)
+	// DryRunCampaign lists who would get what; nothing is given.
+	DryRunCampaign(ctx context.Context, in *DryRunCampaignRequest, opts ...grpc.CallOption) (*DryRunCampaignResponse, error)
+	// GetCampaignResults compares treated members with the holdout.
+	GetCampaignResults(ctx context.Context, in *CampaignResultsRequest, opts ...grpc.CallOption) (*CampaignResults, error)
 }
 
 type adminServiceClient struct {
@@ -318,6 +335,66 @@ func (c *adminServiceClient) GetMemberCardLink(ctx context.Context, in *GetMembe
 	return out, nil
 }
 
+func (c *adminServiceClient) CreateCampaign(ctx context.Context, in *Campaign, opts ...grpc.CallOption) (*Campaign, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Campaign)
+	err := c.cc.Invoke(ctx, AdminService_CreateCampaign_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCampaignsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListCampaigns_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) SetCampaignState(ctx context.Context, in *SetCampaignStateRequest, opts ...grpc.CallOption) (*Campaign, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Campaign)
+	err := c.cc.Invoke(ctx, AdminService_SetCampaignState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) PreviewCampaign(ctx context.Context, in *CampaignRef, opts ...grpc.CallOption) (*CampaignPreview, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CampaignPreview)
+	err := c.cc.Invoke(ctx, AdminService_PreviewCampaign_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) DryRunCampaign(ctx context.Context, in *DryRunCampaignRequest, opts ...grpc.CallOption) (*DryRunCampaignResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DryRunCampaignResponse)
+	err := c.cc.Invoke(ctx, AdminService_DryRunCampaign_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetCampaignResults(ctx context.Context, in *CampaignResultsRequest, opts ...grpc.CallOption) (*CampaignResults, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CampaignResults)
+	err := c.cc.Invoke(ctx, AdminService_GetCampaignResults_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -363,6 +440,17 @@ type AdminServiceServer interface {
 	// GetMemberCardLink returns the private link of a member's card page,
 	// to send to the member.
 	GetMemberCardLink(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error)
+	// CreateCampaign stores a campaign or care rule as a draft.
+	CreateCampaign(context.Context, *Campaign) (*Campaign, error)
+	ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error)
+	// SetCampaignState starts, pauses, resumes or ends a campaign.
+	SetCampaignState(context.Context, *SetCampaignStateRequest) (*Campaign, error)
+	// PreviewCampaign sizes the audience and its cost; nothing is given.
+	PreviewCampaign(context.Context, *CampaignRef) (*CampaignPreview, error)
+	// DryRunCampaign lists who would get what; nothing is given.
+	DryRunCampaign(context.Context, *DryRunCampaignRequest) (*DryRunCampaignResponse, error)
+	// GetCampaignResults compares treated members with the holdout.
+	GetCampaignResults(context.Context, *CampaignResultsRequest) (*CampaignResults, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -438,6 +526,24 @@ func (UnimplementedAdminServiceServer) RunMaintenance(context.Context, *RunMaint
 }
 func (UnimplementedAdminServiceServer) GetMemberCardLink(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMemberCardLink not implemented")
+}
+func (UnimplementedAdminServiceServer) CreateCampaign(context.Context, *Campaign) (*Campaign, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateCampaign not implemented")
+}
+func (UnimplementedAdminServiceServer) ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCampaigns not implemented")
+}
+func (UnimplementedAdminServiceServer) SetCampaignState(context.Context, *SetCampaignStateRequest) (*Campaign, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetCampaignState not implemented")
+}
+func (UnimplementedAdminServiceServer) PreviewCampaign(context.Context, *CampaignRef) (*CampaignPreview, error) {
+	return nil, status.Error(codes.Unimplemented, "method PreviewCampaign not implemented")
+}
+func (UnimplementedAdminServiceServer) DryRunCampaign(context.Context, *DryRunCampaignRequest) (*DryRunCampaignResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DryRunCampaign not implemented")
+}
+func (UnimplementedAdminServiceServer) GetCampaignResults(context.Context, *CampaignResultsRequest) (*CampaignResults, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCampaignResults not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -856,6 +962,114 @@ func _AdminService_GetMemberCardLink_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_CreateCampaign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Campaign)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CreateCampaign(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CreateCampaign_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CreateCampaign(ctx, req.(*Campaign))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListCampaigns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCampaignsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListCampaigns(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListCampaigns_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListCampaigns(ctx, req.(*ListCampaignsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_SetCampaignState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetCampaignStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SetCampaignState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SetCampaignState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SetCampaignState(ctx, req.(*SetCampaignStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_PreviewCampaign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CampaignRef)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).PreviewCampaign(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_PreviewCampaign_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).PreviewCampaign(ctx, req.(*CampaignRef))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_DryRunCampaign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DryRunCampaignRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).DryRunCampaign(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_DryRunCampaign_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).DryRunCampaign(ctx, req.(*DryRunCampaignRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetCampaignResults_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CampaignResultsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetCampaignResults(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetCampaignResults_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetCampaignResults(ctx, req.(*CampaignResultsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -950,6 +1164,30 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMemberCardLink",
 			Handler:    _AdminService_GetMemberCardLink_Handler,
+		},
+		{
+			MethodName: "CreateCampaign",
+			Handler:    _AdminService_CreateCampaign_Handler,
+		},
+		{
+			MethodName: "ListCampaigns",
+			Handler:    _AdminService_ListCampaigns_Handler,
+		},
+		{
+			MethodName: "SetCampaignState",
+			Handler:    _AdminService_SetCampaignState_Handler,
+		},
+		{
+			MethodName: "PreviewCampaign",
+			Handler:    _AdminService_PreviewCampaign_Handler,
+		},
+		{
+			MethodName: "DryRunCampaign",
+			Handler:    _AdminService_DryRunCampaign_Handler,
+		},
+		{
+			MethodName: "GetCampaignResults",
+			Handler:    _AdminService_GetCampaignResults_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

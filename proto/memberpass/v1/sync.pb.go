@@ -87,7 +87,10 @@ type PairResponse struct {
 	StoreName      string   `protobuf:"bytes,7,opt,name=store_name,json=storeName,proto3" json:"store_name,omitempty"`
 	// PEM certificate of the CA that signed the cloud's TLS certificate, if
 	// the cloud has its own CA; the agent trusts it for every later call.
-	CloudCaPem    []byte `protobuf:"bytes,8,opt,name=cloud_ca_pem,json=cloudCaPem,proto3" json:"cloud_ca_pem,omitempty"`
+	CloudCaPem []byte `protobuf:"bytes,8,opt,name=cloud_ca_pem,json=cloudCaPem,proto3" json:"cloud_ca_pem,omitempty"`
+	// The brand's IANA time zone (e.g. Asia/Shanghai): the agent's "today",
+	// per-day limits and birthday months run in it.
+	TimeZone      string `protobuf:"bytes,9,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -176,6 +179,13 @@ func (x *PairResponse) GetCloudCaPem() []byte {
 		return x.CloudCaPem
 	}
 	return nil
+}
+
+func (x *PairResponse) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
 }
 
 type PushEventsRequest struct {
@@ -466,7 +476,7 @@ const file_memberpass_v1_sync_proto_rawDesc = "" +
 	"\vPairRequest\x12!\n" +
 	"\fpairing_code\x18\x01 \x01(\tR\vpairingCode\x12\x1f\n" +
 	"\vdevice_name\x18\x02 \x01(\tR\n" +
-	"deviceName\"\x90\x02\n" +
+	"deviceName\"\xad\x02\n" +
 	"\fPairResponse\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
 	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x1b\n" +
@@ -478,7 +488,8 @@ const file_memberpass_v1_sync_proto_rawDesc = "" +
 	"\n" +
 	"store_name\x18\a \x01(\tR\tstoreName\x12 \n" +
 	"\fcloud_ca_pem\x18\b \x01(\fR\n" +
-	"cloudCaPem\"A\n" +
+	"cloudCaPem\x12\x1b\n" +
+	"\ttime_zone\x18\t \x01(\tR\btimeZone\"A\n" +
 	"\x11PushEventsRequest\x12,\n" +
 	"\x06events\x18\x01 \x03(\v2\x14.memberpass.v1.EventR\x06events\"\x85\x01\n" +
 	"\fEventOutcome\x12\x19\n" +
