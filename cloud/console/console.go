@@ -28,6 +28,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/hq"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/proto/pairing"
@@ -42,7 +43,10 @@ var staticFiles embed.FS
 // Config is what the console needs.
 type Config struct {
 	Service *loyalty.Service
-	Store   hq.Store
+	// Campaigns runs the brand's campaigns; nil: the campaign pages say
+	// they are not configured.
+	Campaigns *campaign.Engine
+	Store     hq.Store
 	// Sessions keeps the session data (sqlstore.DB.SessionStore).
 	Sessions scs.Store
 	Log      *slog.Logger
@@ -133,6 +137,9 @@ func (c *Console) routes() {
 	c.handle("GET /programme", hq.ViewProgramme, c.programme)
 	c.handle("POST /programme", hq.EditProgramme, c.saveProgramme)
 	c.handle("GET /campaigns", hq.ViewCampaigns, c.campaigns)
+	c.handle("POST /campaigns", hq.RunCampaigns, c.createCampaign)
+	c.handle("GET /campaigns/{id}", hq.ViewCampaigns, c.campaignPage)
+	c.handle("POST /campaigns/{id}/{verb}", hq.RunCampaigns, c.moveCampaign)
 	c.handle("GET /conflicts", hq.ViewConflicts, c.conflicts)
 	c.handle("POST /conflicts/{seq}/resolve", hq.ResolveConflicts, c.resolveConflict)
 	c.handle("GET /stores", hq.ViewStores, c.stores)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign"
+	campaignkv "github.com/memberpass/memberpass/cloud/campaign/books"
 	"github.com/memberpass/memberpass/cloud/console"
 	"github.com/memberpass/memberpass/cloud/console/demodata"
 	"github.com/memberpass/memberpass/cloud/hq"
@@ -29,6 +31,7 @@ type env struct {
 	db   *sqlstore.DB
 	svc  *loyalty.Service
 	demo demodata.Demo
+	camp *campaign.Engine
 }
 
 func newEnv(t *testing.T, db *sqlstore.DB) *env {
@@ -41,13 +44,15 @@ func newEnv(t *testing.T, db *sqlstore.DB) *env {
 	}
 	sessions, stop := db.SessionStore(0)
 	t.Cleanup(stop)
-	con, err := console.New(console.Config{Service: svc, Store: db, Sessions: sessions, MaxFailures: 3})
+	campaigns := campaign.NewEngine(campaignkv.New(db), slog.New(slog.DiscardHandler))
+	svc.OnApplied, svc.WantsEvents = campaignkv.EventHook(campaigns), campaigns.WantsEvents
+	con, err := console.New(console.Config{Service: svc, Campaigns: campaigns, Store: db, Sessions: sessions, MaxFailures: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewTLSServer(con)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, db: db, svc: svc, demo: demo}
+	return &env{srv: srv, db: db, svc: svc, demo: demo, camp: campaigns}
 }
 
 // client is one browser: a cookie jar, redirects not followed.
@@ -472,5 +477,36 @@ func TestPasswordHashIsArgon2id(t *testing.T) {
 	}
 	if _, err := console.HashPassword("short"); err == nil {
 		t.Errorf("a 5-character password was taken")
+	}
+}
+
+func TestBirthdayCampaignWithHoldout(t *testing.T) {
+	e := newEnv(t, sqltest.OpenSQLite(t))
+	c := e.client(t).as(hq.RoleMarketing)
+	resp, _ := c.post("/campaigns", url.Values{"id": {"bday"}, "name": {"生日月蛋糕"}, "trigger": {"birthday"}, "birthday_month": {"1"},
+		"action": {"coupon"}, "template": {"birthday-cake"}, "holdout": {"10"}, "max_coupons": {"1000"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", resp.StatusCode, resp.Header.Get("X-Memberpass-Error"))
+	}
+	_, body := c.get("/campaigns/bday")
+	if !strings.Contains(body, `data-testid="campaign-preview"`) || !strings.Contains(body, `data-testid="holdout">10%`) {
+		t.Fatalf("draft page lacks the preview or the 10%% holdout")
+	}
+	if resp, _ := c.post("/campaigns/bday/start", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start: %d", resp.StatusCode)
+	}
+	if _, err := e.camp.RunDaily(context.Background(), e.demo.Brand); err != nil {
+		t.Fatal(err)
+	}
+	_, body = c.get("/campaigns/bday")
+	if !strings.Contains(body, `data-status="running"`) || !strings.Contains(body, `data-testid="campaign-results"`) {
+		t.Errorf("running campaign page lacks its results")
+	}
+	if resp, _ := c.post("/campaigns/bday/pause", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("pause: %d", resp.StatusCode)
+	}
+	fin := e.client(t).as(hq.RoleFinance)
+	if resp, _ := fin.post("/campaigns/bday/resume", url.Values{}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("finance resumes a campaign: %d, want 403", resp.StatusCode)
 	}
 }

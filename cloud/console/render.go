@@ -92,11 +92,14 @@ var funcs = template.FuncMap{
 	"money": formatMoney,
 	"int":   formatInt,
 	"yuan":  formatYuan,
-	"json": func(v any) (template.JS, error) {
-		raw, err := json.Marshal(v)
-		return template.JS(raw), err
-	},
-	"join": strings.Join,
+	"join":  strings.Join,
+	// pct writes basis points as a percentage: 1000 -> 10%.
+	"pct": func(bp int) string { return strconv.FormatFloat(float64(bp)/100, 'f', -1, 64) + "%" },
+	// pp writes a proportion as percentage points: 0.052 -> +5.2 pp.
+	"pp": func(x float64) string { return fmt.Sprintf("%+.1f pp", x*100) },
+	// moneyf writes fractional fen (a mean) as money.
+	"moneyf": func(fen float64) string { return formatMoney(int64(fen + copysign(0.5, fen))) },
+	"dec":    func(x float64) string { return fmt.Sprintf("%+.2f", x) },
 }
 
 // formatMoney writes fen as ¥1,234.50.

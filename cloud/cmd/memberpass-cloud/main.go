@@ -247,7 +247,7 @@ func run(args []string, stderr io.Writer) error {
 		sessions, stopSessions := db.SessionStore(10 * time.Minute)
 		defer stopSessions()
 		caFP := bundle.CAFingerprint
-		con, err := console.New(console.Config{Service: svc, Store: db, Sessions: sessions, Log: log,
+		con, err := console.New(console.Config{Service: svc, Campaigns: campaigns, Store: db, Sessions: sessions, Log: log,
 			Ticket: func(code string) pairing.Ticket { return pairing.Ticket{Code: code, Cloud: public, CASHA256: caFP} }})
 		if err != nil {
 			return err

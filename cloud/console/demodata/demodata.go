@@ -78,6 +78,10 @@ func Seed(ctx context.Context, svc *loyalty.Service, store hq.Store, o Options) 
 	if _, err := svc.CreateBrand(ctx, o.Brand, "茶里 Chali Tea", "CNY"); err != nil {
 		return d, fmt.Errorf("demo brand: %w", err)
 	}
+	if _, err := svc.CreateCouponTemplate(ctx, cloud.CouponTemplate{BrandID: o.Brand, ID: "birthday-cake", Name: "生日蛋糕券 ¥30", Kind: cloud.AmountOff,
+		AmountOffFen: 3000, MinSpendFen: 6000, ValidDays: 30}); err != nil {
+		return d, fmt.Errorf("demo coupon template: %w", err)
+	}
 	devices := map[string]cloud.Device{}
 	for _, s := range stores {
 		st, p, err := svc.CreateStore(ctx, o.Brand, s.id, s.name)

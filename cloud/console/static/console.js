@@ -45,3 +45,35 @@
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
   document.documentElement.setAttribute("data-charts", "ready");
 })();
+// A campaign's results: return rate of treated against holdout, and the
+// return-rate lift with its 95% interval.
+(function () {
+  "use strict";
+  var el = document.getElementById("lift-data");
+  if (!el || !window.echarts) return;
+  var d = JSON.parse(el.textContent);
+  var g = document.getElementById("groups-chart");
+  if (g) {
+    echarts.init(g).setOption({
+      animation: false, tooltip: { trigger: "axis" }, grid: { left: 48, right: 16, top: 16, bottom: 28 },
+      xAxis: { type: "category", data: d.groups }, yAxis: { type: "value", name: "%" },
+      series: [{ name: d.Labels["return"], type: "bar", data: d.return_pct, itemStyle: { color: "#b4232a" }, label: { show: true, position: "top" } }]
+    });
+  }
+  var l = document.getElementById("lift-chart");
+  if (l && d.metrics) {
+    var iv = d.interval[0];
+    echarts.init(l).setOption({
+      animation: false, grid: { left: 150, right: 24, top: 16, bottom: 28 },
+      tooltip: { trigger: "item" },
+      xAxis: { type: "value", name: "pp", scale: true },
+      yAxis: { type: "category", data: d.metrics },
+      series: [
+        { name: "95%", type: "line", data: [[iv[0], d.metrics[0]], [iv[1], d.metrics[0]]], lineStyle: { width: 6, color: "#e8a0a3" }, symbol: "rect", symbolSize: [3, 18],
+          markLine: { silent: true, symbol: "none", lineStyle: { color: "#6b7280", type: "dashed" }, data: [{ xAxis: 0 }] } },
+        { name: d.Labels.lift, type: "scatter", data: [[d.estimate[0], d.metrics[0]]], symbolSize: 14, itemStyle: { color: "#b4232a" }, label: { show: true, position: "top", formatter: function (p) { return p.value[0] + " pp"; } } }
+      ]
+    });
+  }
+  document.documentElement.setAttribute("data-charts", "ready");
+})();
