@@ -34,11 +34,13 @@ type env struct {
 	camp *campaign.Engine
 }
 
-func newEnv(t *testing.T, db *sqlstore.DB) *env {
+func newEnv(t *testing.T, db *sqlstore.DB) *env { return newEnvSized(t, db, 45, 10) }
+
+func newEnvSized(t testing.TB, db *sqlstore.DB, members, days int) *env {
 	t.Helper()
 	ctx := context.Background()
 	svc := loyalty.New(db, slog.New(slog.DiscardHandler))
-	demo, err := demodata.Seed(ctx, svc, db, demodata.Options{Members: 45, Days: 10})
+	demo, err := demodata.Seed(ctx, svc, db, demodata.Options{Members: members, Days: days})
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
@@ -57,17 +59,23 @@ func newEnv(t *testing.T, db *sqlstore.DB) *env {
 
 // client is one browser: a cookie jar, redirects not followed.
 type client struct {
-	t    *testing.T
-	e    *env
-	http *http.Client
-	csrf string
+	t, tb testing.TB
+	e     *env
+	http  *http.Client
+	csrf  string
 }
 
 func (e *env) client(t *testing.T) *client {
+	c := &client{tb: t, e: e}
+	c.init()
+	return c
+}
+
+func (c *client) init() {
 	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Transport: e.srv.Client().Transport, Jar: jar, Timeout: time.Minute,
+	c.t = c.tb
+	c.http = &http.Client{Transport: c.e.srv.Client().Transport, Jar: jar, Timeout: time.Minute,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &client{t: t, e: e, http: hc}
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

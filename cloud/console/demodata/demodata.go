@@ -96,7 +96,7 @@ func Seed(ctx context.Context, svc *loyalty.Service, store hq.Store, o Options) 
 		devices[s.id] = paired.Device
 	}
 
-	// Members: a third joined before the window, the rest across it.
+	// Members: a fifth joined before the window, the rest across it.
 	type person struct {
 		m    cloud.Member
 		home string
@@ -105,7 +105,7 @@ func Seed(ctx context.Context, svc *loyalty.Service, store hq.Store, o Options) 
 	for i := range o.Members {
 		home := stores[i%len(stores)].id
 		joined := start.Add(time.Duration(rng.Int64N(int64(90 * 24 * time.Hour))))
-		if i%3 == 0 {
+		if i%5 == 0 {
 			joined = start.Add(time.Duration(rng.Int64N(int64(60 * 24 * time.Hour))))
 		}
 		at(joined)
