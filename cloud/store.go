@@ -142,4 +142,17 @@ type Tx interface {
 
 	// NextSeq returns the next number of a per-brand sequence: 1, 2, ...
 	NextSeq(brand, sequence string) (uint64, error)
+
+	// PutHQToken writes an HQ token (brand "" for a platform operator).
+	PutHQToken(t HQToken) error
+	// HQTokenByHash finds the token whose secret hashes to hash, in any
+	// brand: a bearer token is presented before its brand is known.
+	HQTokenByHash(hash []byte) (HQToken, error)
+	HQToken(brand, id string) (HQToken, error)
+	// HQTokens lists a brand's tokens (brand "": the platform's).
+	HQTokens(brand string) ([]HQToken, error)
+	// AppendAudit adds to a brand's audit log, numbering the entry.
+	AppendAudit(e AuditEntry) (AuditEntry, error)
+	// AuditLog lists a brand's audit entries after seq after, oldest first.
+	AuditLog(brand string, after uint64, limit int) ([]AuditEntry, error)
 }

@@ -213,6 +213,28 @@ func (s *Service) settled(txnID string) (agent.Event, bool, error) {
 	return ev, true, nil
 }
 
+// sameTxn says whether a transaction recorded before is the one asked for
+// again (a double click, a reload after a lost answer): the same kind, the
+// same member and the same amount. A txn_id reused for anything else is
+// refused, never answered with the first event as if it were this one.
+func sameTxn(ev agent.Event, kind agent.EventKind, memberID string, amountFen int64) bool {
+	if ev.Kind != kind || ev.MemberID != memberID {
+		return false
+	}
+	switch {
+	case ev.Purchase != nil:
+		return ev.Purchase.BillFen == amountFen
+	case ev.TopUp != nil:
+		return ev.TopUp.AmountFen == amountFen
+	}
+	return amountFen == 0
+}
+
+func txnReused() *Refusal {
+	return refuse("txn_reused", "", "此交易编号已用于另一笔交易，请刷新页面后重新开始。",
+		"This transaction id was already used for another transaction. Reload the page and start again.")
+}
+
 // Transaction returns the event a counter transaction recorded.
 func (s *Service) Transaction(txnID string) (agent.Event, error) {
 	ev, ok, err := s.settled(txnID)
@@ -246,6 +268,9 @@ func (s *Service) Checkout(ctx context.Context, req Request) (Receipt, *Refusal,
 		return Receipt{}, r, nil
 	}
 	if ev, ok, err := s.settled(req.TxnID); err != nil || ok {
+		if ok && !sameTxn(ev, agent.EventPurchase, req.MemberID, req.BillFen) {
+			return Receipt{}, txnReused(), nil
+		}
 		return Receipt{Event: ev, Again: true}, nil, err
 	}
 	if r := s.checkStaff(req.StaffID); r != nil {
@@ -297,6 +322,9 @@ func (s *Service) TopUp(ctx context.Context, req TopUpRequest) (Receipt, *Refusa
 		return Receipt{}, r, nil
 	}
 	if ev, ok, err := s.settled(req.TxnID); err != nil || ok {
+		if ok && !sameTxn(ev, agent.EventTopUp, req.MemberID, req.AmountFen) {
+			return Receipt{}, txnReused(), nil
+		}
 		return Receipt{Event: ev, Again: true}, nil, err
 	}
 	switch {
@@ -366,6 +394,9 @@ func (s *Service) Enrol(ctx context.Context, req EnrolRequest) (Receipt, *Refusa
 		return Receipt{}, r, nil
 	}
 	if ev, ok, err := s.settled(req.TxnID); err != nil || ok {
+		if p, _ := NormalizePhone(req.Phone); ok && (ev.Kind != agent.EventEnrolment || ev.Enrolment == nil || ev.Enrolment.Phone != p) {
+			return Receipt{}, txnReused(), nil
+		}
 		return Receipt{Event: ev, Again: true}, nil, err
 	}
 	phone, ok := NormalizePhone(req.Phone)
@@ -407,6 +438,9 @@ func (s *Service) RedeemVoucher(ctx context.Context, req VoucherRequest) (Receip
 		return Receipt{}, r, nil
 	}
 	if ev, ok, err := s.settled(req.TxnID); err != nil || ok {
+		if ok && (!sameTxn(ev, agent.EventVoucherRedemption, req.MemberID, 0) || ev.Voucher == nil || ev.Voucher.Code != req.Code) {
+			return Receipt{}, txnReused(), nil
+		}
 		return Receipt{Event: ev, Again: true}, nil, err
 	}
 	v, err := s.store.Voucher(req.Code)

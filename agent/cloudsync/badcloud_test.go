@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,9 +223,12 @@ func checkRefused(t *testing.T, addr, wantErr string, code codes.Code) {
 // the next one; pushing the same 1,000 events again would never end.
 func TestSlowCloudTakesTheOutboxInPieces(t *testing.T) {
 	const fits = 40
+	var mu sync.Mutex
 	var largest int
 	push := func(ctx context.Context, r *pb.PushEventsRequest) (*pb.PushEventsResponse, error) {
+		mu.Lock()
 		largest = max(largest, len(r.GetEvents()))
+		mu.Unlock()
 		if len(r.GetEvents()) > fits {
 			<-ctx.Done() // a commit that takes longer than the caller waits
 			return nil, status.Error(codes.DeadlineExceeded, "took too long")
@@ -252,6 +256,8 @@ func TestSlowCloudTakesTheOutboxInPieces(t *testing.T) {
 			t.Fatalf("outbox not drained after %d timed-out pushes: %v", failures, err)
 		}
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	st, err := db.State()
 	if err != nil {
 		t.Fatal(err)
@@ -259,8 +265,8 @@ func TestSlowCloudTakesTheOutboxInPieces(t *testing.T) {
 	if st.Pending != 0 || st.AckedSeq != 300 {
 		t.Fatalf("outbox after pushes: pending %d, acked %d; want 0 and 300", st.Pending, st.AckedSeq)
 	}
-	if largest != 1000 && largest != 300 {
-		t.Errorf("first push carried %d events; want the whole outbox", largest)
+	if largest <= fits {
+		t.Errorf("the largest push carried %d events; the test wants pushes the cloud cannot take", largest)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/messaging"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 	"github.com/memberpass/memberpass/proto/pairing"
 )
@@ -16,6 +17,7 @@ type adminServer struct {
 	pb.UnimplementedAdminServiceServer
 	svc       *loyalty.Service
 	campaigns *campaign.Engine
+	msg       *messaging.Service
 	// publicAddr and caFingerprint go into pairing tickets.
 	publicAddr, caFingerprint string
 	memberPageURL             string
@@ -34,6 +36,19 @@ func (s *adminServer) CreateStore(ctx context.Context, req *pb.CreateStoreReques
 	if err != nil {
 		return nil, err
 	}
+	return s.pairingAnswer(st, p)
+}
+
+func (s *adminServer) IssuePairingCode(ctx context.Context, req *pb.IssuePairingCodeRequest) (*pb.CreateStoreResponse, error) {
+	st, p, err := s.svc.IssuePairingCode(ctx, req.GetBrandId(), req.GetStoreId())
+	if err != nil {
+		return nil, err
+	}
+	return s.pairingAnswer(st, p)
+}
+
+// pairingAnswer is a store with its pairing ticket, as text and QR code.
+func (s *adminServer) pairingAnswer(st cloud.Store, p cloud.Pairing) (*pb.CreateStoreResponse, error) {
 	ticket := pairing.Ticket{Code: p.Code, Cloud: s.publicAddr, CASHA256: s.caFingerprint}
 	png, err := ticket.QRPNG(320)
 	if err != nil {

@@ -141,3 +141,24 @@ func TestOversizedOldRecordCannotWedgePull(t *testing.T) {
 		t.Fatalf("stats with an oversized device name: %v", err)
 	}
 }
+
+// TestPairingGuessesAreLimited: after 10 wrong pairing codes from one
+// address in a minute, even a right one waits.
+func TestPairingGuessesAreLimited(t *testing.T) {
+	f := newCloud(t)
+	ctx := context.Background()
+	f.brand("guess", nil, 0)
+	st, err := f.admin.CreateStore(ctx, &pb.CreateStoreRequest{BrandId: "guess", Id: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sync := pb.NewSyncServiceClient(f.dial())
+	for i := range 10 {
+		if _, err := sync.Pair(ctx, &pb.PairRequest{PairingCode: fmt.Sprintf("AAAA-BBBB-%04d", i)}); status.Code(err) != codes.Unauthenticated {
+			t.Fatalf("guess %d: %v; want Unauthenticated", i, err)
+		}
+	}
+	if _, err := sync.Pair(ctx, &pb.PairRequest{PairingCode: st.GetPairingCode()}); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("after 10 wrong guesses: %v; want ResourceExhausted", err)
+	}
+}

@@ -5,9 +5,9 @@ package grpcapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -17,6 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -24,6 +25,8 @@ import (
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/loyalty"
+	"github.com/memberpass/memberpass/cloud/messaging"
+	"github.com/memberpass/memberpass/cloud/ratelimit"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
 
@@ -39,9 +42,16 @@ type Config struct {
 	// Campaigns runs the campaigns; nil: the campaign RPCs answer
 	// unimplemented.
 	Campaigns *campaign.Engine
+	// Messaging is the messaging service; nil leaves its RPCs unavailable.
+	Messaging *messaging.Service
 	Log       *slog.Logger
-	// AdminToken authorises HQ calls.
+	// AdminToken is the platform operator's first HQ token: stored (as a
+	// hash) when the server is made unless a first token exists already.
+	// Every HQ call is checked against the stored tokens (permissions.go).
 	AdminToken string
+	// Reflection serves the gRPC reflection service (grpcurl), which
+	// answers without credentials; off unless asked for.
+	Reflection bool
 	// PublicAddr is the address agents dial, written into pairing tickets.
 	PublicAddr string
 	// CAPEM is the CA certificate of the cloud's TLS certificate, handed to
@@ -58,19 +68,31 @@ type Config struct {
 // reflection services registered. The health service is returned so the
 // caller can mark it not serving on shutdown.
 func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
-	a := &auth{svc: cfg.Service, adminToken: cfg.AdminToken, log: cfg.Log}
+	admin := &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, msg: cfg.Messaging, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL}
+	a := &auth{svc: cfg.Service, log: cfg.Log, reflection: cfg.Reflection, admin: admin, pairs: ratelimit.New(pairsPerMinute, time.Minute)}
+	if cfg.AdminToken != "" {
+		// The platform operator's first token; kept (hashed) once made, so
+		// revoking it holds across restarts.
+		if err := cfg.Service.EnsureBootstrapToken(context.Background(), cfg.AdminToken); err != nil {
+			cfg.Log.Error("bootstrap HQ token not stored", "err", err)
+		}
+	}
 	opts = append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageBytes),
 		grpc.UnaryInterceptor(a.unary),
+		grpc.StreamInterceptor(a.stream),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
 	}, opts...)
 	srv := grpc.NewServer(opts...)
 	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM})
-	pb.RegisterAdminServiceServer(srv, &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL})
+	pb.RegisterAdminServiceServer(srv, admin)
+	pb.RegisterAccessServiceServer(srv, &accessServer{svc: cfg.Service})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
-	reflection.Register(srv)
+	if cfg.Reflection {
+		reflection.Register(srv)
+	}
 	return srv, hs
 }
 
@@ -84,9 +106,31 @@ func deviceFrom(ctx context.Context) cloud.Device {
 }
 
 type auth struct {
-	svc        *loyalty.Service
-	adminToken string
-	log        *slog.Logger
+	svc *loyalty.Service
+	log *slog.Logger
+	// reflection answers the reflection service (without credentials).
+	reflection bool
+	// admin reads the state a change replaces, for the audit log.
+	admin *adminServer
+	// pairs bounds failed pairing attempts per client address: a pairing
+	// code is 60 bits, but guessing should not even be tried at speed.
+	pairs *ratelimit.Window
+}
+
+// Failed pairing attempts allowed per client address and minute.
+const pairsPerMinute = 10
+
+// peerHost is the client's address without its port.
+func peerHost(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return p.Addr.String()
+	}
+	return host
 }
 
 func bearer(md metadata.MD) string {
@@ -99,43 +143,53 @@ func bearer(md metadata.MD) string {
 }
 
 func (a *auth) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	switch {
-	case strings.HasPrefix(info.FullMethod, "/grpc.") || info.FullMethod == pb.SyncService_Pair_FullMethodName:
-		// Health, reflection and pairing need no credentials.
-	case strings.HasPrefix(info.FullMethod, "/memberpass.v1.SyncService/"):
-		who := md.Get(DeviceHeader)
-		if len(who) != 1 {
-			return nil, status.Error(codes.Unauthenticated, "missing "+DeviceHeader+" metadata")
+	if info.FullMethod == pb.SyncService_Pair_FullMethodName {
+		if a.pairs.Over(peerHost(ctx)) {
+			return nil, status.Error(codes.ResourceExhausted, "too many failed pairing attempts from this address; wait a minute and try again")
 		}
-		brand, device, ok := strings.Cut(who[0], "/")
-		if !ok {
-			return nil, status.Error(codes.Unauthenticated, DeviceHeader+" must be brand/device")
+		resp, err := a.checked(ctx, req, info, handler)
+		if status.Code(err) == codes.Unauthenticated {
+			a.pairs.Allow(peerHost(ctx)) // count the failure
 		}
-		d, err := a.svc.AuthenticateDevice(ctx, brand, device, bearer(md))
-		if err != nil {
-			return nil, a.toStatus(err, info.FullMethod)
-		}
-		ctx = context.WithValue(ctx, deviceKey, d)
-	case strings.HasPrefix(info.FullMethod, "/memberpass.v1.AdminService/"):
-		if a.adminToken == "" || subtle.ConstantTimeCompare([]byte(bearer(md)), []byte(a.adminToken)) != 1 {
-			return nil, status.Error(codes.Unauthenticated, "HQ token is missing or wrong")
-		}
-	default:
-		return nil, status.Error(codes.Unimplemented, "unknown method")
+		return resp, err
 	}
-	if m, ok := req.(proto.Message); ok {
-		var skip []string
-		if info.FullMethod == pb.SyncService_PushEvents_FullMethodName {
-			skip = []string{"events"} // one by one, see eventAtEdge
-		}
-		if err := checkBounds(m, skip...); err != nil {
-			return nil, status.Error(codes.InvalidArgument, err.Error())
-		}
+	return a.checked(ctx, req, info, handler)
+}
+
+// checked runs a call through authentication, bounds, authorisation and,
+// for a change, the audit log.
+func (a *auth) checked(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, p, err := a.authenticate(ctx, info.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := req.(proto.Message)
+	if !ok {
+		return nil, status.Error(codes.Internal, "request is not a protocol buffer")
+	}
+	var skip []string
+	if info.FullMethod == pb.SyncService_PushEvents_FullMethodName {
+		skip = []string{"events"} // one by one, see eventAtEdge
+	}
+	if err := checkBounds(m, skip...); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if err := a.authorizeRequest(ctx, p, m); err != nil {
+		return nil, err
+	}
+	var before proto.Message
+	if p.write {
+		before = a.before(ctx, info.FullMethod, m)
 	}
 	resp, err := handler(ctx, req)
 	if err != nil {
 		return nil, a.toStatus(err, info.FullMethod)
+	}
+	if p.write {
+		if err := a.audit(ctx, info.FullMethod, m, before, resp); err != nil {
+			a.log.Error("audit log write failed", "method", info.FullMethod, "err", err)
+			return nil, status.Error(codes.Internal, "the change was made but could not be written to the audit log")
+		}
 	}
 	return resp, nil
 }

@@ -317,6 +317,9 @@ func (s *Service) Stats(ctx context.Context, brandID string) (cloud.BrandStats, 
 	var st cloud.BrandStats
 	err := s.store.View(ctx, func(tx cloud.Tx) error {
 		var err error
+		if _, err = tx.Brand(brandID); err != nil {
+			return err // an unknown brand is NotFound, not zeros
+		}
 		if st.Members, err = tx.CountMembers(brandID); err != nil {
 			return err
 		}

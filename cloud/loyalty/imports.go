@@ -84,7 +84,9 @@ func readCSV(raw []byte, required, optional []string) (csvTable, []RowError) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				line = pe.Line
+				// A quote left open is found at the end of the file; the
+				// record it broke starts where the quote was opened.
+				line = pe.StartLine
 			}
 			errs = append(errs, RowError{Line: line, Message: "malformed CSV: " + err.Error()})
 			return t, errs

@@ -141,7 +141,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func newDB(e Engine, write, read *sql.DB, target string) *DB {
-	return &DB{engine: e, write: write, read: read, target: target, maxAttempts: 20, backoff: 2 * time.Millisecond, maxBackoff: 200 * time.Millisecond}
+	return &DB{engine: e, write: write, read: read, target: target, maxAttempts: 60, backoff: 2 * time.Millisecond, maxBackoff: 500 * time.Millisecond}
 }
 
 func (d *DB) start(ctx context.Context) error {

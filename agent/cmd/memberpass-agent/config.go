@@ -14,37 +14,38 @@ import (
 )
 
 type config struct {
-	dataDir        string
-	cloud          string
-	cloudGiven     bool
-	cloudCA        string
-	insecure       bool
-	cloudTimeout   time.Duration
-	maxBackoff     time.Duration
-	staleAfter     time.Duration
-	rebuildReplica bool
-	pairingCode    string
-	deviceName     string
-	scanner        string
-	scannerBaud    int
-	maxFrame       int
-	devices        device.List
-	vouchers       string
-	cardPrefix     string
-	kiosk          string
-	syncEvery      time.Duration
-	clockSkew      time.Duration
-	debounce       time.Duration
-	staffFile      string
-	kioskRemote    bool
-	kioskHosts     string
-	sessionIdle    time.Duration
-	scanValidFor   time.Duration
-	joinURL        string
-	timezone       string
-	logLevel       string
-	logFormat      string
-	showVersion    bool
+	dataDir         string
+	cloud           string
+	cloudGiven      bool
+	cloudCA         string
+	insecure        bool
+	cloudTimeout    time.Duration
+	maxBackoff      time.Duration
+	staleAfter      time.Duration
+	rebuildReplica  bool
+	pairingCode     string
+	pairingCodeFile string
+	deviceName      string
+	scanner         string
+	scannerBaud     int
+	maxFrame        int
+	devices         device.List
+	vouchers        string
+	cardPrefix      string
+	kiosk           string
+	syncEvery       time.Duration
+	clockSkew       time.Duration
+	debounce        time.Duration
+	staffFile       string
+	kioskRemote     bool
+	kioskHosts      string
+	sessionIdle     time.Duration
+	scanValidFor    time.Duration
+	joinURL         string
+	timezone        string
+	logLevel        string
+	logFormat       string
+	showVersion     bool
 }
 
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -54,7 +55,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.SetOutput(out)
 	fs.StringVar(&c.dataDir, "data-dir", "data/agent", "directory for the agent's bbolt database (identity, replica, event log)")
 	fs.StringVar(&c.cloud, "cloud", "127.0.0.1:7070", "address of the cloud's gRPC API")
-	fs.StringVar(&c.pairingCode, "pairing-code", "", "one-time code or memberpass://pair?... ticket from HQ; needed only on the first start, to pair this device with its store (the ticket also names the cloud and pins its TLS CA)")
+	fs.StringVar(&c.pairingCode, "pairing-code", "", "one-time code or memberpass://pair?... ticket from HQ; needed only on the first start, to pair this device with its store (the ticket also names the cloud and pins its TLS CA); prefer MEMBERPASS_PAIRING_CODE or --pairing-code-file: other users see the command line")
+	fs.StringVar(&c.pairingCodeFile, "pairing-code-file", "", "file holding the pairing code or ticket (instead of --pairing-code)")
 	fs.StringVar(&c.cloudCA, "cloud-ca", "", "PEM file of the CA to trust for the cloud's TLS certificate, instead of the one got at pairing (e.g. after HQ rotated it)")
 	fs.BoolVar(&c.insecure, "insecure", false, "talk to the cloud in plaintext, without TLS (loopback and tests only: the device secret travels in the clear)")
 	fs.DurationVar(&c.cloudTimeout, "cloud-timeout", 10*time.Second, "longest wait for one call to the cloud")

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -245,6 +246,13 @@ func identity(ctx context.Context, db *localstore.DB, c config, log *slog.Logger
 	if ok {
 		return id, nil
 	}
+	if c.pairingCode == "" && c.pairingCodeFile != "" {
+		raw, err := os.ReadFile(c.pairingCodeFile)
+		if err != nil {
+			return agent.Identity{}, fmt.Errorf("pairing code file: %w", err)
+		}
+		c.pairingCode = strings.TrimSpace(string(raw))
+	}
 	if c.pairingCode == "" {
 		return agent.Identity{}, errors.New("this device is not paired yet: start it once with --pairing-code and the code or memberpass://pair ticket HQ got when it created the store")
 	}
@@ -297,7 +305,7 @@ func identity(ctx context.Context, db *localstore.DB, c config, log *slog.Logger
 func transportCreds(c config, addr string, caPEM []byte, pin string, log *slog.Logger) (credentials.TransportCredentials, error) {
 	if c.insecure {
 		if host, _, err := net.SplitHostPort(addr); err != nil || !isLoopback(host) {
-			log.Warn("talking to the cloud WITHOUT TLS on a non-loopback address: the device secret crosses the network in the clear", "cloud", addr)
+			return nil, fmt.Errorf("--insecure sends the device secret in the clear, which is for loopback only; the cloud at %s is not on loopback", addr)
 		}
 		return insecure.NewCredentials(), nil
 	}

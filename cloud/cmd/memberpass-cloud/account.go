@@ -12,7 +12,6 @@ import (
 
 	"github.com/memberpass/memberpass/cloud/console"
 	"github.com/memberpass/memberpass/cloud/hq"
-	"github.com/memberpass/memberpass/cloud/sqlstore"
 )
 
 // runAccount is `memberpass-cloud console-account`: it adds an HQ
@@ -65,7 +64,7 @@ func runAccount(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 			a.StoreIDs = append(a.StoreIDs, strings.TrimSpace(s))
 		}
 	}
-	if err := console.CreateAccount(ctx, store.(*sqlstore.DB), a, password, time.Now().UTC()); err != nil {
+	if err := console.CreateAccount(ctx, store, a, password, time.Now().UTC()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "console account %s created in brand %s with role %s\n", *login, *brand, *role)

@@ -26,13 +26,12 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/memberpass/memberpass/cloud/console"
 	"github.com/memberpass/memberpass/cloud/campaign"
 	campaignkv "github.com/memberpass/memberpass/cloud/campaign/books"
+	"github.com/memberpass/memberpass/cloud/console"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
-	"github.com/memberpass/memberpass/cloud/sqlstore"
 	"github.com/memberpass/memberpass/cloud/tlscert"
 	"github.com/memberpass/memberpass/proto/pairing"
 )
@@ -41,27 +40,30 @@ import (
 var version = "dev"
 
 type config struct {
-	listen        string
-	publicAddr    string
-	tlsCert       string
-	tlsKey        string
-	tlsCA         string
-	tlsSelfSigned bool
-	tlsHosts      string
-	insecure      bool
-	dataDir       string
-	storage       string
-	postgresURL   string
-	adminToken    string
-	httpListen    string
-	consoleListen string
-	publicURL     string
-	codeTTL       time.Duration
-	logLevel      string
-	logFormat     string
-	showVer       bool
-	maintain      time.Duration
-	campaigns     time.Duration
+	listen         string
+	publicAddr     string
+	tlsCert        string
+	tlsKey         string
+	tlsCA          string
+	tlsSelfSigned  bool
+	tlsHosts       string
+	insecure       bool
+	dataDir        string
+	storage        string
+	postgresURL    string
+	adminToken     string
+	adminTokenFile string
+	reflection     bool
+	httpListen     string
+	consoleListen  string
+	publicURL      string
+	codeTTL        time.Duration
+	logLevel       string
+	logFormat      string
+	showVer        bool
+	maintain       time.Duration
+	campaigns      time.Duration
+	msg            messagingConfig
 }
 
 func main() {
@@ -86,7 +88,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.dataDir, "data-dir", "data/cloud", "directory for the embedded SQLite database (cloud.sqlite), the TLS files and the generated HQ token")
 	fs.StringVar(&c.storage, "storage", "sqlite", "where the cloud keeps its state: sqlite (a file in --data-dir) or postgres (--postgres-url)")
 	fs.StringVar(&c.postgresURL, "postgres-url", "", "PostgreSQL connection string for --storage postgres, e.g. postgres://memberpass@db:5432/memberpass")
-	fs.StringVar(&c.adminToken, "admin-token", "", "HQ token for the admin API; empty: read or create <data-dir>/admin.token")
+	fs.StringVar(&c.adminToken, "admin-token", "", "the platform operator's first HQ token; set it by MEMBERPASS_ADMIN_TOKEN or --admin-token-file, not on the command line (other users see it in the process list); empty: read or create <data-dir>/admin.token")
+	fs.StringVar(&c.adminTokenFile, "admin-token-file", "", "file holding the platform operator's first HQ token; empty: <data-dir>/admin.token, made on first start")
+	fs.BoolVar(&c.reflection, "reflection", false, "serve gRPC reflection (for grpcurl); it answers without credentials")
 	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page), e.g. 127.0.0.1:7080; empty: not served")
 	fs.StringVar(&c.consoleListen, "console-listen", "", "address for HQ's console in the browser, e.g. 127.0.0.1:7090; empty: not served. Serve it behind HTTPS (its cookie is Secure; browsers accept that on http://localhost only)")
 	fs.StringVar(&c.publicURL, "public-url", "", "public address of the member pages as members reach them (e.g. https://m.example.com), for card links; default http://<http-listen>")
@@ -96,6 +100,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
 	fs.DurationVar(&c.campaigns, "campaign-interval", time.Minute, "how often to look for due campaign work: today's birthday, holiday, expiry and win-back runs, one-off sends, pending messages (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
+	registerMessagingFlags(fs, &c.msg)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: memberpass-cloud [flags]\n\nThe central service of the memberpass loyalty system.\nEvery flag can also be set by the environment variable MEMBERPASS_<FLAG>\n(upper case, dashes as underscores), e.g. MEMBERPASS_DATA_DIR.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -165,6 +170,17 @@ func run(args []string, stderr io.Writer) error {
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	// A directory made before (by hand, by an older version) keeps its
+	// mode; it holds the database, the TLS key and the HQ token.
+	if err := os.Chmod(c.dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if c.insecure && !loopback(c.listen) {
+		return fmt.Errorf("--insecure serves plaintext, which is for loopback only; --listen %s is not a loopback address", c.listen)
+	}
+	if onCommandLine(args, "admin-token") {
+		log.Warn("--admin-token on the command line is visible to every user in the process list; use MEMBERPASS_ADMIN_TOKEN or --admin-token-file")
+	}
 	token, err := adminToken(c, log)
 	if err != nil {
 		return err
@@ -188,6 +204,10 @@ func run(args []string, stderr io.Writer) error {
 	publicURL := c.publicURL
 	if publicURL == "" && c.httpListen != "" {
 		publicURL = "http://" + c.httpListen
+	}
+	msg, err := startMessaging(c, store, svc, publicURL, log)
+	if err != nil {
+		return err
 	}
 	// The TLS identity is ready before the port opens: whoever connects
 	// first already meets the final certificate.
@@ -217,7 +237,7 @@ func run(args []string, stderr io.Writer) error {
 	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
-	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Log: log, AdminToken: token, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Messaging: msg.svc, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
@@ -230,16 +250,17 @@ func run(args []string, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("member pages: listen on %s: %w", c.httpListen, err)
 		}
-		pages = &http.Server{Handler: memberpage.New(svc, log), ReadHeaderTimeout: 5 * time.Second}
+		mux := http.NewServeMux()
+		mux.Handle("/callbacks/", msg.callbacks)
+		mux.Handle("/wechat/link/", msg.callbacks)
+		mux.Handle("/", memberpage.New(svc, log))
+		pages = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)
 		go func() { errc <- pages.Serve(hl) }()
 	}
 	var hqConsole *http.Server
 	if c.consoleListen != "" {
-		db, ok := store.(*sqlstore.DB)
-		if !ok {
-			return fmt.Errorf("console: the storage does not keep HQ's records")
-		}
+		db := store
 		cl, err := net.Listen("tcp", c.consoleListen)
 		if err != nil {
 			return fmt.Errorf("console: listen on %s: %w", c.consoleListen, err)
@@ -261,6 +282,12 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if c.campaigns > 0 {
 		go campaigns.RunSchedule(ctx, c.campaigns)
+	}
+	dispatched := make(chan struct{})
+	if c.msg.dispatch {
+		go func() { defer close(dispatched); msg.dispatcher.Run(ctx) }()
+	} else {
+		close(dispatched)
 	}
 	select {
 	case err := <-errc:
@@ -284,6 +311,7 @@ func run(args []string, stderr io.Writer) error {
 		log.Warn("requests still running after 10s; stopping them")
 		srv.Stop()
 	}
+	<-dispatched
 	log.Info("stopped")
 	return nil
 }
@@ -317,6 +345,13 @@ func adminToken(c config, log *slog.Logger) (string, error) {
 		return c.adminToken, nil
 	}
 	path := filepath.Join(c.dataDir, "admin.token")
+	if c.adminTokenFile != "" {
+		raw, err := os.ReadFile(c.adminTokenFile)
+		if err != nil {
+			return "", fmt.Errorf("read HQ token: %w", err)
+		}
+		return strings.TrimSpace(string(raw)), nil
+	}
 	if raw, err := os.ReadFile(path); err == nil {
 		return strings.TrimSpace(string(raw)), nil
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -332,4 +367,28 @@ func adminToken(c config, log *slog.Logger) (string, error) {
 	}
 	log.Info("HQ token created", "path", path)
 	return token, nil
+}
+
+// loopback says whether a listen address is on loopback only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// onCommandLine says whether a flag was given as an argument.
+func onCommandLine(args []string, name string) bool {
+	for _, a := range args {
+		a = strings.TrimLeft(a, "-")
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
 }

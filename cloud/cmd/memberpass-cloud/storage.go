@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/sqlstore"
 )
 
@@ -28,7 +27,7 @@ func (c config) checkStorage() error {
 // openStorage opens the configured store and says where it is, without
 // credentials, for the log. Connecting and migrating must not hang a start
 // for ever.
-func openStorage(ctx context.Context, c config) (cloud.Storage, string, error) {
+func openStorage(ctx context.Context, c config) (*sqlstore.DB, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	var (

@@ -16,7 +16,7 @@ import (
 )
 
 func commands() []command {
-	return []command{
+	cmds := []command{
 		{"brand create", "--id --name [--currency CNY]", brandCreate},
 		{"store create", "--brand --id [--name --qr-png file]: prints the pairing code, ticket and its QR code", storeCreate},
 		{"programme get", "--brand: prints the rules as JSON", programmeGet},
@@ -34,7 +34,14 @@ func commands() []command {
 		{"stats", "--brand", stats},
 		{"device revoke", "--brand --id: the device's credentials stop working at once", deviceRevoke},
 		{"maintenance", "--brand: review tiers, expire points and coupons now", maintenance},
+		{"store pairing-code", "--store [--brand --qr-png file]: a new one-time pairing code for an existing store", storePairingCode},
+		{"token create", "--account --role owner|marketing|finance|store_manager|auditor|platform [--brand --stores a,b --expires 720h]: prints the secret once", tokenCreate},
+		{"token list", "[--brand]: HQ tokens (no brand: the platform operators')", tokenList},
+		{"token revoke", "--id [--brand]: the token stops working at once", tokenRevoke},
+		{"token rotate", "--id [--brand]: a new secret; the old one stops at once", tokenRotate},
+		{"audit", "--brand: every change HQ made, who, when, before and after", auditLog},
 	}
+	return append(cmds, messagingCommands()...)
 }
 
 // allCommands is every subcommand, the campaign ones included.

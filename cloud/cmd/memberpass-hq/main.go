@@ -33,9 +33,10 @@ type command struct {
 }
 
 type client struct {
-	admin pb.AdminServiceClient
-	out   io.Writer
-	json  bool
+	admin  pb.AdminServiceClient
+	access pb.AccessServiceClient
+	out    io.Writer
+	json   bool
 }
 
 type tokenCreds string
@@ -60,7 +61,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("memberpass-hq", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("cloud", envOr("MEMBERPASS_CLOUD", "127.0.0.1:7070"), "cloud gRPC address (env MEMBERPASS_CLOUD)")
-	token := fs.String("token", os.Getenv("MEMBERPASS_ADMIN_TOKEN"), "HQ token (env MEMBERPASS_ADMIN_TOKEN; the cloud writes it to <data-dir>/admin.token)")
+	token := fs.String("token", os.Getenv("MEMBERPASS_ADMIN_TOKEN"), "HQ token; prefer MEMBERPASS_ADMIN_TOKEN or --token-file: other users see the command line")
+	tokenFile := fs.String("token-file", os.Getenv("MEMBERPASS_ADMIN_TOKEN_FILE"), "file holding the HQ token (env MEMBERPASS_ADMIN_TOKEN_FILE; the cloud writes its first one to <data-dir>/admin.token)")
 	asJSON := fs.Bool("json", false, "print results as JSON")
 	timeout := fs.Duration("timeout", 30*time.Second, "time limit for the call")
 	caFile := fs.String("ca", os.Getenv("MEMBERPASS_CA"), "PEM file of the CA that signed the cloud's TLS certificate (env MEMBERPASS_CA; a self-signed cloud keeps it in <data-dir>/tls/ca.pem); empty: the system's roots")
@@ -96,8 +98,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("unknown command %q", strings.Join(rest, " "))
 	}
+	if *token == "" && *tokenFile != "" {
+		raw, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return fmt.Errorf("HQ token file: %w", err)
+		}
+		*token = strings.TrimSpace(string(raw))
+	}
 	if *token == "" {
-		return errors.New("no HQ token: pass --token or set MEMBERPASS_ADMIN_TOKEN")
+		return errors.New("no HQ token: set MEMBERPASS_ADMIN_TOKEN or pass --token-file")
+	}
+	if *plaintext && !loopback(*addr) {
+		return fmt.Errorf("--insecure sends the HQ token in the clear, which is for loopback only; %s is not a loopback address", *addr)
 	}
 	transport, err := transportCreds(*addr, *caFile, *plaintext)
 	if err != nil {
@@ -110,7 +122,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	return cmd.run(ctx, &client{admin: pb.NewAdminServiceClient(conn), out: stdout, json: *asJSON}, rest)
+	return cmd.run(ctx, &client{admin: pb.NewAdminServiceClient(conn), access: pb.NewAccessServiceClient(conn), out: terminalSafe{stdout}, json: *asJSON}, rest)
 }
 
 // transportCreds secures the connection: TLS verified against the given CA
@@ -160,4 +172,40 @@ func parse(fs *flag.FlagSet, args []string, required ...string) error {
 		}
 	}
 	return nil
+}
+
+// loopback says whether a cloud address is on loopback.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// terminalSafe writes what the cloud sent with control characters (ESC
+// sequences that would move the cursor, recolour or retitle HQ's
+// terminal; C1 controls) replaced by U+FFFD; newlines and tabs stay.
+type terminalSafe struct{ w io.Writer }
+
+func (t terminalSafe) Write(p []byte) (int, error) {
+	s := string(p)
+	if strings.IndexFunc(s, unsafeRune) < 0 {
+		return t.w.Write(p)
+	}
+	_, err := io.WriteString(t.w, strings.Map(func(r rune) rune {
+		if unsafeRune(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s))
+	return len(p), err
+}
+
+func unsafeRune(r rune) bool {
+	return (r < 0x20 && r != '\n' && r != '\t') || (r >= 0x7f && r < 0xa0)
 }

@@ -65,6 +65,15 @@ func TestHQWorkflow(t *testing.T) {
 		{[]string{"member", "get", "--brand", "nope", "--id", "1"}, "", "not found"},
 		{[]string{"store", "create", "--brand", "cha"}, "", "--id is required"},
 		{[]string{"frobnicate"}, "", "unknown command"},
+		{[]string{"stats", "--brand", "nosuch"}, "", "not found"},
+		{[]string{"store", "pairing-code", "--brand", "cha", "--store", "sh-1"}, "pairing code", ""},
+		{[]string{"store", "pairing-code", "--brand", "cha", "--store", "nosuch"}, "", "not found"},
+		{[]string{"token", "create", "--brand", "cha", "--account", "alice", "--role", "marketing", "--expires", "720h"}, "shown this once", ""},
+		{[]string{"token", "create", "--brand", "cha", "--account", "bob", "--role", "janitor"}, "", "role"},
+		{[]string{"token", "list", "--brand", "cha"}, "alice", ""},
+		{[]string{"token", "list"}, "platform-operator", ""},
+		{[]string{"token", "revoke", "--brand", "cha", "--id", "nosuch"}, "", "not found"},
+		{[]string{"audit", "--brand", "cha"}, "MergeMembers", ""},
 	}
 	for _, s := range steps {
 		var out, errOut bytes.Buffer
@@ -81,5 +90,27 @@ func TestHQWorkflow(t *testing.T) {
 	var out bytes.Buffer
 	if err := run([]string{"--cloud", addr, "--token", "wrong", "--insecure", "stats", "--brand", "cha"}, &out, &out); err == nil || !strings.Contains(err.Error(), "HQ token") {
 		t.Fatalf("wrong token: %v", err)
+	}
+}
+
+// TestHQRefusesPlaintextOffLoopback: the token would cross the network in
+// the clear.
+func TestHQRefusesPlaintextOffLoopback(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := run([]string{"--cloud", "192.0.2.1:7070", "--token", "tok", "--insecure", "stats", "--brand", "cha"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("--insecure to 192.0.2.1: %v; want a refusal naming loopback", err)
+	}
+}
+
+// TestTerminalSafeOutput: ESC sequences and C1 controls in what the cloud
+// sends (a name stored before the edge refused them) never reach the
+// terminal raw; Chinese, newlines and tabs pass.
+func TestTerminalSafeOutput(t *testing.T) {
+	var b bytes.Buffer
+	w := terminalSafe{&b}
+	w.Write([]byte("王芳\x1b]0;owned\x07\x1b[2J\tok\u009b31m\n"))
+	if got := b.String(); strings.ContainsAny(got, "\x1b\x07\u009b") || !strings.HasPrefix(got, "王芳") || !strings.HasSuffix(got, "\tok\uFFFD31m\n") {
+		t.Fatalf("wrote %q", got)
 	}
 }

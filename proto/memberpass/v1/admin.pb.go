@@ -4055,11 +4055,63 @@ func (x *RevokeDeviceRequest) GetDeviceId() string {
 	return ""
 }
 
+type IssuePairingCodeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,2,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssuePairingCodeRequest) Reset() {
+	*x = IssuePairingCodeRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssuePairingCodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssuePairingCodeRequest) ProtoMessage() {}
+
+func (x *IssuePairingCodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssuePairingCodeRequest.ProtoReflect.Descriptor instead.
+func (*IssuePairingCodeRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *IssuePairingCodeRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *IssuePairingCodeRequest) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
 var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memberpass/v1/types.proto\"\xb7\x02\n" +
+	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dmemberpass/v1/messaging.proto\x1a\x19memberpass/v1/types.proto\"\xb7\x02\n" +
 	"\x0fCampaignTrigger\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x17\n" +
 	"\amin_fen\x18\x02 \x01(\x03R\x06minFen\x12\f\n" +
@@ -4393,7 +4445,10 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x03url\x18\x02 \x01(\tR\x03url\"M\n" +
 	"\x13RevokeDeviceRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
-	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId2\xa8\x12\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"O\n" +
+	"\x17IssuePairingCodeRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId2\xe8\x19\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -4423,7 +4478,17 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x10SetCampaignState\x12&.memberpass.v1.SetCampaignStateRequest\x1a\x17.memberpass.v1.Campaign\x12M\n" +
 	"\x0fPreviewCampaign\x12\x1a.memberpass.v1.CampaignRef\x1a\x1e.memberpass.v1.CampaignPreview\x12]\n" +
 	"\x0eDryRunCampaign\x12$.memberpass.v1.DryRunCampaignRequest\x1a%.memberpass.v1.DryRunCampaignResponse\x12[\n" +
-	"\x12GetCampaignResults\x12%.memberpass.v1.CampaignResultsRequest\x1a\x1e.memberpass.v1.CampaignResultsBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x12GetCampaignResults\x12%.memberpass.v1.CampaignResultsRequest\x1a\x1e.memberpass.v1.CampaignResults\x12^\n" +
+	"\x10IssuePairingCode\x12&.memberpass.v1.IssuePairingCodeRequest\x1a\".memberpass.v1.CreateStoreResponse\x12^\n" +
+	"\x12GetMessagingPolicy\x12(.memberpass.v1.GetMessagingPolicyRequest\x1a\x1e.memberpass.v1.MessagingPolicy\x12T\n" +
+	"\x12SetMessagingPolicy\x12\x1e.memberpass.v1.MessagingPolicy\x1a\x1e.memberpass.v1.MessagingPolicy\x12T\n" +
+	"\x12PutMessageTemplate\x12\x1e.memberpass.v1.MessageTemplate\x1a\x1e.memberpass.v1.MessageTemplate\x12o\n" +
+	"\x14ListMessageTemplates\x12*.memberpass.v1.ListMessageTemplatesRequest\x1a+.memberpass.v1.ListMessageTemplatesResponse\x12U\n" +
+	"\x0ePreviewMessage\x12$.memberpass.v1.PreviewMessageRequest\x1a\x1d.memberpass.v1.MessagePreview\x12d\n" +
+	"\x13EstimateMessageCost\x12).memberpass.v1.EstimateMessageCostRequest\x1a\".memberpass.v1.MessageCostEstimate\x12i\n" +
+	"\x12ListMemberMessages\x12(.memberpass.v1.ListMemberMessagesRequest\x1a).memberpass.v1.ListMemberMessagesResponse\x12a\n" +
+	"\x13SetMessagingConsent\x12).memberpass.v1.SetMessagingConsentRequest\x1a\x1f.memberpass.v1.MessagingConsent\x12V\n" +
+	"\x0fSendTestMessage\x12%.memberpass.v1.SendTestMessageRequest\x1a\x1c.memberpass.v1.MemberMessageBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -4437,84 +4502,100 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_memberpass_v1_admin_proto_goTypes = []any{
-	(*CampaignTrigger)(nil),             // 0: memberpass.v1.CampaignTrigger
-	(*CampaignAction)(nil),              // 1: memberpass.v1.CampaignAction
-	(*CampaignAudience)(nil),            // 2: memberpass.v1.CampaignAudience
-	(*CampaignCost)(nil),                // 3: memberpass.v1.CampaignCost
-	(*CampaignSpent)(nil),               // 4: memberpass.v1.CampaignSpent
-	(*Campaign)(nil),                    // 5: memberpass.v1.Campaign
-	(*ListCampaignsRequest)(nil),        // 6: memberpass.v1.ListCampaignsRequest
-	(*ListCampaignsResponse)(nil),       // 7: memberpass.v1.ListCampaignsResponse
-	(*SetCampaignStateRequest)(nil),     // 8: memberpass.v1.SetCampaignStateRequest
-	(*CampaignRef)(nil),                 // 9: memberpass.v1.CampaignRef
-	(*CampaignPreview)(nil),             // 10: memberpass.v1.CampaignPreview
-	(*DryRunCampaignRequest)(nil),       // 11: memberpass.v1.DryRunCampaignRequest
-	(*DryRunLine)(nil),                  // 12: memberpass.v1.DryRunLine
-	(*DryRunCampaignResponse)(nil),      // 13: memberpass.v1.DryRunCampaignResponse
-	(*CampaignResultsRequest)(nil),      // 14: memberpass.v1.CampaignResultsRequest
-	(*CampaignGroupOutcome)(nil),        // 15: memberpass.v1.CampaignGroupOutcome
-	(*CampaignLift)(nil),                // 16: memberpass.v1.CampaignLift
-	(*CampaignResults)(nil),             // 17: memberpass.v1.CampaignResults
-	(*SetProgrammeRequest)(nil),         // 18: memberpass.v1.SetProgrammeRequest
-	(*GetProgrammeRequest)(nil),         // 19: memberpass.v1.GetProgrammeRequest
-	(*UpdateMemberRequest)(nil),         // 20: memberpass.v1.UpdateMemberRequest
-	(*ImportRequest)(nil),               // 21: memberpass.v1.ImportRequest
-	(*RowError)(nil),                    // 22: memberpass.v1.RowError
-	(*ImportReport)(nil),                // 23: memberpass.v1.ImportReport
-	(*MergeMembersRequest)(nil),         // 24: memberpass.v1.MergeMembersRequest
-	(*GetMemberHistoryRequest)(nil),     // 25: memberpass.v1.GetMemberHistoryRequest
-	(*LedgerEntry)(nil),                 // 26: memberpass.v1.LedgerEntry
-	(*TierChange)(nil),                  // 27: memberpass.v1.TierChange
-	(*MemberHistory)(nil),               // 28: memberpass.v1.MemberHistory
-	(*CouponTemplate)(nil),              // 29: memberpass.v1.CouponTemplate
-	(*ListCouponTemplatesRequest)(nil),  // 30: memberpass.v1.ListCouponTemplatesRequest
-	(*ListCouponTemplatesResponse)(nil), // 31: memberpass.v1.ListCouponTemplatesResponse
-	(*IssueCouponsRequest)(nil),         // 32: memberpass.v1.IssueCouponsRequest
-	(*IssueCouponsResponse)(nil),        // 33: memberpass.v1.IssueCouponsResponse
-	(*Conflict)(nil),                    // 34: memberpass.v1.Conflict
-	(*ListConflictsRequest)(nil),        // 35: memberpass.v1.ListConflictsRequest
-	(*ListConflictsResponse)(nil),       // 36: memberpass.v1.ListConflictsResponse
-	(*RunMaintenanceRequest)(nil),       // 37: memberpass.v1.RunMaintenanceRequest
-	(*MaintenanceReport)(nil),           // 38: memberpass.v1.MaintenanceReport
-	(*Brand)(nil),                       // 39: memberpass.v1.Brand
-	(*CreateBrandRequest)(nil),          // 40: memberpass.v1.CreateBrandRequest
-	(*Store)(nil),                       // 41: memberpass.v1.Store
-	(*CreateStoreRequest)(nil),          // 42: memberpass.v1.CreateStoreRequest
-	(*CreateStoreResponse)(nil),         // 43: memberpass.v1.CreateStoreResponse
-	(*CreateMemberRequest)(nil),         // 44: memberpass.v1.CreateMemberRequest
-	(*GetMemberRequest)(nil),            // 45: memberpass.v1.GetMemberRequest
-	(*AddCardRequest)(nil),              // 46: memberpass.v1.AddCardRequest
-	(*IssueMemberCodeRequest)(nil),      // 47: memberpass.v1.IssueMemberCodeRequest
-	(*IssueMemberCodeResponse)(nil),     // 48: memberpass.v1.IssueMemberCodeResponse
-	(*GetBrandStatsRequest)(nil),        // 49: memberpass.v1.GetBrandStatsRequest
-	(*DeviceStats)(nil),                 // 50: memberpass.v1.DeviceStats
-	(*BrandStats)(nil),                  // 51: memberpass.v1.BrandStats
-	(*ListEventsRequest)(nil),           // 52: memberpass.v1.ListEventsRequest
-	(*StoredEvent)(nil),                 // 53: memberpass.v1.StoredEvent
-	(*ListEventsResponse)(nil),          // 54: memberpass.v1.ListEventsResponse
-	(*GetMemberCardLinkRequest)(nil),    // 55: memberpass.v1.GetMemberCardLinkRequest
-	(*MemberCardLink)(nil),              // 56: memberpass.v1.MemberCardLink
-	(*RevokeDeviceRequest)(nil),         // 57: memberpass.v1.RevokeDeviceRequest
-	(*timestamppb.Timestamp)(nil),       // 58: google.protobuf.Timestamp
-	(*Programme)(nil),                   // 59: memberpass.v1.Programme
-	(*Member)(nil),                      // 60: memberpass.v1.Member
-	(*CouponSnapshot)(nil),              // 61: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                     // 62: memberpass.v1.CouponKind
-	(*MemberSource)(nil),                // 63: memberpass.v1.MemberSource
-	(*Event)(nil),                       // 64: memberpass.v1.Event
-	(Outcome)(0),                        // 65: memberpass.v1.Outcome
+	(*CampaignTrigger)(nil),              // 0: memberpass.v1.CampaignTrigger
+	(*CampaignAction)(nil),               // 1: memberpass.v1.CampaignAction
+	(*CampaignAudience)(nil),             // 2: memberpass.v1.CampaignAudience
+	(*CampaignCost)(nil),                 // 3: memberpass.v1.CampaignCost
+	(*CampaignSpent)(nil),                // 4: memberpass.v1.CampaignSpent
+	(*Campaign)(nil),                     // 5: memberpass.v1.Campaign
+	(*ListCampaignsRequest)(nil),         // 6: memberpass.v1.ListCampaignsRequest
+	(*ListCampaignsResponse)(nil),        // 7: memberpass.v1.ListCampaignsResponse
+	(*SetCampaignStateRequest)(nil),      // 8: memberpass.v1.SetCampaignStateRequest
+	(*CampaignRef)(nil),                  // 9: memberpass.v1.CampaignRef
+	(*CampaignPreview)(nil),              // 10: memberpass.v1.CampaignPreview
+	(*DryRunCampaignRequest)(nil),        // 11: memberpass.v1.DryRunCampaignRequest
+	(*DryRunLine)(nil),                   // 12: memberpass.v1.DryRunLine
+	(*DryRunCampaignResponse)(nil),       // 13: memberpass.v1.DryRunCampaignResponse
+	(*CampaignResultsRequest)(nil),       // 14: memberpass.v1.CampaignResultsRequest
+	(*CampaignGroupOutcome)(nil),         // 15: memberpass.v1.CampaignGroupOutcome
+	(*CampaignLift)(nil),                 // 16: memberpass.v1.CampaignLift
+	(*CampaignResults)(nil),              // 17: memberpass.v1.CampaignResults
+	(*SetProgrammeRequest)(nil),          // 18: memberpass.v1.SetProgrammeRequest
+	(*GetProgrammeRequest)(nil),          // 19: memberpass.v1.GetProgrammeRequest
+	(*UpdateMemberRequest)(nil),          // 20: memberpass.v1.UpdateMemberRequest
+	(*ImportRequest)(nil),                // 21: memberpass.v1.ImportRequest
+	(*RowError)(nil),                     // 22: memberpass.v1.RowError
+	(*ImportReport)(nil),                 // 23: memberpass.v1.ImportReport
+	(*MergeMembersRequest)(nil),          // 24: memberpass.v1.MergeMembersRequest
+	(*GetMemberHistoryRequest)(nil),      // 25: memberpass.v1.GetMemberHistoryRequest
+	(*LedgerEntry)(nil),                  // 26: memberpass.v1.LedgerEntry
+	(*TierChange)(nil),                   // 27: memberpass.v1.TierChange
+	(*MemberHistory)(nil),                // 28: memberpass.v1.MemberHistory
+	(*CouponTemplate)(nil),               // 29: memberpass.v1.CouponTemplate
+	(*ListCouponTemplatesRequest)(nil),   // 30: memberpass.v1.ListCouponTemplatesRequest
+	(*ListCouponTemplatesResponse)(nil),  // 31: memberpass.v1.ListCouponTemplatesResponse
+	(*IssueCouponsRequest)(nil),          // 32: memberpass.v1.IssueCouponsRequest
+	(*IssueCouponsResponse)(nil),         // 33: memberpass.v1.IssueCouponsResponse
+	(*Conflict)(nil),                     // 34: memberpass.v1.Conflict
+	(*ListConflictsRequest)(nil),         // 35: memberpass.v1.ListConflictsRequest
+	(*ListConflictsResponse)(nil),        // 36: memberpass.v1.ListConflictsResponse
+	(*RunMaintenanceRequest)(nil),        // 37: memberpass.v1.RunMaintenanceRequest
+	(*MaintenanceReport)(nil),            // 38: memberpass.v1.MaintenanceReport
+	(*Brand)(nil),                        // 39: memberpass.v1.Brand
+	(*CreateBrandRequest)(nil),           // 40: memberpass.v1.CreateBrandRequest
+	(*Store)(nil),                        // 41: memberpass.v1.Store
+	(*CreateStoreRequest)(nil),           // 42: memberpass.v1.CreateStoreRequest
+	(*CreateStoreResponse)(nil),          // 43: memberpass.v1.CreateStoreResponse
+	(*CreateMemberRequest)(nil),          // 44: memberpass.v1.CreateMemberRequest
+	(*GetMemberRequest)(nil),             // 45: memberpass.v1.GetMemberRequest
+	(*AddCardRequest)(nil),               // 46: memberpass.v1.AddCardRequest
+	(*IssueMemberCodeRequest)(nil),       // 47: memberpass.v1.IssueMemberCodeRequest
+	(*IssueMemberCodeResponse)(nil),      // 48: memberpass.v1.IssueMemberCodeResponse
+	(*GetBrandStatsRequest)(nil),         // 49: memberpass.v1.GetBrandStatsRequest
+	(*DeviceStats)(nil),                  // 50: memberpass.v1.DeviceStats
+	(*BrandStats)(nil),                   // 51: memberpass.v1.BrandStats
+	(*ListEventsRequest)(nil),            // 52: memberpass.v1.ListEventsRequest
+	(*StoredEvent)(nil),                  // 53: memberpass.v1.StoredEvent
+	(*ListEventsResponse)(nil),           // 54: memberpass.v1.ListEventsResponse
+	(*GetMemberCardLinkRequest)(nil),     // 55: memberpass.v1.GetMemberCardLinkRequest
+	(*MemberCardLink)(nil),               // 56: memberpass.v1.MemberCardLink
+	(*RevokeDeviceRequest)(nil),          // 57: memberpass.v1.RevokeDeviceRequest
+	(*IssuePairingCodeRequest)(nil),      // 58: memberpass.v1.IssuePairingCodeRequest
+	(*timestamppb.Timestamp)(nil),        // 59: google.protobuf.Timestamp
+	(*Programme)(nil),                    // 60: memberpass.v1.Programme
+	(*Member)(nil),                       // 61: memberpass.v1.Member
+	(*CouponSnapshot)(nil),               // 62: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                      // 63: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                 // 64: memberpass.v1.MemberSource
+	(*Event)(nil),                        // 65: memberpass.v1.Event
+	(Outcome)(0),                         // 66: memberpass.v1.Outcome
+	(*GetMessagingPolicyRequest)(nil),    // 67: memberpass.v1.GetMessagingPolicyRequest
+	(*MessagingPolicy)(nil),              // 68: memberpass.v1.MessagingPolicy
+	(*MessageTemplate)(nil),              // 69: memberpass.v1.MessageTemplate
+	(*ListMessageTemplatesRequest)(nil),  // 70: memberpass.v1.ListMessageTemplatesRequest
+	(*PreviewMessageRequest)(nil),        // 71: memberpass.v1.PreviewMessageRequest
+	(*EstimateMessageCostRequest)(nil),   // 72: memberpass.v1.EstimateMessageCostRequest
+	(*ListMemberMessagesRequest)(nil),    // 73: memberpass.v1.ListMemberMessagesRequest
+	(*SetMessagingConsentRequest)(nil),   // 74: memberpass.v1.SetMessagingConsentRequest
+	(*SendTestMessageRequest)(nil),       // 75: memberpass.v1.SendTestMessageRequest
+	(*ListMessageTemplatesResponse)(nil), // 76: memberpass.v1.ListMessageTemplatesResponse
+	(*MessagePreview)(nil),               // 77: memberpass.v1.MessagePreview
+	(*MessageCostEstimate)(nil),          // 78: memberpass.v1.MessageCostEstimate
+	(*ListMemberMessagesResponse)(nil),   // 79: memberpass.v1.ListMemberMessagesResponse
+	(*MessagingConsent)(nil),             // 80: memberpass.v1.MessagingConsent
+	(*MemberMessage)(nil),                // 81: memberpass.v1.MemberMessage
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	58, // 0: memberpass.v1.CampaignTrigger.at:type_name -> google.protobuf.Timestamp
+	59, // 0: memberpass.v1.CampaignTrigger.at:type_name -> google.protobuf.Timestamp
 	0,  // 1: memberpass.v1.Campaign.trigger:type_name -> memberpass.v1.CampaignTrigger
 	1,  // 2: memberpass.v1.Campaign.actions:type_name -> memberpass.v1.CampaignAction
 	1,  // 3: memberpass.v1.Campaign.known_actions:type_name -> memberpass.v1.CampaignAction
 	2,  // 4: memberpass.v1.Campaign.audience:type_name -> memberpass.v1.CampaignAudience
 	3,  // 5: memberpass.v1.Campaign.budget:type_name -> memberpass.v1.CampaignCost
-	58, // 6: memberpass.v1.Campaign.start_at:type_name -> google.protobuf.Timestamp
-	58, // 7: memberpass.v1.Campaign.end_at:type_name -> google.protobuf.Timestamp
+	59, // 6: memberpass.v1.Campaign.start_at:type_name -> google.protobuf.Timestamp
+	59, // 7: memberpass.v1.Campaign.end_at:type_name -> google.protobuf.Timestamp
 	4,  // 8: memberpass.v1.Campaign.spent:type_name -> memberpass.v1.CampaignSpent
 	5,  // 9: memberpass.v1.ListCampaignsResponse.campaigns:type_name -> memberpass.v1.Campaign
 	3,  // 10: memberpass.v1.CampaignPreview.per_member:type_name -> memberpass.v1.CampaignCost
@@ -4528,33 +4609,33 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	16, // 18: memberpass.v1.CampaignResults.return_lift:type_name -> memberpass.v1.CampaignLift
 	16, // 19: memberpass.v1.CampaignResults.spend_lift:type_name -> memberpass.v1.CampaignLift
 	16, // 20: memberpass.v1.CampaignResults.visit_lift:type_name -> memberpass.v1.CampaignLift
-	59, // 21: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	60, // 21: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
 	22, // 22: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
-	58, // 23: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
-	58, // 24: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
-	60, // 25: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	59, // 23: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	59, // 24: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	61, // 25: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
 	26, // 26: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
 	26, // 27: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
 	27, // 28: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
-	61, // 29: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	62, // 29: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
 	53, // 30: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
-	62, // 31: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
-	58, // 32: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
-	58, // 33: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	63, // 31: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	59, // 32: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	59, // 33: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
 	29, // 34: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
-	61, // 35: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
-	58, // 36: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	62, // 35: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	59, // 36: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
 	34, // 37: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
-	58, // 38: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	59, // 38: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
 	41, // 39: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	58, // 40: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	63, // 41: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
-	58, // 42: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	58, // 43: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	59, // 40: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	64, // 41: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	59, // 42: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	59, // 43: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
 	50, // 44: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	64, // 45: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	58, // 46: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	65, // 47: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	65, // 45: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	59, // 46: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	66, // 47: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
 	53, // 48: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
 	40, // 49: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
 	42, // 50: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
@@ -4584,36 +4665,56 @@ var file_memberpass_v1_admin_proto_depIdxs = []int32{
 	9,  // 74: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
 	11, // 75: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
 	14, // 76: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
-	39, // 77: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	43, // 78: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	60, // 79: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	60, // 80: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	60, // 81: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	48, // 82: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	51, // 83: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	54, // 84: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	59, // 85: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	59, // 86: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	60, // 87: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	23, // 88: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	60, // 89: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	28, // 90: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	29, // 91: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	31, // 92: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	33, // 93: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	23, // 94: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	36, // 95: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	50, // 96: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	38, // 97: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	56, // 98: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	5,  // 99: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
-	7,  // 100: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
-	5,  // 101: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
-	10, // 102: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
-	13, // 103: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
-	17, // 104: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
-	77, // [77:105] is the sub-list for method output_type
-	49, // [49:77] is the sub-list for method input_type
+	58, // 77: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
+	67, // 78: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
+	68, // 79: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
+	69, // 80: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
+	70, // 81: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
+	71, // 82: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
+	72, // 83: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
+	73, // 84: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
+	74, // 85: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
+	75, // 86: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
+	39, // 87: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	43, // 88: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	61, // 89: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	61, // 90: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	61, // 91: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	48, // 92: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	51, // 93: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	54, // 94: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	60, // 95: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	60, // 96: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	61, // 97: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	23, // 98: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	61, // 99: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	28, // 100: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	29, // 101: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	31, // 102: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	33, // 103: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	23, // 104: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	36, // 105: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	50, // 106: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	38, // 107: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	56, // 108: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	5,  // 109: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
+	7,  // 110: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
+	5,  // 111: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
+	10, // 112: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
+	13, // 113: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
+	17, // 114: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
+	43, // 115: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
+	68, // 116: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	68, // 117: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	69, // 118: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
+	76, // 119: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
+	77, // 120: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
+	78, // 121: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
+	79, // 122: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
+	80, // 123: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
+	81, // 124: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
+	87, // [87:125] is the sub-list for method output_type
+	49, // [49:87] is the sub-list for method input_type
 	49, // [49:49] is the sub-list for extension type_name
 	49, // [49:49] is the sub-list for extension extendee
 	0,  // [0:49] is the sub-list for field type_name
@@ -4624,6 +4725,7 @@ func file_memberpass_v1_admin_proto_init() {
 	if File_memberpass_v1_admin_proto != nil {
 		return
 	}
+	file_memberpass_v1_messaging_proto_init()
 	file_memberpass_v1_types_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4631,7 +4733,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   58,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

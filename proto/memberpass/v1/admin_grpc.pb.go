@@ -47,6 +47,16 @@ const (
 	AdminService_PreviewCampaign_FullMethodName      = "/memberpass.v1.AdminService/PreviewCampaign"
 	AdminService_DryRunCampaign_FullMethodName       = "/memberpass.v1.AdminService/DryRunCampaign"
 	AdminService_GetCampaignResults_FullMethodName   = "/memberpass.v1.AdminService/GetCampaignResults"
+	AdminService_IssuePairingCode_FullMethodName     = "/memberpass.v1.AdminService/IssuePairingCode"
+	AdminService_GetMessagingPolicy_FullMethodName   = "/memberpass.v1.AdminService/GetMessagingPolicy"
+	AdminService_SetMessagingPolicy_FullMethodName   = "/memberpass.v1.AdminService/SetMessagingPolicy"
+	AdminService_PutMessageTemplate_FullMethodName   = "/memberpass.v1.AdminService/PutMessageTemplate"
+	AdminService_ListMessageTemplates_FullMethodName = "/memberpass.v1.AdminService/ListMessageTemplates"
+	AdminService_PreviewMessage_FullMethodName       = "/memberpass.v1.AdminService/PreviewMessage"
+	AdminService_EstimateMessageCost_FullMethodName  = "/memberpass.v1.AdminService/EstimateMessageCost"
+	AdminService_ListMemberMessages_FullMethodName   = "/memberpass.v1.AdminService/ListMemberMessages"
+	AdminService_SetMessagingConsent_FullMethodName  = "/memberpass.v1.AdminService/SetMessagingConsent"
+	AdminService_SendTestMessage_FullMethodName      = "/memberpass.v1.AdminService/SendTestMessage"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -105,6 +115,23 @@ type AdminServiceClient interface {
 	DryRunCampaign(ctx context.Context, in *DryRunCampaignRequest, opts ...grpc.CallOption) (*DryRunCampaignResponse, error)
 	// GetCampaignResults compares treated members with the holdout.
 	GetCampaignResults(ctx context.Context, in *CampaignResultsRequest, opts ...grpc.CallOption) (*CampaignResults, error)
+	// IssuePairingCode makes a new one-time pairing code for an existing
+	// store (a replaced POS box, an expired code).
+	IssuePairingCode(ctx context.Context, in *IssuePairingCodeRequest, opts ...grpc.CallOption) (*CreateStoreResponse, error)
+	// Messaging (messaging.proto): the brand's caps, quiet hours, SMS sign
+	// name and webhook; templates with preview and cost; a member's messages
+	// with every status; consent per channel; a test message.
+	GetMessagingPolicy(ctx context.Context, in *GetMessagingPolicyRequest, opts ...grpc.CallOption) (*MessagingPolicy, error)
+	SetMessagingPolicy(ctx context.Context, in *MessagingPolicy, opts ...grpc.CallOption) (*MessagingPolicy, error)
+	PutMessageTemplate(ctx context.Context, in *MessageTemplate, opts ...grpc.CallOption) (*MessageTemplate, error)
+	ListMessageTemplates(ctx context.Context, in *ListMessageTemplatesRequest, opts ...grpc.CallOption) (*ListMessageTemplatesResponse, error)
+	PreviewMessage(ctx context.Context, in *PreviewMessageRequest, opts ...grpc.CallOption) (*MessagePreview, error)
+	EstimateMessageCost(ctx context.Context, in *EstimateMessageCostRequest, opts ...grpc.CallOption) (*MessageCostEstimate, error)
+	ListMemberMessages(ctx context.Context, in *ListMemberMessagesRequest, opts ...grpc.CallOption) (*ListMemberMessagesResponse, error)
+	SetMessagingConsent(ctx context.Context, in *SetMessagingConsentRequest, opts ...grpc.CallOption) (*MessagingConsent, error)
+	// SendTestMessage queues one message to a member through every rule
+	// (consent, caps, quiet hours), as a campaign's would be.
+	SendTestMessage(ctx context.Context, in *SendTestMessageRequest, opts ...grpc.CallOption) (*MemberMessage, error)
 }
 
 type adminServiceClient struct {
@@ -395,6 +422,106 @@ func (c *adminServiceClient) GetCampaignResults(ctx context.Context, in *Campaig
 	return out, nil
 }
 
+func (c *adminServiceClient) IssuePairingCode(ctx context.Context, in *IssuePairingCodeRequest, opts ...grpc.CallOption) (*CreateStoreResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateStoreResponse)
+	err := c.cc.Invoke(ctx, AdminService_IssuePairingCode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetMessagingPolicy(ctx context.Context, in *GetMessagingPolicyRequest, opts ...grpc.CallOption) (*MessagingPolicy, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MessagingPolicy)
+	err := c.cc.Invoke(ctx, AdminService_GetMessagingPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) SetMessagingPolicy(ctx context.Context, in *MessagingPolicy, opts ...grpc.CallOption) (*MessagingPolicy, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MessagingPolicy)
+	err := c.cc.Invoke(ctx, AdminService_SetMessagingPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) PutMessageTemplate(ctx context.Context, in *MessageTemplate, opts ...grpc.CallOption) (*MessageTemplate, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MessageTemplate)
+	err := c.cc.Invoke(ctx, AdminService_PutMessageTemplate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListMessageTemplates(ctx context.Context, in *ListMessageTemplatesRequest, opts ...grpc.CallOption) (*ListMessageTemplatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMessageTemplatesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListMessageTemplates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) PreviewMessage(ctx context.Context, in *PreviewMessageRequest, opts ...grpc.CallOption) (*MessagePreview, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MessagePreview)
+	err := c.cc.Invoke(ctx, AdminService_PreviewMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) EstimateMessageCost(ctx context.Context, in *EstimateMessageCostRequest, opts ...grpc.CallOption) (*MessageCostEstimate, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MessageCostEstimate)
+	err := c.cc.Invoke(ctx, AdminService_EstimateMessageCost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListMemberMessages(ctx context.Context, in *ListMemberMessagesRequest, opts ...grpc.CallOption) (*ListMemberMessagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMemberMessagesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListMemberMessages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) SetMessagingConsent(ctx context.Context, in *SetMessagingConsentRequest, opts ...grpc.CallOption) (*MessagingConsent, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MessagingConsent)
+	err := c.cc.Invoke(ctx, AdminService_SetMessagingConsent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) SendTestMessage(ctx context.Context, in *SendTestMessageRequest, opts ...grpc.CallOption) (*MemberMessage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MemberMessage)
+	err := c.cc.Invoke(ctx, AdminService_SendTestMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -451,6 +578,23 @@ type AdminServiceServer interface {
 	DryRunCampaign(context.Context, *DryRunCampaignRequest) (*DryRunCampaignResponse, error)
 	// GetCampaignResults compares treated members with the holdout.
 	GetCampaignResults(context.Context, *CampaignResultsRequest) (*CampaignResults, error)
+	// IssuePairingCode makes a new one-time pairing code for an existing
+	// store (a replaced POS box, an expired code).
+	IssuePairingCode(context.Context, *IssuePairingCodeRequest) (*CreateStoreResponse, error)
+	// Messaging (messaging.proto): the brand's caps, quiet hours, SMS sign
+	// name and webhook; templates with preview and cost; a member's messages
+	// with every status; consent per channel; a test message.
+	GetMessagingPolicy(context.Context, *GetMessagingPolicyRequest) (*MessagingPolicy, error)
+	SetMessagingPolicy(context.Context, *MessagingPolicy) (*MessagingPolicy, error)
+	PutMessageTemplate(context.Context, *MessageTemplate) (*MessageTemplate, error)
+	ListMessageTemplates(context.Context, *ListMessageTemplatesRequest) (*ListMessageTemplatesResponse, error)
+	PreviewMessage(context.Context, *PreviewMessageRequest) (*MessagePreview, error)
+	EstimateMessageCost(context.Context, *EstimateMessageCostRequest) (*MessageCostEstimate, error)
+	ListMemberMessages(context.Context, *ListMemberMessagesRequest) (*ListMemberMessagesResponse, error)
+	SetMessagingConsent(context.Context, *SetMessagingConsentRequest) (*MessagingConsent, error)
+	// SendTestMessage queues one message to a member through every rule
+	// (consent, caps, quiet hours), as a campaign's would be.
+	SendTestMessage(context.Context, *SendTestMessageRequest) (*MemberMessage, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -544,6 +688,36 @@ func (UnimplementedAdminServiceServer) DryRunCampaign(context.Context, *DryRunCa
 }
 func (UnimplementedAdminServiceServer) GetCampaignResults(context.Context, *CampaignResultsRequest) (*CampaignResults, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCampaignResults not implemented")
+}
+func (UnimplementedAdminServiceServer) IssuePairingCode(context.Context, *IssuePairingCodeRequest) (*CreateStoreResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method IssuePairingCode not implemented")
+}
+func (UnimplementedAdminServiceServer) GetMessagingPolicy(context.Context, *GetMessagingPolicyRequest) (*MessagingPolicy, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMessagingPolicy not implemented")
+}
+func (UnimplementedAdminServiceServer) SetMessagingPolicy(context.Context, *MessagingPolicy) (*MessagingPolicy, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetMessagingPolicy not implemented")
+}
+func (UnimplementedAdminServiceServer) PutMessageTemplate(context.Context, *MessageTemplate) (*MessageTemplate, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutMessageTemplate not implemented")
+}
+func (UnimplementedAdminServiceServer) ListMessageTemplates(context.Context, *ListMessageTemplatesRequest) (*ListMessageTemplatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMessageTemplates not implemented")
+}
+func (UnimplementedAdminServiceServer) PreviewMessage(context.Context, *PreviewMessageRequest) (*MessagePreview, error) {
+	return nil, status.Error(codes.Unimplemented, "method PreviewMessage not implemented")
+}
+func (UnimplementedAdminServiceServer) EstimateMessageCost(context.Context, *EstimateMessageCostRequest) (*MessageCostEstimate, error) {
+	return nil, status.Error(codes.Unimplemented, "method EstimateMessageCost not implemented")
+}
+func (UnimplementedAdminServiceServer) ListMemberMessages(context.Context, *ListMemberMessagesRequest) (*ListMemberMessagesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMemberMessages not implemented")
+}
+func (UnimplementedAdminServiceServer) SetMessagingConsent(context.Context, *SetMessagingConsentRequest) (*MessagingConsent, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetMessagingConsent not implemented")
+}
+func (UnimplementedAdminServiceServer) SendTestMessage(context.Context, *SendTestMessageRequest) (*MemberMessage, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendTestMessage not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -1070,6 +1244,186 @@ func _AdminService_GetCampaignResults_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_IssuePairingCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IssuePairingCodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).IssuePairingCode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_IssuePairingCode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).IssuePairingCode(ctx, req.(*IssuePairingCodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetMessagingPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMessagingPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetMessagingPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetMessagingPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetMessagingPolicy(ctx, req.(*GetMessagingPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_SetMessagingPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MessagingPolicy)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SetMessagingPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SetMessagingPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SetMessagingPolicy(ctx, req.(*MessagingPolicy))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_PutMessageTemplate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MessageTemplate)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).PutMessageTemplate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_PutMessageTemplate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).PutMessageTemplate(ctx, req.(*MessageTemplate))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListMessageTemplates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMessageTemplatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListMessageTemplates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListMessageTemplates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListMessageTemplates(ctx, req.(*ListMessageTemplatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_PreviewMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PreviewMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).PreviewMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_PreviewMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).PreviewMessage(ctx, req.(*PreviewMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_EstimateMessageCost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EstimateMessageCostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).EstimateMessageCost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_EstimateMessageCost_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).EstimateMessageCost(ctx, req.(*EstimateMessageCostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListMemberMessages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMemberMessagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListMemberMessages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListMemberMessages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListMemberMessages(ctx, req.(*ListMemberMessagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_SetMessagingConsent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetMessagingConsentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SetMessagingConsent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SetMessagingConsent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SetMessagingConsent(ctx, req.(*SetMessagingConsentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_SendTestMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendTestMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SendTestMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SendTestMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SendTestMessage(ctx, req.(*SendTestMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1188,6 +1542,46 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCampaignResults",
 			Handler:    _AdminService_GetCampaignResults_Handler,
+		},
+		{
+			MethodName: "IssuePairingCode",
+			Handler:    _AdminService_IssuePairingCode_Handler,
+		},
+		{
+			MethodName: "GetMessagingPolicy",
+			Handler:    _AdminService_GetMessagingPolicy_Handler,
+		},
+		{
+			MethodName: "SetMessagingPolicy",
+			Handler:    _AdminService_SetMessagingPolicy_Handler,
+		},
+		{
+			MethodName: "PutMessageTemplate",
+			Handler:    _AdminService_PutMessageTemplate_Handler,
+		},
+		{
+			MethodName: "ListMessageTemplates",
+			Handler:    _AdminService_ListMessageTemplates_Handler,
+		},
+		{
+			MethodName: "PreviewMessage",
+			Handler:    _AdminService_PreviewMessage_Handler,
+		},
+		{
+			MethodName: "EstimateMessageCost",
+			Handler:    _AdminService_EstimateMessageCost_Handler,
+		},
+		{
+			MethodName: "ListMemberMessages",
+			Handler:    _AdminService_ListMemberMessages_Handler,
+		},
+		{
+			MethodName: "SetMessagingConsent",
+			Handler:    _AdminService_SetMessagingConsent_Handler,
+		},
+		{
+			MethodName: "SendTestMessage",
+			Handler:    _AdminService_SendTestMessage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
