@@ -156,7 +156,7 @@ func boundedField(s string, max int) bool {
 // CreateAccount adds an HQ person's account (for memberpass-hq and the
 // demo), with the password hashed by argon2id.
 func CreateAccount(ctx context.Context, store hq.Store, a hq.Account, password string, now time.Time) error {
-	if !a.Role.Valid() {
+	if !hq.ValidRole(a.Role) {
 		return cloud.Errorf(cloud.Invalid, "role %q: want one of owner, marketing, finance, store_manager, auditor, platform", a.Role)
 	}
 	if a.Login == "" || !boundedField(a.Login, 64) || !boundedField(a.Name, 64) {

@@ -15,25 +15,26 @@ import (
 	"github.com/memberpass/memberpass/cloud"
 )
 
-// Role is what an HQ person may do within their brand. The names are the
-// trust work's (issue 11) so its accounts plug in unchanged.
-type Role string
+// Role is an HQ role: the trust work's (cloud.Role), so a person's
+// console account and their API tokens speak of the same roles.
+type Role = cloud.Role
 
 // Roles.
 const (
-	RolePlatform     Role = "platform"
-	RoleOwner        Role = "owner"
-	RoleMarketing    Role = "marketing"
-	RoleFinance      Role = "finance"
-	RoleStoreManager Role = "store_manager"
-	RoleAuditor      Role = "auditor"
+	RolePlatform     = cloud.RolePlatform
+	RoleOwner        = cloud.RoleOwner
+	RoleMarketing    = cloud.RoleMarketing
+	RoleFinance      = cloud.RoleFinance
+	RoleStoreManager = cloud.RoleStoreManager
+	RoleAuditor      = cloud.RoleAuditor
 )
 
-// Roles lists every role, for validation and the permission tests.
-var Roles = []Role{RolePlatform, RoleOwner, RoleMarketing, RoleFinance, RoleStoreManager, RoleAuditor}
+// Roles lists every role.
+var Roles = cloud.Roles
 
-// Valid says whether r is a known role.
-func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+// ValidRole says whether r is a known role.
+func ValidRole(r Role) bool { return slices.Contains(Roles, r) }
+
 
 // Principal is who is signed in: the brand they act in, their account and
 // role, and for a store manager the stores they may see.
@@ -92,22 +93,10 @@ func (a Account) Principal() Principal {
 	return Principal{BrandID: a.BrandID, Account: a.Login, Role: a.Role, StoreIDs: a.StoreIDs}
 }
 
-// AuditEntry is one change HQ made: who, when, what, before and after.
-// The log is append-only. Its fields are the trust work's audit entry.
-type AuditEntry struct {
-	BrandID string
-	Seq     uint64
-	At      time.Time
-	Account string
-	TokenID string
-	// Action names the change (e.g. adjust_points); Target what it named.
-	Action string
-	Target string
-	// Request, Before and After are JSON, secrets removed.
-	Request string `json:",omitempty"`
-	Before  string `json:",omitempty"`
-	After   string `json:",omitempty"`
-}
+// AuditEntry is one change HQ made: the trust work's entry, in its one
+// append-only log (hq_audit_log), so changes made in the console and
+// through the admin API read as one history.
+type AuditEntry = cloud.AuditEntry
 
 // AuditFilter narrows the audit log; empty fields match everything.
 type AuditFilter struct {

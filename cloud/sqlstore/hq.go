@@ -89,16 +89,13 @@ func (t *tx) Accounts(brand string) ([]hq.Account, error) {
 	return out, err
 }
 
+// Audit writes to the trust work's audit log (hq_audit_log); a console
+// entry's token is "console" (a person signed in, not an API token).
 func (t *tx) Audit(e hq.AuditEntry) (hq.AuditEntry, error) {
-	seq, err := t.NextSeq(e.BrandID, "console_audit")
-	if err != nil {
-		return e, err
+	if e.TokenID == "" {
+		e.TokenID = "console"
 	}
-	e.Seq = seq
-	_, err = t.exec("append audit entry", `insert into console_audit (brand_id, seq, at, account, token_id, action, target, request, before, after)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.BrandID, int64(seq), ts(e.At), e.Account, ns(e.TokenID), e.Action, ns(e.Target), ns(e.Request), ns(e.Before), ns(e.After))
-	return e, err
+	return t.AppendAudit(e)
 }
 
 func (t *tx) AuditEntries(brand string, f hq.AuditFilter) ([]hq.AuditEntry, error) {
@@ -132,7 +129,7 @@ func (t *tx) AuditEntries(brand string, f hq.AuditFilter) ([]hq.AuditEntry, erro
 	}
 	args = append(args, limit)
 	var out []hq.AuditEntry
-	err := t.query("read audit log", `select seq, at, account, token_id, action, target, request, before, after from console_audit
+	err := t.query("read audit log", `select seq, at, account, token_id, action, target, request, before, after from hq_audit_log
 		where `+strings.Join(where, " and ")+fmt.Sprintf(` order by seq desc limit $%d`, len(args)), args, func(r *sql.Rows) error {
 		e := hq.AuditEntry{BrandID: brand}
 		err := r.Scan(u64{&e.Seq}, tm{&e.At}, &e.Account, str{&e.TokenID}, &e.Action, str{&e.Target}, str{&e.Request}, str{&e.Before}, str{&e.After})

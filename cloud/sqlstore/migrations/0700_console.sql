@@ -1,8 +1,8 @@
 -- The HQ console (issue 16): people's sign-in accounts (argon2id password
 -- hashes, lockout, a session generation that signs an account out
--- everywhere), the audit log of what they change, service notes on
--- members, and HQ's resolutions of offline conflicts. The audit log moves
--- to the trust work's hq_audit_log once that lands.
+-- everywhere), service notes on members, and HQ's resolutions of offline
+-- conflicts. What the console changes is written to the trust work's
+-- hq_audit_log (0100).
 create table console_accounts (
 	brand_id      text not null references brands (brand_id),
 	login         text not null,
@@ -17,22 +17,6 @@ create table console_accounts (
 	created_at    timestamptz not null,
 	primary key (brand_id, login)
 );
-
--- Append-only: rows are only ever inserted.
-create table console_audit (
-	brand_id text not null,
-	seq      bigint not null,
-	at       timestamptz not null,
-	account  text not null,
-	token_id text,
-	action   text not null,
-	target   text,
-	request  text,
-	before   text,
-	after    text,
-	primary key (brand_id, seq)
-);
-create index console_audit_account on console_audit (brand_id, account, seq);
 
 create table member_notes (
 	brand_id  text not null,
