@@ -35,7 +35,6 @@ var Roles = cloud.Roles
 // ValidRole says whether r is a known role.
 func ValidRole(r Role) bool { return slices.Contains(Roles, r) }
 
-
 // Principal is who is signed in: the brand they act in, their account and
 // role, and for a store manager the stores they may see.
 type Principal struct {
