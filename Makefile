@@ -20,7 +20,7 @@ VULNDB              := $(BIN)/vulndb-$(VULNDB_VERSION)
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build demo run test test-short deps proto proto-check vulncheck lint fuzz bench clean dist proto-snapshot
+.PHONY: all build demo run test test-short deps proto proto-check vulncheck lint fuzz bench clean console-assets dist proto-snapshot
 
 all: build
 
@@ -34,6 +34,13 @@ dist:
 ## demo: start a cloud and an agent with a simulated scanner, print what reached the cloud
 demo run:
 	$(GO) run ./scripts/demo
+
+## console-assets: refresh the console's ECharts from the npm lockfile (the built file is committed and embedded: go build needs no npm)
+CONSOLE_ASSETS := cloud/console/assets
+console-assets:
+	cd $(CONSOLE_ASSETS) && npm ci --no-audit --no-fund
+	cp $(CONSOLE_ASSETS)/node_modules/echarts/dist/echarts.common.min.js cloud/console/static/echarts.min.js
+	cp $(CONSOLE_ASSETS)/node_modules/echarts/LICENSE cloud/console/static/echarts.LICENSE.txt
 
 ## deps: install and start what the tests need (protoc, PostgreSQL, Chromium); idempotent
 deps:

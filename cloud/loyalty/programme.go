@@ -79,11 +79,22 @@ func ValidateProgramme(p cloud.Programme) error {
 // SetProgramme replaces a brand's rules. Members in a tier that no longer
 // exists move to the base tier.
 func (s *Service) SetProgramme(ctx context.Context, brandID string, p cloud.Programme) (cloud.Programme, error) {
+	err := s.store.Update(ctx, func(tx cloud.Tx) error {
+		var err error
+		p, err = s.SetProgrammeInTx(tx, brandID, p)
+		return err
+	})
+	return p, err
+}
+
+// SetProgrammeInTx is SetProgramme inside the caller's transaction (HQ's
+// console writes its audit entry in the same one).
+func (s *Service) SetProgrammeInTx(tx cloud.Tx, brandID string, p cloud.Programme) (cloud.Programme, error) {
 	if err := ValidateProgramme(p); err != nil {
 		return p, err
 	}
 	slices.SortFunc(p.Tiers, func(a, b cloud.Tier) int { return a.Rank - b.Rank })
-	err := s.store.Update(ctx, func(tx cloud.Tx) error {
+	err := func() error {
 		b, err := tx.Brand(brandID)
 		if err != nil {
 			return err
@@ -115,7 +126,7 @@ func (s *Service) SetProgramme(ctx context.Context, brandID string, p cloud.Prog
 		}
 		_, err = tx.AppendChange(brandID, cloud.ChangeProgramme, "")
 		return err
-	})
+	}()
 	return p, err
 }
 

@@ -35,11 +35,13 @@ import (
 	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/groupbuy/cloudstore"
 	"github.com/memberpass/memberpass/cloud/groupbuy/platforms"
+	"github.com/memberpass/memberpass/cloud/console"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
 	"github.com/memberpass/memberpass/cloud/ops"
 	"github.com/memberpass/memberpass/cloud/tlscert"
+	"github.com/memberpass/memberpass/proto/pairing"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -62,6 +64,7 @@ type config struct {
 	reflection     bool
 	joinCodesLog   bool
 	httpListen     string
+	consoleListen  string
 	publicURL      string
 	codeTTL        time.Duration
 	logLevel       string
@@ -103,6 +106,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.joinCodesLog, "join-codes-to-log", false, "demo and trials only: write the join page's one-time codes to the log instead of texting them (without a text message channel members cannot join on their phones)")
 	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page) and the operator's /healthz, /readyz and /metrics, e.g. 127.0.0.1:7080; empty: not served")
 	fs.DurationVar(&c.fleetStale, "fleet-stale-after", fleet.DefaultStaleAfter, "a store device not heard from for this long is stale (memberpass-hq stores health, memberpass_fleet_devices_stale)")
+	fs.StringVar(&c.consoleListen, "console-listen", "", "address for HQ's console in the browser, e.g. 127.0.0.1:7090; empty: not served. Serve it behind HTTPS (its cookie is Secure; browsers accept that on http://localhost only)")
 	fs.StringVar(&c.publicURL, "public-url", "", "public address of the member pages as members reach them (e.g. https://m.example.com), for card links; default http://<http-listen>")
 	fs.DurationVar(&c.codeTTL, "member-code-ttl", 60*time.Second, "how long a member QR code stays valid; the card page refreshes it half-way")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -162,6 +166,9 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 }
 
 func run(args []string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "console-account" {
+		return runAccount(args[1:], os.Stdin, os.Stdout, stderr)
+	}
 	c, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -263,7 +270,7 @@ func run(args []string, stderr io.Writer) error {
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- srv.Serve(lis) }()
 	var pages *http.Server
 	if c.httpListen != "" {
@@ -281,6 +288,25 @@ func run(args []string, stderr io.Writer) error {
 		pages = &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)
 		go func() { errc <- pages.Serve(hl) }()
+	}
+	var hqConsole *http.Server
+	if c.consoleListen != "" {
+		db := store
+		cl, err := net.Listen("tcp", c.consoleListen)
+		if err != nil {
+			return fmt.Errorf("console: listen on %s: %w", c.consoleListen, err)
+		}
+		sessions, stopSessions := db.SessionStore(10 * time.Minute)
+		defer stopSessions()
+		caFP := bundle.CAFingerprint
+		con, err := console.New(console.Config{Service: svc, Campaigns: campaigns, Store: db, Sessions: sessions, Log: log,
+			Ticket: func(code string) pairing.Ticket { return pairing.Ticket{Code: code, Cloud: public, CASHA256: caFP} }})
+		if err != nil {
+			return err
+		}
+		hqConsole = &http.Server{Handler: con, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+		log.Info("HQ console serving", "addr", "http://"+cl.Addr().String())
+		go func() { errc <- hqConsole.Serve(cl) }()
 	}
 	if c.maintain > 0 {
 		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
@@ -304,10 +330,12 @@ func run(args []string, stderr io.Writer) error {
 	}
 	log.Info("shutting down: finishing requests in flight")
 	health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	if pages != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		pages.Shutdown(sctx)
-		cancel()
+	for _, hs := range []*http.Server{pages, hqConsole} {
+		if hs != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			hs.Shutdown(sctx)
+			cancel()
+		}
 	}
 	done := make(chan struct{})
 	go func() { srv.GracefulStop(); close(done) }()
