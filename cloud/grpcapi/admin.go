@@ -25,6 +25,8 @@ type adminServer struct {
 	memberPageURL             string
 	fleet                     *fleet.Service
 	gb                        *groupbuy.Service
+	// an serves segments and reports (reports.go).
+	an analytics
 }
 
 func (s *adminServer) CreateBrand(ctx context.Context, req *pb.CreateBrandRequest) (*pb.Brand, error) {

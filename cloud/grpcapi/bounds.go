@@ -64,6 +64,7 @@ var limitsByField = map[string]fieldLimit{
 	"page_token":   {Bytes: maxIDBytes},
 	"pairing_code": {Bytes: maxIDBytes},
 	"free_item":    {Bytes: maxNameBytes},
+	"rules_json":   {Bytes: 64 << 10},
 }
 
 // limitFor is the limit of a field: by its name, else by its shape.

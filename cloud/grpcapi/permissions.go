@@ -117,6 +117,16 @@ var permissions = map[string]permission{
 	pb.AdminService_SendTestMessage_FullMethodName:       {cred: hq, roles: programme, write: true},
 	pb.AdminService_GetFleetHealth_FullMethodName:        {cred: hq, roles: everyRole},
 
+	pb.AdminService_SaveSegment_FullMethodName:          {cred: hq, roles: programme, write: true},
+	pb.AdminService_DeleteSegment_FullMethodName:        {cred: hq, roles: programme, write: true},
+	pb.AdminService_ListSegments_FullMethodName:         {cred: hq, roles: readers},
+	pb.AdminService_CountSegment_FullMethodName:         {cred: hq, roles: readers},
+	pb.AdminService_ExportSegment_FullMethodName:        {cred: hq, roles: programme},
+	pb.AdminService_GetLifecycleSettings_FullMethodName: {cred: hq, roles: readers},
+	pb.AdminService_SetLifecycleSettings_FullMethodName: {cred: hq, roles: programme, write: true},
+	// A store manager's reports name one of their stores (GetReport checks).
+	pb.AdminService_GetReport_FullMethodName: {cred: hq, roles: everyRole},
+
 	pb.AccessService_CreateHQToken_FullMethodName: {cred: hq, roles: owner, write: true},
 	pb.AccessService_ListHQTokens_FullMethodName:  {cred: hq, roles: accessRead},
 	pb.AccessService_RevokeHQToken_FullMethodName: {cred: hq, roles: owner, write: true},

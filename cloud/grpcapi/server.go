@@ -29,6 +29,8 @@ import (
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/messaging"
 	"github.com/memberpass/memberpass/cloud/ratelimit"
+	"github.com/memberpass/memberpass/cloud/report"
+	"github.com/memberpass/memberpass/cloud/segment"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
 
@@ -70,13 +72,18 @@ type Config struct {
 	// no brand connected a platform (vouchers are then refused as
 	// platform_not_configured).
 	GroupBuy *groupbuy.Service
+	// Reports and Segments serve HQ's reports and member segments; nil
+	// when the store offers none.
+	Reports  report.Source
+	Segments *segment.Service
 }
 
 // NewServer builds a gRPC server with the sync, admin, health and
 // reflection services registered. The health service is returned so the
 // caller can mark it not serving on shutdown.
 func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
-	admin := &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, msg: cfg.Messaging, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL, fleet: cfg.Fleet, gb: cfg.GroupBuy}
+	admin := &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, msg: cfg.Messaging, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL, fleet: cfg.Fleet, gb: cfg.GroupBuy,
+		an: analytics{reports: cfg.Reports, segments: cfg.Segments}}
 	a := &auth{svc: cfg.Service, log: cfg.Log, reflection: cfg.Reflection, admin: admin, pairs: ratelimit.New(pairsPerMinute, time.Minute)}
 	if cfg.AdminToken != "" {
 		// The platform operator's first token; kept (hashed) once made, so

@@ -31,15 +31,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/memberpass/memberpass/cloud/console"
 	"github.com/memberpass/memberpass/cloud/fleet"
 	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/groupbuy/cloudstore"
 	"github.com/memberpass/memberpass/cloud/groupbuy/platforms"
-	"github.com/memberpass/memberpass/cloud/console"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
 	"github.com/memberpass/memberpass/cloud/ops"
+	"github.com/memberpass/memberpass/cloud/segment"
 	"github.com/memberpass/memberpass/cloud/tlscert"
 	"github.com/memberpass/memberpass/proto/pairing"
 )
@@ -266,6 +267,8 @@ func run(args []string, stderr io.Writer) error {
 	}
 	gb := groupbuy.New(cloudstore.New(store), adapters, log)
 	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Messaging: msg.svc, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL, Fleet: fleetSvc, GroupBuy: gb}
+	cfg.Reports = store.Reports()
+	cfg.Segments = &segment.Service{Store: store.Segments()}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)

@@ -4887,7 +4887,7 @@ var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dmemberpass/v1/messaging.proto\x1a\x19memberpass/v1/types.proto\"\xb7\x02\n" +
+	"\x19memberpass/v1/admin.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dmemberpass/v1/messaging.proto\x1a\x19memberpass/v1/types.proto\x1a\x1bmemberpass/v1/reports.proto\"\xb7\x02\n" +
 	"\x0fCampaignTrigger\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x17\n" +
 	"\amin_fen\x18\x02 \x01(\x03R\x06minFen\x12\f\n" +
@@ -5294,7 +5294,7 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	" \x01(\bR\arevoked\"t\n" +
 	"\vFleetHealth\x125\n" +
 	"\adevices\x18\x01 \x03(\v2\x1b.memberpass.v1.DeviceHealthR\adevices\x12.\n" +
-	"\x13stale_after_seconds\x18\x02 \x01(\rR\x11staleAfterSeconds2\xc3\x1d\n" +
+	"\x13stale_after_seconds\x18\x02 \x01(\rR\x11staleAfterSeconds2\x83#\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -5322,7 +5322,15 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
 	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12_\n" +
-	"\x15RevokeMemberCardLinks\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12B\n" +
+	"\x15RevokeMemberCardLinks\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12H\n" +
+	"\vSaveSegment\x12!.memberpass.v1.SaveSegmentRequest\x1a\x16.memberpass.v1.Segment\x12W\n" +
+	"\fListSegments\x12\".memberpass.v1.ListSegmentsRequest\x1a#.memberpass.v1.ListSegmentsResponse\x12Z\n" +
+	"\rDeleteSegment\x12#.memberpass.v1.DeleteSegmentRequest\x1a$.memberpass.v1.DeleteSegmentResponse\x12W\n" +
+	"\fCountSegment\x12\".memberpass.v1.CountSegmentRequest\x1a#.memberpass.v1.CountSegmentResponse\x12Z\n" +
+	"\rExportSegment\x12#.memberpass.v1.ExportSegmentRequest\x1a$.memberpass.v1.ExportSegmentResponse\x12d\n" +
+	"\x14GetLifecycleSettings\x12*.memberpass.v1.GetLifecycleSettingsRequest\x1a .memberpass.v1.LifecycleSettings\x12Z\n" +
+	"\x14SetLifecycleSettings\x12 .memberpass.v1.LifecycleSettings\x1a .memberpass.v1.LifecycleSettings\x12H\n" +
+	"\tGetReport\x12\x1f.memberpass.v1.GetReportRequest\x1a\x1a.memberpass.v1.ReportTable\x12B\n" +
 	"\x0eCreateCampaign\x12\x17.memberpass.v1.Campaign\x1a\x17.memberpass.v1.Campaign\x12Z\n" +
 	"\rListCampaigns\x12#.memberpass.v1.ListCampaignsRequest\x1a$.memberpass.v1.ListCampaignsResponse\x12S\n" +
 	"\x10SetCampaignState\x12&.memberpass.v1.SetCampaignStateRequest\x1a\x17.memberpass.v1.Campaign\x12M\n" +
@@ -5433,170 +5441,200 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*Event)(nil),                        // 75: memberpass.v1.Event
 	(Outcome)(0),                         // 76: memberpass.v1.Outcome
 	(*AgentHealth)(nil),                  // 77: memberpass.v1.AgentHealth
-	(*GetMessagingPolicyRequest)(nil),    // 78: memberpass.v1.GetMessagingPolicyRequest
-	(*MessagingPolicy)(nil),              // 79: memberpass.v1.MessagingPolicy
-	(*MessageTemplate)(nil),              // 80: memberpass.v1.MessageTemplate
-	(*ListMessageTemplatesRequest)(nil),  // 81: memberpass.v1.ListMessageTemplatesRequest
-	(*PreviewMessageRequest)(nil),        // 82: memberpass.v1.PreviewMessageRequest
-	(*EstimateMessageCostRequest)(nil),   // 83: memberpass.v1.EstimateMessageCostRequest
-	(*ListMemberMessagesRequest)(nil),    // 84: memberpass.v1.ListMemberMessagesRequest
-	(*SetMessagingConsentRequest)(nil),   // 85: memberpass.v1.SetMessagingConsentRequest
-	(*SendTestMessageRequest)(nil),       // 86: memberpass.v1.SendTestMessageRequest
-	(*ListMessageTemplatesResponse)(nil), // 87: memberpass.v1.ListMessageTemplatesResponse
-	(*MessagePreview)(nil),               // 88: memberpass.v1.MessagePreview
-	(*MessageCostEstimate)(nil),          // 89: memberpass.v1.MessageCostEstimate
-	(*ListMemberMessagesResponse)(nil),   // 90: memberpass.v1.ListMemberMessagesResponse
-	(*MessagingConsent)(nil),             // 91: memberpass.v1.MessagingConsent
-	(*MemberMessage)(nil),                // 92: memberpass.v1.MemberMessage
+	(*SaveSegmentRequest)(nil),           // 78: memberpass.v1.SaveSegmentRequest
+	(*ListSegmentsRequest)(nil),          // 79: memberpass.v1.ListSegmentsRequest
+	(*DeleteSegmentRequest)(nil),         // 80: memberpass.v1.DeleteSegmentRequest
+	(*CountSegmentRequest)(nil),          // 81: memberpass.v1.CountSegmentRequest
+	(*ExportSegmentRequest)(nil),         // 82: memberpass.v1.ExportSegmentRequest
+	(*GetLifecycleSettingsRequest)(nil),  // 83: memberpass.v1.GetLifecycleSettingsRequest
+	(*LifecycleSettings)(nil),            // 84: memberpass.v1.LifecycleSettings
+	(*GetReportRequest)(nil),             // 85: memberpass.v1.GetReportRequest
+	(*GetMessagingPolicyRequest)(nil),    // 86: memberpass.v1.GetMessagingPolicyRequest
+	(*MessagingPolicy)(nil),              // 87: memberpass.v1.MessagingPolicy
+	(*MessageTemplate)(nil),              // 88: memberpass.v1.MessageTemplate
+	(*ListMessageTemplatesRequest)(nil),  // 89: memberpass.v1.ListMessageTemplatesRequest
+	(*PreviewMessageRequest)(nil),        // 90: memberpass.v1.PreviewMessageRequest
+	(*EstimateMessageCostRequest)(nil),   // 91: memberpass.v1.EstimateMessageCostRequest
+	(*ListMemberMessagesRequest)(nil),    // 92: memberpass.v1.ListMemberMessagesRequest
+	(*SetMessagingConsentRequest)(nil),   // 93: memberpass.v1.SetMessagingConsentRequest
+	(*SendTestMessageRequest)(nil),       // 94: memberpass.v1.SendTestMessageRequest
+	(*Segment)(nil),                      // 95: memberpass.v1.Segment
+	(*ListSegmentsResponse)(nil),         // 96: memberpass.v1.ListSegmentsResponse
+	(*DeleteSegmentResponse)(nil),        // 97: memberpass.v1.DeleteSegmentResponse
+	(*CountSegmentResponse)(nil),         // 98: memberpass.v1.CountSegmentResponse
+	(*ExportSegmentResponse)(nil),        // 99: memberpass.v1.ExportSegmentResponse
+	(*ReportTable)(nil),                  // 100: memberpass.v1.ReportTable
+	(*ListMessageTemplatesResponse)(nil), // 101: memberpass.v1.ListMessageTemplatesResponse
+	(*MessagePreview)(nil),               // 102: memberpass.v1.MessagePreview
+	(*MessageCostEstimate)(nil),          // 103: memberpass.v1.MessageCostEstimate
+	(*ListMemberMessagesResponse)(nil),   // 104: memberpass.v1.ListMemberMessagesResponse
+	(*MessagingConsent)(nil),             // 105: memberpass.v1.MessagingConsent
+	(*MemberMessage)(nil),                // 106: memberpass.v1.MemberMessage
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	69, // 0: memberpass.v1.CampaignTrigger.at:type_name -> google.protobuf.Timestamp
-	0,  // 1: memberpass.v1.Campaign.trigger:type_name -> memberpass.v1.CampaignTrigger
-	1,  // 2: memberpass.v1.Campaign.actions:type_name -> memberpass.v1.CampaignAction
-	1,  // 3: memberpass.v1.Campaign.known_actions:type_name -> memberpass.v1.CampaignAction
-	2,  // 4: memberpass.v1.Campaign.audience:type_name -> memberpass.v1.CampaignAudience
-	3,  // 5: memberpass.v1.Campaign.budget:type_name -> memberpass.v1.CampaignCost
-	69, // 6: memberpass.v1.Campaign.start_at:type_name -> google.protobuf.Timestamp
-	69, // 7: memberpass.v1.Campaign.end_at:type_name -> google.protobuf.Timestamp
-	4,  // 8: memberpass.v1.Campaign.spent:type_name -> memberpass.v1.CampaignSpent
-	5,  // 9: memberpass.v1.ListCampaignsResponse.campaigns:type_name -> memberpass.v1.Campaign
-	3,  // 10: memberpass.v1.CampaignPreview.per_member:type_name -> memberpass.v1.CampaignCost
-	3,  // 11: memberpass.v1.CampaignPreview.cost:type_name -> memberpass.v1.CampaignCost
-	1,  // 12: memberpass.v1.DryRunLine.actions:type_name -> memberpass.v1.CampaignAction
-	3,  // 13: memberpass.v1.DryRunLine.cost:type_name -> memberpass.v1.CampaignCost
-	12, // 14: memberpass.v1.DryRunCampaignResponse.lines:type_name -> memberpass.v1.DryRunLine
-	5,  // 15: memberpass.v1.CampaignResults.campaign:type_name -> memberpass.v1.Campaign
-	15, // 16: memberpass.v1.CampaignResults.treated:type_name -> memberpass.v1.CampaignGroupOutcome
-	15, // 17: memberpass.v1.CampaignResults.holdout:type_name -> memberpass.v1.CampaignGroupOutcome
-	16, // 18: memberpass.v1.CampaignResults.return_lift:type_name -> memberpass.v1.CampaignLift
-	16, // 19: memberpass.v1.CampaignResults.spend_lift:type_name -> memberpass.v1.CampaignLift
-	16, // 20: memberpass.v1.CampaignResults.visit_lift:type_name -> memberpass.v1.CampaignLift
-	70, // 21: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
-	22, // 22: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
-	69, // 23: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
-	69, // 24: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
-	71, // 25: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
-	26, // 26: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
-	26, // 27: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
-	27, // 28: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
-	72, // 29: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
-	53, // 30: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
-	73, // 31: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
-	69, // 32: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
-	69, // 33: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
-	29, // 34: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
-	72, // 35: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
-	69, // 36: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
-	34, // 37: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
-	69, // 38: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
-	41, // 39: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	69, // 40: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	74, // 41: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
-	69, // 42: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	69, // 43: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
-	50, // 44: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	75, // 45: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	69, // 46: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	76, // 47: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
-	53, // 48: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
-	69, // 49: memberpass.v1.VoucherShopBinding.bound_at:type_name -> google.protobuf.Timestamp
-	59, // 50: memberpass.v1.ListVoucherShopsResponse.bindings:type_name -> memberpass.v1.VoucherShopBinding
-	63, // 51: memberpass.v1.VoucherReconciliation.mismatches:type_name -> memberpass.v1.VoucherMismatch
-	69, // 52: memberpass.v1.DeviceHealth.last_seen_at:type_name -> google.protobuf.Timestamp
-	69, // 53: memberpass.v1.DeviceHealth.reported_at:type_name -> google.protobuf.Timestamp
-	77, // 54: memberpass.v1.DeviceHealth.report:type_name -> memberpass.v1.AgentHealth
-	67, // 55: memberpass.v1.FleetHealth.devices:type_name -> memberpass.v1.DeviceHealth
-	40, // 56: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
-	42, // 57: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
-	44, // 58: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
-	45, // 59: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
-	46, // 60: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
-	47, // 61: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
-	49, // 62: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
-	52, // 63: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
-	18, // 64: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
-	19, // 65: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
-	20, // 66: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
-	21, // 67: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
-	24, // 68: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
-	25, // 69: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
-	29, // 70: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
-	30, // 71: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
-	32, // 72: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
-	21, // 73: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
-	58, // 74: memberpass.v1.AdminService.BindVoucherShop:input_type -> memberpass.v1.BindVoucherShopRequest
-	60, // 75: memberpass.v1.AdminService.ListVoucherShops:input_type -> memberpass.v1.ListVoucherShopsRequest
-	62, // 76: memberpass.v1.AdminService.ReconcileVouchers:input_type -> memberpass.v1.ReconcileVouchersRequest
-	35, // 77: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
-	57, // 78: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
-	37, // 79: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
-	55, // 80: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	55, // 81: memberpass.v1.AdminService.RevokeMemberCardLinks:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	5,  // 82: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
-	6,  // 83: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
-	8,  // 84: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
-	9,  // 85: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
-	11, // 86: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
-	14, // 87: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
-	65, // 88: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
-	78, // 89: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
-	79, // 90: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
-	80, // 91: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
-	81, // 92: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
-	82, // 93: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
-	83, // 94: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
-	84, // 95: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
-	85, // 96: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
-	86, // 97: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
-	66, // 98: memberpass.v1.AdminService.GetFleetHealth:input_type -> memberpass.v1.GetFleetHealthRequest
-	39, // 99: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	43, // 100: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	71, // 101: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	71, // 102: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	71, // 103: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	48, // 104: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	51, // 105: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	54, // 106: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	70, // 107: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	70, // 108: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	71, // 109: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	23, // 110: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	71, // 111: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	28, // 112: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	29, // 113: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	31, // 114: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	33, // 115: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	23, // 116: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	59, // 117: memberpass.v1.AdminService.BindVoucherShop:output_type -> memberpass.v1.VoucherShopBinding
-	61, // 118: memberpass.v1.AdminService.ListVoucherShops:output_type -> memberpass.v1.ListVoucherShopsResponse
-	64, // 119: memberpass.v1.AdminService.ReconcileVouchers:output_type -> memberpass.v1.VoucherReconciliation
-	36, // 120: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	50, // 121: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	38, // 122: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	56, // 123: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	56, // 124: memberpass.v1.AdminService.RevokeMemberCardLinks:output_type -> memberpass.v1.MemberCardLink
-	5,  // 125: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
-	7,  // 126: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
-	5,  // 127: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
-	10, // 128: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
-	13, // 129: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
-	17, // 130: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
-	43, // 131: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
-	79, // 132: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
-	79, // 133: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
-	80, // 134: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
-	87, // 135: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
-	88, // 136: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
-	89, // 137: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
-	90, // 138: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
-	91, // 139: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
-	92, // 140: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
-	68, // 141: memberpass.v1.AdminService.GetFleetHealth:output_type -> memberpass.v1.FleetHealth
-	99, // [99:142] is the sub-list for method output_type
-	56, // [56:99] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	69,  // 0: memberpass.v1.CampaignTrigger.at:type_name -> google.protobuf.Timestamp
+	0,   // 1: memberpass.v1.Campaign.trigger:type_name -> memberpass.v1.CampaignTrigger
+	1,   // 2: memberpass.v1.Campaign.actions:type_name -> memberpass.v1.CampaignAction
+	1,   // 3: memberpass.v1.Campaign.known_actions:type_name -> memberpass.v1.CampaignAction
+	2,   // 4: memberpass.v1.Campaign.audience:type_name -> memberpass.v1.CampaignAudience
+	3,   // 5: memberpass.v1.Campaign.budget:type_name -> memberpass.v1.CampaignCost
+	69,  // 6: memberpass.v1.Campaign.start_at:type_name -> google.protobuf.Timestamp
+	69,  // 7: memberpass.v1.Campaign.end_at:type_name -> google.protobuf.Timestamp
+	4,   // 8: memberpass.v1.Campaign.spent:type_name -> memberpass.v1.CampaignSpent
+	5,   // 9: memberpass.v1.ListCampaignsResponse.campaigns:type_name -> memberpass.v1.Campaign
+	3,   // 10: memberpass.v1.CampaignPreview.per_member:type_name -> memberpass.v1.CampaignCost
+	3,   // 11: memberpass.v1.CampaignPreview.cost:type_name -> memberpass.v1.CampaignCost
+	1,   // 12: memberpass.v1.DryRunLine.actions:type_name -> memberpass.v1.CampaignAction
+	3,   // 13: memberpass.v1.DryRunLine.cost:type_name -> memberpass.v1.CampaignCost
+	12,  // 14: memberpass.v1.DryRunCampaignResponse.lines:type_name -> memberpass.v1.DryRunLine
+	5,   // 15: memberpass.v1.CampaignResults.campaign:type_name -> memberpass.v1.Campaign
+	15,  // 16: memberpass.v1.CampaignResults.treated:type_name -> memberpass.v1.CampaignGroupOutcome
+	15,  // 17: memberpass.v1.CampaignResults.holdout:type_name -> memberpass.v1.CampaignGroupOutcome
+	16,  // 18: memberpass.v1.CampaignResults.return_lift:type_name -> memberpass.v1.CampaignLift
+	16,  // 19: memberpass.v1.CampaignResults.spend_lift:type_name -> memberpass.v1.CampaignLift
+	16,  // 20: memberpass.v1.CampaignResults.visit_lift:type_name -> memberpass.v1.CampaignLift
+	70,  // 21: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	22,  // 22: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
+	69,  // 23: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	69,  // 24: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	71,  // 25: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	26,  // 26: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
+	26,  // 27: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
+	27,  // 28: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
+	72,  // 29: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	53,  // 30: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
+	73,  // 31: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	69,  // 32: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	69,  // 33: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	29,  // 34: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
+	72,  // 35: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	69,  // 36: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	34,  // 37: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
+	69,  // 38: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	41,  // 39: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
+	69,  // 40: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	74,  // 41: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	69,  // 42: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	69,  // 43: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	50,  // 44: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
+	75,  // 45: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	69,  // 46: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	76,  // 47: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	53,  // 48: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
+	69,  // 49: memberpass.v1.VoucherShopBinding.bound_at:type_name -> google.protobuf.Timestamp
+	59,  // 50: memberpass.v1.ListVoucherShopsResponse.bindings:type_name -> memberpass.v1.VoucherShopBinding
+	63,  // 51: memberpass.v1.VoucherReconciliation.mismatches:type_name -> memberpass.v1.VoucherMismatch
+	69,  // 52: memberpass.v1.DeviceHealth.last_seen_at:type_name -> google.protobuf.Timestamp
+	69,  // 53: memberpass.v1.DeviceHealth.reported_at:type_name -> google.protobuf.Timestamp
+	77,  // 54: memberpass.v1.DeviceHealth.report:type_name -> memberpass.v1.AgentHealth
+	67,  // 55: memberpass.v1.FleetHealth.devices:type_name -> memberpass.v1.DeviceHealth
+	40,  // 56: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
+	42,  // 57: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
+	44,  // 58: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
+	45,  // 59: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
+	46,  // 60: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
+	47,  // 61: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
+	49,  // 62: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
+	52,  // 63: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
+	18,  // 64: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
+	19,  // 65: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
+	20,  // 66: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
+	21,  // 67: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
+	24,  // 68: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
+	25,  // 69: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
+	29,  // 70: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
+	30,  // 71: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
+	32,  // 72: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
+	21,  // 73: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
+	58,  // 74: memberpass.v1.AdminService.BindVoucherShop:input_type -> memberpass.v1.BindVoucherShopRequest
+	60,  // 75: memberpass.v1.AdminService.ListVoucherShops:input_type -> memberpass.v1.ListVoucherShopsRequest
+	62,  // 76: memberpass.v1.AdminService.ReconcileVouchers:input_type -> memberpass.v1.ReconcileVouchersRequest
+	35,  // 77: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
+	57,  // 78: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
+	37,  // 79: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
+	55,  // 80: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	55,  // 81: memberpass.v1.AdminService.RevokeMemberCardLinks:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	78,  // 82: memberpass.v1.AdminService.SaveSegment:input_type -> memberpass.v1.SaveSegmentRequest
+	79,  // 83: memberpass.v1.AdminService.ListSegments:input_type -> memberpass.v1.ListSegmentsRequest
+	80,  // 84: memberpass.v1.AdminService.DeleteSegment:input_type -> memberpass.v1.DeleteSegmentRequest
+	81,  // 85: memberpass.v1.AdminService.CountSegment:input_type -> memberpass.v1.CountSegmentRequest
+	82,  // 86: memberpass.v1.AdminService.ExportSegment:input_type -> memberpass.v1.ExportSegmentRequest
+	83,  // 87: memberpass.v1.AdminService.GetLifecycleSettings:input_type -> memberpass.v1.GetLifecycleSettingsRequest
+	84,  // 88: memberpass.v1.AdminService.SetLifecycleSettings:input_type -> memberpass.v1.LifecycleSettings
+	85,  // 89: memberpass.v1.AdminService.GetReport:input_type -> memberpass.v1.GetReportRequest
+	5,   // 90: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
+	6,   // 91: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
+	8,   // 92: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
+	9,   // 93: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
+	11,  // 94: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
+	14,  // 95: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
+	65,  // 96: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
+	86,  // 97: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
+	87,  // 98: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
+	88,  // 99: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
+	89,  // 100: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
+	90,  // 101: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
+	91,  // 102: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
+	92,  // 103: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
+	93,  // 104: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
+	94,  // 105: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
+	66,  // 106: memberpass.v1.AdminService.GetFleetHealth:input_type -> memberpass.v1.GetFleetHealthRequest
+	39,  // 107: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	43,  // 108: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	71,  // 109: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	71,  // 110: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	71,  // 111: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	48,  // 112: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	51,  // 113: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	54,  // 114: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	70,  // 115: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	70,  // 116: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	71,  // 117: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	23,  // 118: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	71,  // 119: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	28,  // 120: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	29,  // 121: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	31,  // 122: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	33,  // 123: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	23,  // 124: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	59,  // 125: memberpass.v1.AdminService.BindVoucherShop:output_type -> memberpass.v1.VoucherShopBinding
+	61,  // 126: memberpass.v1.AdminService.ListVoucherShops:output_type -> memberpass.v1.ListVoucherShopsResponse
+	64,  // 127: memberpass.v1.AdminService.ReconcileVouchers:output_type -> memberpass.v1.VoucherReconciliation
+	36,  // 128: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	50,  // 129: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	38,  // 130: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	56,  // 131: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	56,  // 132: memberpass.v1.AdminService.RevokeMemberCardLinks:output_type -> memberpass.v1.MemberCardLink
+	95,  // 133: memberpass.v1.AdminService.SaveSegment:output_type -> memberpass.v1.Segment
+	96,  // 134: memberpass.v1.AdminService.ListSegments:output_type -> memberpass.v1.ListSegmentsResponse
+	97,  // 135: memberpass.v1.AdminService.DeleteSegment:output_type -> memberpass.v1.DeleteSegmentResponse
+	98,  // 136: memberpass.v1.AdminService.CountSegment:output_type -> memberpass.v1.CountSegmentResponse
+	99,  // 137: memberpass.v1.AdminService.ExportSegment:output_type -> memberpass.v1.ExportSegmentResponse
+	84,  // 138: memberpass.v1.AdminService.GetLifecycleSettings:output_type -> memberpass.v1.LifecycleSettings
+	84,  // 139: memberpass.v1.AdminService.SetLifecycleSettings:output_type -> memberpass.v1.LifecycleSettings
+	100, // 140: memberpass.v1.AdminService.GetReport:output_type -> memberpass.v1.ReportTable
+	5,   // 141: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
+	7,   // 142: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
+	5,   // 143: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
+	10,  // 144: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
+	13,  // 145: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
+	17,  // 146: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
+	43,  // 147: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
+	87,  // 148: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	87,  // 149: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	88,  // 150: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
+	101, // 151: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
+	102, // 152: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
+	103, // 153: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
+	104, // 154: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
+	105, // 155: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
+	106, // 156: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
+	68,  // 157: memberpass.v1.AdminService.GetFleetHealth:output_type -> memberpass.v1.FleetHealth
+	107, // [107:158] is the sub-list for method output_type
+	56,  // [56:107] is the sub-list for method input_type
+	56,  // [56:56] is the sub-list for extension type_name
+	56,  // [56:56] is the sub-list for extension extendee
+	0,   // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_admin_proto_init() }
@@ -5606,6 +5644,7 @@ func file_memberpass_v1_admin_proto_init() {
 	}
 	file_memberpass_v1_messaging_proto_init()
 	file_memberpass_v1_types_proto_init()
+	file_memberpass_v1_reports_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

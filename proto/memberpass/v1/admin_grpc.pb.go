@@ -45,6 +45,14 @@ const (
 	AdminService_RunMaintenance_FullMethodName        = "/memberpass.v1.AdminService/RunMaintenance"
 	AdminService_GetMemberCardLink_FullMethodName     = "/memberpass.v1.AdminService/GetMemberCardLink"
 	AdminService_RevokeMemberCardLinks_FullMethodName = "/memberpass.v1.AdminService/RevokeMemberCardLinks"
+	AdminService_SaveSegment_FullMethodName           = "/memberpass.v1.AdminService/SaveSegment"
+	AdminService_ListSegments_FullMethodName          = "/memberpass.v1.AdminService/ListSegments"
+	AdminService_DeleteSegment_FullMethodName         = "/memberpass.v1.AdminService/DeleteSegment"
+	AdminService_CountSegment_FullMethodName          = "/memberpass.v1.AdminService/CountSegment"
+	AdminService_ExportSegment_FullMethodName         = "/memberpass.v1.AdminService/ExportSegment"
+	AdminService_GetLifecycleSettings_FullMethodName  = "/memberpass.v1.AdminService/GetLifecycleSettings"
+	AdminService_SetLifecycleSettings_FullMethodName  = "/memberpass.v1.AdminService/SetLifecycleSettings"
+	AdminService_GetReport_FullMethodName             = "/memberpass.v1.AdminService/GetReport"
 	AdminService_CreateCampaign_FullMethodName        = "/memberpass.v1.AdminService/CreateCampaign"
 	AdminService_ListCampaigns_FullMethodName         = "/memberpass.v1.AdminService/ListCampaigns"
 	AdminService_SetCampaignState_FullMethodName      = "/memberpass.v1.AdminService/SetCampaignState"
@@ -119,6 +127,19 @@ type AdminServiceClient interface {
 	// RevokeMemberCardLinks stops every card page link of a member (a link
 	// sent to the wrong person, a lost phone) and returns the new one.
 	RevokeMemberCardLinks(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error)
+	// Segments: members selected by rules HQ combines (reports.proto).
+	SaveSegment(ctx context.Context, in *SaveSegmentRequest, opts ...grpc.CallOption) (*Segment, error)
+	ListSegments(ctx context.Context, in *ListSegmentsRequest, opts ...grpc.CallOption) (*ListSegmentsResponse, error)
+	DeleteSegment(ctx context.Context, in *DeleteSegmentRequest, opts ...grpc.CallOption) (*DeleteSegmentResponse, error)
+	// CountSegment counts a saved segment's members now, or unsaved rules'.
+	CountSegment(ctx context.Context, in *CountSegmentRequest, opts ...grpc.CallOption) (*CountSegmentResponse, error)
+	// ExportSegment lists a segment's members a page at a time.
+	ExportSegment(ctx context.Context, in *ExportSegmentRequest, opts ...grpc.CallOption) (*ExportSegmentResponse, error)
+	GetLifecycleSettings(ctx context.Context, in *GetLifecycleSettingsRequest, opts ...grpc.CallOption) (*LifecycleSettings, error)
+	SetLifecycleSettings(ctx context.Context, in *LifecycleSettings, opts ...grpc.CallOption) (*LifecycleSettings, error)
+	// GetReport computes one report for a brand, store and period as a
+	// table and chart series.
+	GetReport(ctx context.Context, in *GetReportRequest, opts ...grpc.CallOption) (*ReportTable, error)
 	// CreateCampaign stores a campaign or care rule as a draft.
 	CreateCampaign(ctx context.Context, in *Campaign, opts ...grpc.CallOption) (*Campaign, error)
 	ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error)
@@ -420,6 +441,86 @@ func (c *adminServiceClient) RevokeMemberCardLinks(ctx context.Context, in *GetM
 	return out, nil
 }
 
+func (c *adminServiceClient) SaveSegment(ctx context.Context, in *SaveSegmentRequest, opts ...grpc.CallOption) (*Segment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Segment)
+	err := c.cc.Invoke(ctx, AdminService_SaveSegment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListSegments(ctx context.Context, in *ListSegmentsRequest, opts ...grpc.CallOption) (*ListSegmentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSegmentsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListSegments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) DeleteSegment(ctx context.Context, in *DeleteSegmentRequest, opts ...grpc.CallOption) (*DeleteSegmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteSegmentResponse)
+	err := c.cc.Invoke(ctx, AdminService_DeleteSegment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) CountSegment(ctx context.Context, in *CountSegmentRequest, opts ...grpc.CallOption) (*CountSegmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountSegmentResponse)
+	err := c.cc.Invoke(ctx, AdminService_CountSegment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ExportSegment(ctx context.Context, in *ExportSegmentRequest, opts ...grpc.CallOption) (*ExportSegmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportSegmentResponse)
+	err := c.cc.Invoke(ctx, AdminService_ExportSegment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetLifecycleSettings(ctx context.Context, in *GetLifecycleSettingsRequest, opts ...grpc.CallOption) (*LifecycleSettings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LifecycleSettings)
+	err := c.cc.Invoke(ctx, AdminService_GetLifecycleSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) SetLifecycleSettings(ctx context.Context, in *LifecycleSettings, opts ...grpc.CallOption) (*LifecycleSettings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LifecycleSettings)
+	err := c.cc.Invoke(ctx, AdminService_SetLifecycleSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetReport(ctx context.Context, in *GetReportRequest, opts ...grpc.CallOption) (*ReportTable, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportTable)
+	err := c.cc.Invoke(ctx, AdminService_GetReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) CreateCampaign(ctx context.Context, in *Campaign, opts ...grpc.CallOption) (*Campaign, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Campaign)
@@ -645,6 +746,19 @@ type AdminServiceServer interface {
 	// RevokeMemberCardLinks stops every card page link of a member (a link
 	// sent to the wrong person, a lost phone) and returns the new one.
 	RevokeMemberCardLinks(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error)
+	// Segments: members selected by rules HQ combines (reports.proto).
+	SaveSegment(context.Context, *SaveSegmentRequest) (*Segment, error)
+	ListSegments(context.Context, *ListSegmentsRequest) (*ListSegmentsResponse, error)
+	DeleteSegment(context.Context, *DeleteSegmentRequest) (*DeleteSegmentResponse, error)
+	// CountSegment counts a saved segment's members now, or unsaved rules'.
+	CountSegment(context.Context, *CountSegmentRequest) (*CountSegmentResponse, error)
+	// ExportSegment lists a segment's members a page at a time.
+	ExportSegment(context.Context, *ExportSegmentRequest) (*ExportSegmentResponse, error)
+	GetLifecycleSettings(context.Context, *GetLifecycleSettingsRequest) (*LifecycleSettings, error)
+	SetLifecycleSettings(context.Context, *LifecycleSettings) (*LifecycleSettings, error)
+	// GetReport computes one report for a brand, store and period as a
+	// table and chart series.
+	GetReport(context.Context, *GetReportRequest) (*ReportTable, error)
 	// CreateCampaign stores a campaign or care rule as a draft.
 	CreateCampaign(context.Context, *Campaign) (*Campaign, error)
 	ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error)
@@ -763,6 +877,30 @@ func (UnimplementedAdminServiceServer) GetMemberCardLink(context.Context, *GetMe
 }
 func (UnimplementedAdminServiceServer) RevokeMemberCardLinks(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeMemberCardLinks not implemented")
+}
+func (UnimplementedAdminServiceServer) SaveSegment(context.Context, *SaveSegmentRequest) (*Segment, error) {
+	return nil, status.Error(codes.Unimplemented, "method SaveSegment not implemented")
+}
+func (UnimplementedAdminServiceServer) ListSegments(context.Context, *ListSegmentsRequest) (*ListSegmentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSegments not implemented")
+}
+func (UnimplementedAdminServiceServer) DeleteSegment(context.Context, *DeleteSegmentRequest) (*DeleteSegmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteSegment not implemented")
+}
+func (UnimplementedAdminServiceServer) CountSegment(context.Context, *CountSegmentRequest) (*CountSegmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountSegment not implemented")
+}
+func (UnimplementedAdminServiceServer) ExportSegment(context.Context, *ExportSegmentRequest) (*ExportSegmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportSegment not implemented")
+}
+func (UnimplementedAdminServiceServer) GetLifecycleSettings(context.Context, *GetLifecycleSettingsRequest) (*LifecycleSettings, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLifecycleSettings not implemented")
+}
+func (UnimplementedAdminServiceServer) SetLifecycleSettings(context.Context, *LifecycleSettings) (*LifecycleSettings, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetLifecycleSettings not implemented")
+}
+func (UnimplementedAdminServiceServer) GetReport(context.Context, *GetReportRequest) (*ReportTable, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReport not implemented")
 }
 func (UnimplementedAdminServiceServer) CreateCampaign(context.Context, *Campaign) (*Campaign, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateCampaign not implemented")
@@ -1304,6 +1442,150 @@ func _AdminService_RevokeMemberCardLinks_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_SaveSegment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SaveSegmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SaveSegment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SaveSegment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SaveSegment(ctx, req.(*SaveSegmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListSegments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSegmentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListSegments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListSegments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListSegments(ctx, req.(*ListSegmentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_DeleteSegment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteSegmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).DeleteSegment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_DeleteSegment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).DeleteSegment(ctx, req.(*DeleteSegmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_CountSegment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountSegmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CountSegment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CountSegment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CountSegment(ctx, req.(*CountSegmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ExportSegment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportSegmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ExportSegment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ExportSegment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ExportSegment(ctx, req.(*ExportSegmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetLifecycleSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLifecycleSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetLifecycleSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetLifecycleSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetLifecycleSettings(ctx, req.(*GetLifecycleSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_SetLifecycleSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LifecycleSettings)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SetLifecycleSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SetLifecycleSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SetLifecycleSettings(ctx, req.(*LifecycleSettings))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetReport(ctx, req.(*GetReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_CreateCampaign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Campaign)
 	if err := dec(in); err != nil {
@@ -1720,6 +2002,38 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeMemberCardLinks",
 			Handler:    _AdminService_RevokeMemberCardLinks_Handler,
+		},
+		{
+			MethodName: "SaveSegment",
+			Handler:    _AdminService_SaveSegment_Handler,
+		},
+		{
+			MethodName: "ListSegments",
+			Handler:    _AdminService_ListSegments_Handler,
+		},
+		{
+			MethodName: "DeleteSegment",
+			Handler:    _AdminService_DeleteSegment_Handler,
+		},
+		{
+			MethodName: "CountSegment",
+			Handler:    _AdminService_CountSegment_Handler,
+		},
+		{
+			MethodName: "ExportSegment",
+			Handler:    _AdminService_ExportSegment_Handler,
+		},
+		{
+			MethodName: "GetLifecycleSettings",
+			Handler:    _AdminService_GetLifecycleSettings_Handler,
+		},
+		{
+			MethodName: "SetLifecycleSettings",
+			Handler:    _AdminService_SetLifecycleSettings_Handler,
+		},
+		{
+			MethodName: "GetReport",
+			Handler:    _AdminService_GetReport_Handler,
 		},
 		{
 			MethodName: "CreateCampaign",
