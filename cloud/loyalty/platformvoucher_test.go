@@ -1,6 +1,7 @@
 package loyalty_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/memberpass/memberpass/cloud"
@@ -33,7 +34,11 @@ func TestPlatformVoucherEventsQueueOfflineClaimsAndSourceTheMember(t *testing.T)
 		}
 
 		// The same voucher's guest could have joined on the join page instead.
-		joined := ok(f.svc.Join(ctx, loyalty.JoinRequest{BrandID: f.brand, StoreID: "shop-a", StaffID: "s09", VoucherCode: "1000000001", Phone: "13900000013", Consent: true}))(t)
+		// The join page proves the phone with a one-time code first.
+		codes := &lastCode{}
+		f.svc.JoinCodeSender = codes
+		ok(struct{}{}, f.svc.SendJoinCode(ctx, f.brand, "13900000013"))(t)
+		joined := ok(f.svc.Join(ctx, loyalty.JoinRequest{BrandID: f.brand, StoreID: "shop-a", StaffID: "s09", VoucherCode: "1000000001", Phone: "13900000013", Consent: true, Code: codes.code}))(t)
 		if joined.Source != (cloud.MemberSource{Channel: "group_buy", StoreID: "shop-a", StaffID: "s01", Platform: cloud.PlatformMeituan, DealID: "501"}) {
 			t.Fatalf("join page source %+v", joined.Source)
 		}
@@ -69,4 +74,12 @@ func TestPlatformVoucherEventsQueueOfflineClaimsAndSourceTheMember(t *testing.T)
 			}
 		}
 	})
+}
+
+// lastCode is a text message channel that keeps the last join code sent.
+type lastCode struct{ code string }
+
+func (c *lastCode) SendJoinCode(_ context.Context, _, _, code string) error {
+	c.code = code
+	return nil
 }
