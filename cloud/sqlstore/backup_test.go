@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/pgstore/pgtest"
 	"github.com/memberpass/memberpass/cloud/sqlstore"
@@ -35,6 +36,9 @@ func fill(t *testing.T, db *sqlstore.DB, brand string) {
 func members(t *testing.T, db *sqlstore.DB, brand string) uint64 {
 	t.Helper()
 	st, err := loyalty.New(db, slog.New(slog.DiscardHandler)).Stats(context.Background(), brand)
+	if cloud.IsNotFound(err) {
+		return 0 // the brand itself is not there (made after the backup)
+	}
 	if err != nil {
 		t.Fatalf("stats of %s: %v", brand, err)
 	}

@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,7 +83,7 @@ func TestCheckFindsBreaks(t *testing.T) {
 		{"message removed", func(s *descriptorpb.FileDescriptorSet) {
 			for _, f := range s.GetFile() {
 				if f.GetName() == sync {
-					f.MessageType = f.MessageType[1:] // PairRequest
+					f.MessageType = slices.DeleteFunc(f.MessageType, func(m *descriptorpb.DescriptorProto) bool { return m.GetName() == "PairRequest" })
 				}
 			}
 		}, "message memberpass.v1.PairRequest removed"},
