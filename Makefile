@@ -20,16 +20,27 @@ VULNDB              := $(BIN)/vulndb-$(VULNDB_VERSION)
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build demo run test test-short deps proto proto-check vulncheck lint fuzz bench clean
+.PHONY: all build demo run test test-short deps proto proto-check vulncheck lint fuzz bench clean console-assets dist proto-snapshot
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cloud/cmd/... ./agent/cmd/... ./scripts/cmd/...
 
+## dist: release binaries (linux amd64/arm64/armv7, windows amd64), Debian packages and SHA256SUMS in dist/
+dist:
+	$(GO) run ./scripts/cmd/dist -version $(VERSION) -out dist
+
 ## demo: start a cloud and an agent with a simulated scanner, print what reached the cloud
 demo run:
 	$(GO) run ./scripts/demo
+
+## console-assets: refresh the console's ECharts from the npm lockfile (the built file is committed and embedded: go build needs no npm)
+CONSOLE_ASSETS := cloud/console/assets
+console-assets:
+	cd $(CONSOLE_ASSETS) && npm ci --no-audit --no-fund
+	cp $(CONSOLE_ASSETS)/node_modules/echarts/dist/echarts.common.min.js cloud/console/static/echarts.min.js
+	cp $(CONSOLE_ASSETS)/node_modules/echarts/LICENSE cloud/console/static/echarts.LICENSE.txt
 
 ## deps: install and start what the tests need (protoc, PostgreSQL, Chromium); idempotent
 deps:
@@ -78,6 +89,10 @@ endef
 proto: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
 	$(call protoc,.)
 
+## proto-snapshot: after a release, record its proto as the baseline proto/compat checks additions against
+proto-snapshot:
+	protoc -I proto --include_imports --descriptor_set_out=proto/compat/v1.binpb $(PROTO_FILES)
+
 ## proto-check: fail if the committed generated code is stale
 proto-check: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
 	@tmp=$$(mktemp -d) && $(call protoc,$$tmp) && \
@@ -91,6 +106,7 @@ proto-check: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./agent/cmd/memberpass-agent ./cloud/cmd/memberpass-hq
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s
@@ -106,4 +122,4 @@ bench:
 	$(GO) run ./scripts/cmd/bench $(BENCHFLAGS)
 
 clean:
-	rm -rf bin .bin
+	rm -rf bin .bin dist

@@ -105,6 +105,18 @@ type OfflinePolicy struct {
 	// Older than this, the replica is stale: stored value, points and
 	// coupons are refused until it syncs.
 	MaxReplicaAge time.Duration
+	// MaxProvisionalVouchersPerDay platform vouchers of ProvisionalDeals
+	// may be accepted per day while the cloud is out of reach.
+	MaxProvisionalVouchersPerDay int               `json:",omitempty"`
+	ProvisionalDeals             []ProvisionalDeal `json:",omitempty"`
+}
+
+// ProvisionalDeal is a platform deal the counter may accept offline.
+type ProvisionalDeal struct {
+	Platform string `json:"platform"`
+	DealID   string `json:"deal_id"`
+	Title    string `json:"title"`
+	PriceFen int64  `json:"price_fen"`
 }
 
 // Tier is what the counter needs of a tier.
@@ -179,9 +191,18 @@ type TopUp struct {
 	BonusFen int64 `json:",omitempty"`
 }
 
-// VoucherRedemption is a group-buy voucher used at the counter.
+// VoucherRedemption is a group-buy voucher used at the counter: a
+// brand's own imported voucher (Platform empty), a platform voucher the
+// cloud consumed (ConsumptionKey), or one accepted provisionally offline.
 type VoucherRedemption struct {
-	Code string
+	Code           string
+	Platform       string `json:",omitempty"`
+	Count          int    `json:",omitempty"`
+	DealID         string `json:",omitempty"`
+	Title          string `json:",omitempty"`
+	PriceFen       int64  `json:",omitempty"`
+	Provisional    bool   `json:",omitempty"`
+	ConsumptionKey string `json:",omitempty"`
 }
 
 // Enrolment makes a walk-in a member at the counter. The cloud gives the
@@ -287,4 +308,35 @@ type SyncState struct {
 	// Rebuilding is set while a replica rebuild from scratch is under way;
 	// the old replica serves the counter until the new one is complete.
 	Rebuilding bool `json:",omitempty"`
+}
+
+// PlatformDeal is what a group-buy platform says a voucher code buys, as
+// the cloud relayed it.
+type PlatformDeal struct {
+	Platform  string    `json:"platform"`
+	Code      string    `json:"code"`
+	DealID    string    `json:"deal_id"`
+	Title     string    `json:"title"`
+	PriceFen  int64     `json:"price_fen"`
+	CountLeft int       `json:"count_left"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// PlatformConsumption is the cloud's answer to a consumption: consumed,
+// refused (Refusal says why), or pending (unknown yet: ask again with the
+// same key; the cloud asks the platform before consuming again).
+type PlatformConsumption struct {
+	State      string
+	Deal       PlatformDeal
+	Count      int
+	Refusal    string
+	Detail     string
+	ConsumedAt time.Time
+}
+
+// ConsumeVoucher asks the cloud to consume a platform voucher; Key makes
+// it idempotent.
+type ConsumeVoucher struct {
+	Platform, Code, Key, StaffID string
+	Count                        int
 }

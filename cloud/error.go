@@ -16,7 +16,12 @@ const (
 	Conflict        Code = "conflict"
 	Unauthenticated Code = "unauthenticated"
 	Forbidden       Code = "forbidden"
-	Internal        Code = "internal"
+	// Unavailable: the service cannot do this here (no channel to send
+	// a code with).
+	Unavailable Code = "unavailable"
+	// TooMany: a rate limit was reached; try again later.
+	TooMany  Code = "too_many"
+	Internal Code = "internal"
 )
 
 // Error is an application error with a message fit for the user.

@@ -10,6 +10,10 @@ type MemberSource struct {
 	StaffID    string
 	CampaignID string
 	ReferrerID string
+	// Platform and DealID name the group-buy deal whose voucher brought
+	// the member (group-buy follow-up segments and reports use them).
+	Platform string `json:",omitempty"`
+	DealID   string `json:",omitempty"`
 }
 
 // PointsEntry is one line of a member's points ledger. A member's points
@@ -142,13 +146,16 @@ type Voucher struct {
 type ConflictRecord struct {
 	Seq        uint64
 	At         time.Time
-	Kind       string // coupon_reused, coupon_invalid, overdraft, points_overdraft, voucher_reused, voucher_unknown
+	Kind       string // coupon_reused, coupon_invalid, overdraft, points_overdraft, voucher_reused, voucher_unknown, voucher_refused, voucher_deal_mismatch
 	EventID    string
 	DeviceID   string
 	StoreID    string
 	MemberID   string
 	Detail     string
 	Resolution string
+	// AmountFen is the money at risk, when there is a figure (a
+	// provisional group-buy voucher the platform refused).
+	AmountFen int64 `json:",omitempty"`
 }
 
 // Purchase is a bill settled at a counter.
@@ -190,9 +197,20 @@ type Refund struct {
 	AmountFen       int64
 }
 
-// VoucherRedemption is a group-buy voucher used at the counter.
+// VoucherRedemption is a group-buy voucher used at the counter: a
+// brand's own imported voucher (Platform empty), or a platform voucher
+// the cloud consumed online (ConsumptionKey) or the counter accepted
+// provisionally while offline (Provisional: the cloud consumes it when
+// the event arrives).
 type VoucherRedemption struct {
-	Code string
+	Code           string
+	Platform       string `json:",omitempty"`
+	Count          int    `json:",omitempty"`
+	DealID         string `json:",omitempty"`
+	Title          string `json:",omitempty"`
+	PriceFen       int64  `json:",omitempty"`
+	Provisional    bool   `json:",omitempty"`
+	ConsumptionKey string `json:",omitempty"`
 }
 
 // Enrolment makes a walk-in a member at the counter.

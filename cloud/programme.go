@@ -44,6 +44,22 @@ type OfflinePolicy struct {
 	MaxStoredValuePerMemberDayFen int64
 	MaxPointsBurnPerMemberDay     int64
 	MaxReplicaAge                 time.Duration
+	// MaxProvisionalVouchersPerDay is how many platform vouchers one
+	// counter may accept provisionally per day while the cloud is out of
+	// reach (0: none); only ProvisionalDeals are accepted. Each is
+	// consumed with its platform when the cloud is back, and a refusal is
+	// a conflict for HQ with the deal's price at risk.
+	MaxProvisionalVouchersPerDay int               `json:",omitempty"`
+	ProvisionalDeals             []ProvisionalDeal `json:",omitempty"`
+}
+
+// ProvisionalDeal is a platform deal a counter may accept offline, with
+// the price it is worth (the amount at risk if the platform refuses).
+type ProvisionalDeal struct {
+	Platform string
+	DealID   string
+	Title    string
+	PriceFen int64
 }
 
 // Programme is a brand's rules.

@@ -127,6 +127,28 @@ type Tx interface {
 	Voucher(brand, code string) (Voucher, error)
 	PutVoucher(v Voucher) error
 
+	// Group-buy platform state (cloud/groupbuy). ShopBinding is a store's
+	// shop on a platform; PutShopBinding needs the store to exist.
+	ShopBinding(brand, store, platform string) (ShopBinding, error)
+	PutShopBinding(b ShopBinding) error
+	ShopBindings(brand string) ([]ShopBinding, error)
+	// VoucherUse reads a consumption by its identity (platform, code and
+	// idempotency key).
+	VoucherUse(brand, platform, code, key string) (VoucherConsumption, error)
+	PutVoucherUse(c VoucherConsumption) error
+	// VoucherUses lists consumptions on a platform (every platform when
+	// empty), of one code when code is given.
+	VoucherUses(brand, platform, code string) ([]VoucherConsumption, error)
+	// PutVoucherClaim queues (or updates) a voucher a counter accepted
+	// offline, for the cloud to consume with its platform.
+	PutVoucherClaim(c VoucherClaim) error
+	// VoucherClaims lists queued claims, oldest first.
+	VoucherClaims(brand string, limit int) ([]VoucherClaim, error)
+	DeleteVoucherClaim(brand, eventID string) error
+	// VoucherOrigin is the source a platform voucher code gives the member
+	// it brought: from its consumption, or its claim while queued.
+	VoucherOrigin(brand, code string) (MemberSource, bool, error)
+
 	// AppendConflict records a conflict for HQ, numbering it.
 	AppendConflict(brand string, c ConflictRecord) (ConflictRecord, error)
 	// Conflicts lists conflicts after seq after.
@@ -155,4 +177,10 @@ type Tx interface {
 	AppendAudit(e AuditEntry) (AuditEntry, error)
 	// AuditLog lists a brand's audit entries after seq after, oldest first.
 	AuditLog(brand string, after uint64, limit int) ([]AuditEntry, error)
+
+	// CardLinkGeneration is the generation of a member's card links (0
+	// until first revoked); BumpCardLinkGeneration raises it, so every
+	// link made before stops working, and returns the new one.
+	CardLinkGeneration(brand, memberID string) (uint64, error)
+	BumpCardLinkGeneration(brand, memberID string) (uint64, error)
 }

@@ -7,6 +7,11 @@ need=()
 command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+# The package install test: dpkg into a throwaway root, systemd-analyze verify, systemd-sysusers.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v dpkg >/dev/null 2>&1 || need+=(dpkg)
+# The cloud's backup tests: sqlite3 (VACUUM INTO); pg_dump/pg_restore come with PostgreSQL.
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 # Chinese glyphs for the kiosk's browser tests and screenshots.
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then

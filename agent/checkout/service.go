@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,6 +46,11 @@ type Service struct {
 	IsUnknown func(error) bool
 	// OnRecord, if set, is told of each event recorded (to push it soon).
 	OnRecord func(agent.Event)
+	// Platforms checks and consumes group-buy platform vouchers through
+	// the cloud; nil: every platform voucher is handled as offline.
+	Platforms Platforms
+
+	voucherMu sync.Mutex
 	// KnownStaff, if set, says whether a staff id is on this store's
 	// roster: money moves only for staff it knows.
 	KnownStaff func(id string) bool

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
@@ -35,6 +36,10 @@ type Store interface {
 	ApplyChanges(changes []agent.Change, cursor uint64, caughtUp bool, now time.Time) error
 	StartRebuild() (uint64, error)
 	ApplyRebuild(changes []agent.Change, cursor uint64, done bool, now time.Time) error
+	// Renumber moves unacknowledged events after cloudSeq, when the
+	// cloud holds more of this device's seqs than the store (restored
+	// from an old backup); see localstore.DB.Renumber.
+	Renumber(cloudSeq uint64) (int, error)
 }
 
 // MaxResponseBytes caps what the agent accepts in one answer from the
@@ -42,14 +47,42 @@ type Store interface {
 // much larger is a broken or hostile cloud, refused before it is decoded.
 const MaxResponseBytes = 4 << 20
 
-// DialOptions are the options every connection to the cloud uses.
+// DefaultMaxBackoff is the longest wait between attempts to reach the
+// cloud unless the agent is told otherwise (Syncer.MaxBackoff, and the
+// connection's own reconnect backoff through ReconnectBackoff).
+const DefaultMaxBackoff = 30 * time.Second
+
+// DialOptions are the options every connection to the cloud uses. The
+// connection's reconnect backoff is capped at DefaultMaxBackoff; append
+// ReconnectBackoff to cap it at the syncer's own MaxBackoff.
 func DialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResponseBytes)),
 		// The cloud permits pings every 10 s; 30 s keeps well clear of a
 		// too_many_pings GOAWAY.
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		ReconnectBackoff(DefaultMaxBackoff),
 	}
+}
+
+// ReconnectBackoff caps how long the connection waits before dialling the
+// cloud again after failed attempts. gRPC keeps its own backoff under the
+// syncer's: while the channel is in TRANSIENT_FAILURE every call fails at
+// once without dialling, and by default the wait grows 1.6-fold per failed
+// dial up to 120 s, and is reset only by a connection that succeeds. Each
+// dial refused during a partition, reset or stalled before its TLS
+// handshake (a flaky shop line) grows it, so after a long outage the agent
+// could stay offline for up to two minutes after the cloud was back, its
+// own MaxBackoff notwithstanding. Capping it at the syncer's MaxBackoff
+// makes that flag the longest the agent waits, as it says.
+func ReconnectBackoff(maxDelay time.Duration) grpc.DialOption {
+	cfg := backoff.DefaultConfig
+	cfg.MaxDelay = max(maxDelay, time.Millisecond)
+	cfg.BaseDelay = min(cfg.BaseDelay, cfg.MaxDelay)
+	// MinConnectTimeout stays gRPC's default (20 s): a TLS handshake with a
+	// loaded cloud over a slow line may take seconds, and a dial cut short
+	// would never connect.
+	return grpc.WithConnectParams(grpc.ConnectParams{Backoff: cfg, MinConnectTimeout: 20 * time.Second})
 }
 
 // Credentials attach a device's identity to every call.
@@ -113,11 +146,16 @@ type Syncer struct {
 	// StaleAfter is the replica age past which the agent warns that it
 	// decides on old data (0: never).
 	StaleAfter time.Duration
+	// Health, when set, is reported to the cloud every HealthEvery with
+	// the outbox and replica state, for HQ's fleet view.
+	Health      func() Health
+	HealthEvery time.Duration
 
-	wake    chan struct{}
-	rebuild chan struct{}
-	mu      sync.Mutex
-	status  Status
+	reported time.Time // last health report; Run's goroutine only
+	wake     chan struct{}
+	rebuild  chan struct{}
+	mu       sync.Mutex
+	status   Status
 	// batch is the push size now: BatchSize, halved after each push the
 	// cloud did not answer within CallTimeout and doubled back after each
 	// answered one, so a slow cloud still takes a week's outbox in pieces
@@ -129,8 +167,8 @@ type Syncer struct {
 func New(store Store, conn grpc.ClientConnInterface, log *slog.Logger) *Syncer {
 	return &Syncer{
 		store: store, client: pb.NewSyncServiceClient(conn), log: log,
-		BatchSize: 1000, Interval: 5 * time.Second, MinBackoff: 200 * time.Millisecond, MaxBackoff: 30 * time.Second,
-		CallTimeout: 10 * time.Second, StaleAfter: 15 * time.Minute,
+		BatchSize: 1000, Interval: 5 * time.Second, MinBackoff: 200 * time.Millisecond, MaxBackoff: DefaultMaxBackoff,
+		CallTimeout: 10 * time.Second, StaleAfter: 15 * time.Minute, HealthEvery: time.Minute,
 		wake: make(chan struct{}, 1), rebuild: make(chan struct{}, 1),
 	}
 }
@@ -195,6 +233,9 @@ func (s *Syncer) Run(ctx context.Context) {
 		}
 		failures := s.status.Failures
 		s.mu.Unlock()
+		if !refused {
+			s.maybeReportHealth(ctx, err)
+		}
 		age := s.checkStale()
 		switch {
 		case refused && !wasRefused:
@@ -331,6 +372,12 @@ func (s *Syncer) Push(ctx context.Context) error {
 			}
 		}
 		acked := resp.GetAckedSeq()
+		if resp.GetSeqBehind() {
+			if err := s.seqBehind(events, acked, resp.GetDeviceSeq()); err != nil {
+				return err
+			}
+			continue
+		}
 		if acked < events[0].Seq {
 			return fmt.Errorf("cloud acknowledged seq %d, below the first pending %d: it is missing earlier events", acked, events[0].Seq)
 		}
@@ -343,6 +390,13 @@ func (s *Syncer) Push(ctx context.Context) error {
 			return fmt.Errorf("store acknowledgement: %w", err)
 		}
 		s.log.Debug("events pushed", "from", events[0].Seq, "acked", acked)
+		if ds := resp.GetDeviceSeq(); ds > acked && acked == events[len(events)-1].Seq {
+			// Everything sent is held, and the cloud holds later seqs of
+			// this device: new events must follow them.
+			if err := s.follow(ds, false); err != nil {
+				return err
+			}
+		}
 	}
 }
 
@@ -352,6 +406,43 @@ func (s *Syncer) pushBatch() int {
 		return n
 	}
 	return s.BatchSize
+}
+
+// seqBehind handles a push the cloud stopped because an event new to it
+// came with a seq it holds: this agent's sequence went backwards.
+func (s *Syncer) seqBehind(events []agent.Event, acked, deviceSeq uint64) error {
+	if acked+1 < events[0].Seq || acked > events[len(events)-1].Seq || deviceSeq <= acked {
+		return fmt.Errorf("cloud says this device's seq went backwards but acknowledged %d (sent %d to %d, cloud holds %d): refusing the answer, the outbox is kept",
+			acked, events[0].Seq, events[len(events)-1].Seq, deviceSeq)
+	}
+	if acked >= events[0].Seq {
+		if err := s.store.Ack(acked); err != nil {
+			return fmt.Errorf("store acknowledgement: %w", err)
+		}
+	}
+	return s.follow(deviceSeq, true)
+}
+
+// follow renumbers the outbox after the cloud's seq for this device. The
+// usual cause is a data directory restored from an old backup: what the
+// cloud holds beyond the backup is kept there, what was recorded here since
+// is renumbered and sent, so nothing is lost or doubled.
+func (s *Syncer) follow(deviceSeq uint64, collided bool) error {
+	st, err := s.store.State()
+	if err != nil {
+		return fmt.Errorf("read outbox state: %w", err)
+	}
+	if !collided && deviceSeq <= st.LastSeq {
+		return nil
+	}
+	moved, err := s.store.Renumber(deviceSeq)
+	if err != nil {
+		return err
+	}
+	s.log.Warn("this device's event numbers went backwards (data directory restored from an old backup?): the cloud holds its events up to seq "+
+		fmt.Sprint(deviceSeq)+"; events recorded here since are renumbered after it and sent, none lost or doubled",
+		"cloud_seq", deviceSeq, "local_last_seq", st.LastSeq, "renumbered", moved)
+	return nil
 }
 
 // Pull brings the replica up to date.

@@ -22,7 +22,9 @@ func offerEventToProto(e agent.Event, out *pb.Event) {
 	case e.TopUp != nil:
 		out.Body = &pb.Event_TopUp{TopUp: &pb.TopUp{AmountFen: e.TopUp.AmountFen, BonusFen: e.TopUp.BonusFen}}
 	case e.Voucher != nil:
-		out.Body = &pb.Event_VoucherRedemption{VoucherRedemption: &pb.VoucherRedemption{Code: e.Voucher.Code}}
+		v := e.Voucher
+		out.Body = &pb.Event_VoucherRedemption{VoucherRedemption: &pb.VoucherRedemption{Code: v.Code, Platform: v.Platform, Count: int32(v.Count),
+			DealId: v.DealID, Title: v.Title, PriceFen: v.PriceFen, Provisional: v.Provisional, ConsumptionKey: v.ConsumptionKey}}
 	case e.Enrolment != nil:
 		en := e.Enrolment
 		out.Body = &pb.Event_Enrolment{Enrolment: &pb.Enrolment{
@@ -75,6 +77,14 @@ func offerChangeFromProto(c *pb.Change, out *agent.Change) error {
 				MaxStoredValuePerMemberDayFen: o.GetMaxStoredValuePerMemberDayFen(),
 				MaxPointsBurnPerMemberDay:     o.GetMaxPointsBurnPerMemberDay(),
 				MaxReplicaAge:                 time.Duration(o.GetMaxReplicaAgeSeconds()) * time.Second,
+				MaxProvisionalVouchersPerDay:  int(o.GetMaxProvisionalVouchersPerDay()),
+			}
+			for _, d := range o.GetProvisionalDeals() {
+				if len(d.GetDealId()) > maxIDLen || len(d.GetTitle()) > maxTextLen {
+					return fmt.Errorf("provisional deal %.20q is malformed", d.GetDealId())
+				}
+				prog.Offline.ProvisionalDeals = append(prog.Offline.ProvisionalDeals, agent.ProvisionalDeal{
+					Platform: d.GetPlatform(), DealID: d.GetDealId(), Title: d.GetTitle(), PriceFen: d.GetPriceFen()})
 			}
 		}
 		out.Programme = prog

@@ -49,7 +49,7 @@ func poll(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func runSyncer(t *testing.T, db *localstore.DB, cloud *fakeCloud, tune func(*cloudsync.Syncer)) (*cloudsync.Syncer, *lockedLog) {
+func runSyncer(t *testing.T, db *localstore.DB, cloud pb.SyncServiceServer, tune func(*cloudsync.Syncer)) (*cloudsync.Syncer, *lockedLog) {
 	t.Helper()
 	srv := grpc.NewServer()
 	pb.RegisterSyncServiceServer(srv, cloud)

@@ -74,6 +74,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/topups", cashier(s.counterTopUp))
 	s.mux.HandleFunc("POST /api/enrol", cashier(s.enrol))
 	s.mux.HandleFunc("POST /api/vouchers/redeem", cashier(s.redeemVoucher))
+	s.routeVouchers(cashier)
 	s.mux.HandleFunc("GET /api/today", manager(s.today))
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
-	"syscall"
 	"unsafe"
 )
 
@@ -35,7 +34,7 @@ func openMarkFile(path string) (*markFile, bool, error) {
 			return nil, false, err
 		}
 	}
-	mem, err := syscall.Mmap(int(f.Fd()), 0, markFileSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	mem, err := mapFile(f, markFileSize)
 	if err != nil {
 		f.Close()
 		return nil, false, fmt.Errorf("map %s: %w", path, err)
@@ -49,7 +48,7 @@ func (m *markFile) store(v uint64) { atomic.StoreUint64(m.p, v) }
 func (m *markFile) close() error {
 	m.p = nil
 	err := m.f.Sync()
-	if e := syscall.Munmap(m.mem); err == nil {
+	if e := unmapFile(m.mem); err == nil {
 		err = e
 	}
 	if e := m.f.Close(); err == nil {

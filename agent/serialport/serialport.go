@@ -178,11 +178,21 @@ func (r *Reader) Run(ctx context.Context) {
 	}
 }
 
-// Resolve finds the device file a path or pattern names now.
-func Resolve(pattern string) (string, error) {
+// Resolve finds the device file a path or pattern names now. On Windows a
+// candidate may be a COM port (COM3, `\\.\COM10`): it is found when the
+// system has that port now.
+func Resolve(pattern string) (string, error) { return resolve(pattern, comPortExists) }
+
+func resolve(pattern string, comExists func(device string) bool) (string, error) {
 	for _, cand := range strings.Split(pattern, "|") {
 		cand = strings.TrimSpace(cand)
 		if cand == "" {
+			continue
+		}
+		if port, found, ok := resolveCOM(cand, comExists); ok {
+			if found {
+				return port, nil
+			}
 			continue
 		}
 		if !strings.ContainsAny(cand, "*?[") {
@@ -270,6 +280,12 @@ func (r *Reader) read(ctx context.Context, port Port, dev string, opened os.File
 
 // stillThere checks that the device file opened is still at its name.
 func stillThere(dev string, opened os.FileInfo) error {
+	if _, found, ok := resolveCOM(dev, comPortExists); ok {
+		if !found {
+			return fmt.Errorf("COM port %s gone", dev)
+		}
+		return nil
+	}
 	now, err := os.Stat(dev)
 	if err != nil {
 		return fmt.Errorf("device path gone: %w", err)

@@ -18,3 +18,10 @@ func (s *adminServer) GetMemberCardLink(ctx context.Context, req *pb.GetMemberCa
 	}
 	return out, nil
 }
+
+func (s *adminServer) RevokeMemberCardLinks(ctx context.Context, req *pb.GetMemberCardLinkRequest) (*pb.MemberCardLink, error) {
+	if err := s.svc.RevokeCardLinks(ctx, req.GetBrandId(), req.GetMemberId()); err != nil {
+		return nil, err
+	}
+	return s.GetMemberCardLink(ctx, req)
+}

@@ -68,7 +68,9 @@ func eventFromProto(e *pb.Event) cloud.Event {
 		ev.Refund = &cloud.Refund{PurchaseEventID: b.Refund.GetPurchaseEventId(), AmountFen: b.Refund.GetAmountFen()}
 	case *pb.Event_VoucherRedemption:
 		ev.Kind = cloud.EventVoucher
-		ev.Voucher = &cloud.VoucherRedemption{Code: b.VoucherRedemption.GetCode()}
+		v := b.VoucherRedemption
+		ev.Voucher = &cloud.VoucherRedemption{Code: v.GetCode(), Platform: v.GetPlatform(), Count: int(v.GetCount()), DealID: v.GetDealId(),
+			Title: v.GetTitle(), PriceFen: v.GetPriceFen(), Provisional: v.GetProvisional(), ConsumptionKey: v.GetConsumptionKey()}
 	case *pb.Event_Enrolment:
 		e := b.Enrolment
 		ev.Kind = cloud.EventEnrolment
@@ -104,7 +106,9 @@ func eventToProto(e cloud.Event) *pb.Event {
 	case e.Refund != nil:
 		out.Body = &pb.Event_Refund{Refund: &pb.Refund{PurchaseEventId: e.Refund.PurchaseEventID, AmountFen: e.Refund.AmountFen}}
 	case e.Voucher != nil:
-		out.Body = &pb.Event_VoucherRedemption{VoucherRedemption: &pb.VoucherRedemption{Code: e.Voucher.Code}}
+		v := e.Voucher
+		out.Body = &pb.Event_VoucherRedemption{VoucherRedemption: &pb.VoucherRedemption{Code: v.Code, Platform: v.Platform, Count: int32(v.Count),
+			DealId: v.DealID, Title: v.Title, PriceFen: v.PriceFen, Provisional: v.Provisional, ConsumptionKey: v.ConsumptionKey}}
 	case e.Enrolment != nil:
 		en := e.Enrolment
 		out.Body = &pb.Event_Enrolment{Enrolment: &pb.Enrolment{Phone: en.Phone, Name: en.Name, VoucherCode: en.VoucherCode, LocalRef: en.LocalRef, ReferrerMemberId: en.ReferrerID, Consent: en.Consent}}
@@ -154,7 +158,8 @@ func memberToProto(m cloud.Member) *pb.Member {
 		CreatedAt: timestamppb.New(m.CreatedAt), LastVisitAt: tsOrNil(m.LastVisitAt, timestamppb.New(m.LastVisitAt)),
 		Birthday: m.Birthday, Consent: m.Consent, Tags: m.Tags, TierId: m.TierID, Points: m.Points,
 		StoredValuePrincipalFen: m.SVPrincipal, StoredValueBonusFen: m.SVBonus, TotalSpendFen: m.TotalSpendFen, MergedInto: m.MergedInto,
-		Source: &pb.MemberSource{Channel: m.Source.Channel, StoreId: m.Source.StoreID, StaffId: m.Source.StaffID, CampaignId: m.Source.CampaignID, ReferrerMemberId: m.Source.ReferrerID},
+		Source: &pb.MemberSource{Channel: m.Source.Channel, StoreId: m.Source.StoreID, StaffId: m.Source.StaffID, CampaignId: m.Source.CampaignID, ReferrerMemberId: m.Source.ReferrerID,
+			Platform: m.Source.Platform, DealId: m.Source.DealID},
 	}
 }
 

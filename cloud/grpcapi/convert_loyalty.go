@@ -18,7 +18,11 @@ func programmeToProto(p cloud.Programme) *pb.Programme {
 			MaxStoredValuePerMemberDayFen: p.Offline.MaxStoredValuePerMemberDayFen,
 			MaxPointsBurnPerMemberDay:     p.Offline.MaxPointsBurnPerMemberDay,
 			MaxReplicaAgeSeconds:          int64(p.Offline.MaxReplicaAge / time.Second),
+			MaxProvisionalVouchersPerDay:  int32(p.Offline.MaxProvisionalVouchersPerDay),
 		},
+	}
+	for _, d := range p.Offline.ProvisionalDeals {
+		out.Offline.ProvisionalDeals = append(out.Offline.ProvisionalDeals, &pb.ProvisionalDeal{Platform: d.Platform, DealId: d.DealID, Title: d.Title, PriceFen: d.PriceFen})
 	}
 	for _, t := range p.Tiers {
 		out.Tiers = append(out.Tiers, &pb.Tier{Id: t.ID, Name: t.Name, NameEn: t.NameEn, Rank: int32(t.Rank), DiscountBp: int32(t.DiscountBP),
@@ -41,7 +45,11 @@ func programmeFromProto(p *pb.Programme) cloud.Programme {
 			MaxStoredValuePerMemberDayFen: p.GetOffline().GetMaxStoredValuePerMemberDayFen(),
 			MaxPointsBurnPerMemberDay:     p.GetOffline().GetMaxPointsBurnPerMemberDay(),
 			MaxReplicaAge:                 time.Duration(p.GetOffline().GetMaxReplicaAgeSeconds()) * time.Second,
+			MaxProvisionalVouchersPerDay:  int(p.GetOffline().GetMaxProvisionalVouchersPerDay()),
 		},
+	}
+	for _, d := range p.GetOffline().GetProvisionalDeals() {
+		out.Offline.ProvisionalDeals = append(out.Offline.ProvisionalDeals, cloud.ProvisionalDeal{Platform: d.GetPlatform(), DealID: d.GetDealId(), Title: d.GetTitle(), PriceFen: d.GetPriceFen()})
 	}
 	for _, t := range p.GetTiers() {
 		out.Tiers = append(out.Tiers, cloud.Tier{ID: t.GetId(), Name: t.GetName(), NameEn: t.GetNameEn(), Rank: int(t.GetRank()), DiscountBP: int(t.GetDiscountBp()),
@@ -122,7 +130,7 @@ func voucherToProto(v cloud.Voucher) *pb.VoucherSnapshot {
 }
 
 func conflictToProto(c cloud.ConflictRecord) *pb.Conflict {
-	return &pb.Conflict{Seq: c.Seq, At: tsOf(c.At), Kind: c.Kind, EventId: c.EventID, DeviceId: c.DeviceID, StoreId: c.StoreID, MemberId: c.MemberID, Detail: c.Detail, Resolution: c.Resolution}
+	return &pb.Conflict{Seq: c.Seq, At: tsOf(c.At), Kind: c.Kind, EventId: c.EventID, DeviceId: c.DeviceID, StoreId: c.StoreID, MemberId: c.MemberID, Detail: c.Detail, Resolution: c.Resolution, AmountFen: c.AmountFen}
 }
 
 func importReportToProto(r loyalty.ImportReport) *pb.ImportReport {

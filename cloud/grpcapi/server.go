@@ -24,6 +24,8 @@ import (
 
 	"github.com/memberpass/memberpass/cloud"
 	"github.com/memberpass/memberpass/cloud/campaign"
+	"github.com/memberpass/memberpass/cloud/fleet"
+	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/messaging"
 	"github.com/memberpass/memberpass/cloud/ratelimit"
@@ -64,6 +66,12 @@ type Config struct {
 	// MemberPageURL is the public address of the member pages, to give
 	// full card links; empty gives paths only.
 	MemberPageURL string
+	// Fleet keeps agents' health reports; nil answers them UNIMPLEMENTED.
+	Fleet *fleet.Service
+	// GroupBuy verifies group-buy vouchers with their platforms; nil when
+	// no brand connected a platform (vouchers are then refused as
+	// platform_not_configured).
+	GroupBuy *groupbuy.Service
 	// Reports and Segments serve HQ's reports and member segments; nil
 	// when the store offers none.
 	Reports  report.Source
@@ -74,7 +82,7 @@ type Config struct {
 // reflection services registered. The health service is returned so the
 // caller can mark it not serving on shutdown.
 func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
-	admin := &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, msg: cfg.Messaging, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL,
+	admin := &adminServer{svc: cfg.Service, campaigns: cfg.Campaigns, msg: cfg.Messaging, publicAddr: cfg.PublicAddr, caFingerprint: cfg.CAFingerprint, memberPageURL: cfg.MemberPageURL, fleet: cfg.Fleet, gb: cfg.GroupBuy,
 		an: analytics{reports: cfg.Reports, segments: cfg.Segments}}
 	a := &auth{svc: cfg.Service, log: cfg.Log, reflection: cfg.Reflection, admin: admin, pairs: ratelimit.New(pairsPerMinute, time.Minute)}
 	if cfg.AdminToken != "" {
@@ -92,7 +100,7 @@ func NewServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Ser
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
 	}, opts...)
 	srv := grpc.NewServer(opts...)
-	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM})
+	pb.RegisterSyncServiceServer(srv, &syncServer{svc: cfg.Service, caPEM: cfg.CAPEM, fleet: cfg.Fleet, gb: cfg.GroupBuy})
 	pb.RegisterAdminServiceServer(srv, admin)
 	pb.RegisterAccessServiceServer(srv, &accessServer{svc: cfg.Service})
 	hs := health.NewServer()

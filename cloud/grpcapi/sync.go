@@ -11,6 +11,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/fleet"
+	"github.com/memberpass/memberpass/cloud/groupbuy"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	pb "github.com/memberpass/memberpass/proto/memberpass/v1"
 )
@@ -20,6 +22,8 @@ type syncServer struct {
 	svc *loyalty.Service
 	// caPEM is handed to agents at pairing, so they trust the cloud's CA.
 	caPEM []byte
+	fleet *fleet.Service
+	gb    *groupbuy.Service
 }
 
 func (s *syncServer) Pair(ctx context.Context, req *pb.PairRequest) (*pb.PairResponse, error) {
@@ -47,12 +51,16 @@ func (s *syncServer) PushEvents(ctx context.Context, req *pb.PushEventsRequest) 
 		}
 		events = append(events, s.eventAtEdge(deviceFrom(ctx), e))
 	}
-	acked, results, err := s.svc.PushEvents(ctx, deviceFrom(ctx), events)
+	dev := deviceFrom(ctx)
+	pushed, err := s.svc.Push(ctx, dev, events)
 	if err != nil {
 		return nil, err
 	}
-	resp := &pb.PushEventsResponse{AckedSeq: acked, Outcomes: make([]*pb.EventOutcome, 0, len(results))}
-	for _, r := range results {
+	if pushed.SeqBehind && s.fleet != nil {
+		s.fleet.NoteSeqBehind(ctx, dev, pushed.Acked+1, pushed.DeviceSeq)
+	}
+	resp := &pb.PushEventsResponse{AckedSeq: pushed.Acked, DeviceSeq: pushed.DeviceSeq, SeqBehind: pushed.SeqBehind, Outcomes: make([]*pb.EventOutcome, 0, len(pushed.Results))}
+	for _, r := range pushed.Results {
 		resp.Outcomes = append(resp.Outcomes, &pb.EventOutcome{EventId: r.EventID, Seq: r.Seq, Outcome: outcomeToProto(r.Outcome), Reason: r.Reason})
 	}
 	return resp, nil
@@ -127,4 +135,15 @@ func (s *syncServer) PullChanges(ctx context.Context, req *pb.PullChangesRequest
 		resp.Changes = append(resp.Changes, pc)
 	}
 	return resp, nil
+}
+
+func (s *syncServer) ReportHealth(ctx context.Context, req *pb.ReportHealthRequest) (*pb.ReportHealthResponse, error) {
+	if s.fleet == nil {
+		return nil, status.Error(codes.Unimplemented, "this cloud keeps no health reports")
+	}
+	dev := deviceFrom(ctx)
+	if err := s.fleet.Report(ctx, dev, healthFromProto(req.GetHealth())); err != nil {
+		return nil, err
+	}
+	return &pb.ReportHealthResponse{DeviceSeq: dev.AckedSeq}, nil
 }

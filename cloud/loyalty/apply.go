@@ -1,6 +1,7 @@
 package loyalty
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -391,6 +392,9 @@ func (a *applyCtx) voucher() (*rejection, error) {
 		}
 		memberID = m.ID
 	}
+	if vr.Platform != "" {
+		return a.platformVoucher(memberID)
+	}
 	v, err := a.tx.Voucher(a.brand.ID, vr.Code)
 	if cloud.IsNotFound(err) {
 		return nil, a.conflict("voucher_unknown", memberID, fmt.Sprintf("voucher %s was never imported", vr.Code), "accepted at the counter; HQ to check with the platform")
@@ -432,9 +436,9 @@ func (a *applyCtx) enrol(s *Service) (*rejection, error) {
 	}
 	src := cloud.MemberSource{Channel: "counter", StoreID: a.ev.StoreID, StaffID: a.ev.StaffID}
 	if e.VoucherCode != "" {
-		src.Channel = "group_buy"
-		if v, err := a.tx.Voucher(a.brand.ID, e.VoucherCode); err == nil {
-			src.CampaignID = v.CampaignID
+		var err error
+		if src, err = voucherSource(a.tx, a.brand.ID, e.VoucherCode, src); err != nil {
+			return nil, err
 		}
 	}
 	if e.ReferrerID != "" {
@@ -454,4 +458,58 @@ func (a *applyCtx) enrol(s *Service) (*rejection, error) {
 		return nil, err
 	}
 	return nil, a.save(m)
+}
+
+// voucherSource is the source of a member a group-buy voucher brought: a
+// platform voucher's platform, deal, store and staff, or an imported
+// voucher's campaign, over what the join itself knows.
+func voucherSource(tx cloud.Tx, brand, code string, src cloud.MemberSource) (cloud.MemberSource, error) {
+	src.Channel = "group_buy"
+	o, found, err := tx.VoucherOrigin(brand, code)
+	if err != nil {
+		return src, fmt.Errorf("find voucher %s: %w", code, err)
+	}
+	if found {
+		src.Platform, src.DealID = o.Platform, o.DealID
+		src.StoreID = cmp.Or(o.StoreID, src.StoreID)
+		src.StaffID = cmp.Or(o.StaffID, src.StaffID)
+		return src, nil
+	}
+	if v, err := tx.Voucher(brand, code); err == nil {
+		src.CampaignID = v.CampaignID
+	}
+	return src, nil
+}
+
+// maxVoucherCount bounds the uses one platform voucher event takes.
+const maxVoucherCount = 100
+
+// platformVoucher applies a Meituan/Douyin voucher event: one consumed
+// online needs nothing more (the cloud consumed it when the counter
+// asked); one accepted offline is queued for the cloud to consume with
+// its platform, where a refusal becomes a conflict for HQ.
+func (a *applyCtx) platformVoucher(memberID string) (*rejection, error) {
+	vr := a.ev.Voucher
+	switch {
+	case vr.Platform != cloud.PlatformMeituan && vr.Platform != cloud.PlatformDouyin:
+		return rejectf("voucher platform %q is not known", vr.Platform), nil
+	case vr.Count < 1 || vr.Count > maxVoucherCount:
+		return rejectf("voucher count %d is not between 1 and %d", vr.Count, maxVoucherCount), nil
+	case vr.PriceFen < 0 || vr.PriceFen > maxAmountFen:
+		return rejectf("voucher price %d fen is out of range", vr.PriceFen), nil
+	case len(vr.Code) > 64 || len(vr.DealID) > 64:
+		return rejectf("voucher code or deal is too long"), nil
+	}
+	if !vr.Provisional {
+		if vr.ConsumptionKey == "" {
+			return rejectf("platform voucher %s was neither consumed online nor accepted provisionally", vr.Code), nil
+		}
+		return nil, nil
+	}
+	a.notes = append(a.notes, "provisional "+vr.Platform+" voucher queued for the platform")
+	return nil, a.tx.PutVoucherClaim(cloud.VoucherClaim{
+		BrandID: a.brand.ID, EventID: a.ev.ID, StoreID: a.ev.StoreID, DeviceID: a.dev.ID, StaffID: a.ev.StaffID,
+		Platform: vr.Platform, Code: vr.Code, DealID: vr.DealID, Count: vr.Count, PriceFen: vr.PriceFen,
+		OccurredAt: a.ev.OccurredAt, ReceivedAt: a.now,
+	})
 }

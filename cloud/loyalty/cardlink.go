@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
+	"strconv"
 	"strings"
 
 	"github.com/memberpass/memberpass/cloud"
@@ -17,11 +18,30 @@ import (
 
 var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-func cardLinkToken(b cloud.Brand, memberID string) string {
+// The link also carries the member's card link generation: raising it
+// (RevokeCardLinks: by HQ, on a phone change, on a merge) stops every
+// link made before. Generation 0 keeps the links made before generations
+// existed working.
+func cardLinkToken(b cloud.Brand, memberID string, generation uint64) string {
 	seed := sha256.Sum256(append([]byte("memberpass/card-link/v1\x00"), b.MemberCodeKey.Seed()...))
 	mac := hmac.New(sha256.New, seed[:])
 	mac.Write([]byte(b.ID + "\x00" + memberID))
+	if generation > 0 {
+		mac.Write([]byte("\x00" + strconv.FormatUint(generation, 10)))
+	}
 	return strings.ToLower(tokenEncoding.EncodeToString(mac.Sum(nil)[:20]))
+}
+
+// RevokeCardLinks stops every card link of a member; CardLinkPath then
+// gives a new one.
+func (s *Service) RevokeCardLinks(ctx context.Context, brandID, memberID string) error {
+	return s.store.Update(ctx, func(tx cloud.Tx) error {
+		if _, err := tx.Member(brandID, memberID); err != nil {
+			return err
+		}
+		_, err := tx.BumpCardLinkGeneration(brandID, memberID)
+		return err
+	})
 }
 
 // CardLinkPath returns the private path of a member's card page.
@@ -30,7 +50,14 @@ func (s *Service) CardLinkPath(ctx context.Context, brandID, memberID string) (s
 	if err != nil {
 		return "", err
 	}
-	return "/card/" + brandID + "/" + memberID + "/" + cardLinkToken(b, memberID), nil
+	var gen uint64
+	if err := s.store.View(ctx, func(tx cloud.Tx) error {
+		gen, err = tx.CardLinkGeneration(brandID, memberID)
+		return err
+	}); err != nil {
+		return "", err
+	}
+	return "/card/" + brandID + "/" + memberID + "/" + cardLinkToken(b, memberID, gen), nil
 }
 
 // MemberByCardLink returns the member a card page link belongs to. A
@@ -46,7 +73,11 @@ func (s *Service) MemberByCardLink(ctx context.Context, brandID, memberID, token
 		if b, err = tx.Brand(brandID); err != nil {
 			return fail
 		}
-		if !hmac.Equal([]byte(cardLinkToken(b, memberID)), []byte(strings.ToLower(token))) {
+		gen, err := tx.CardLinkGeneration(brandID, memberID)
+		if err != nil {
+			return err
+		}
+		if !hmac.Equal([]byte(cardLinkToken(b, memberID, gen)), []byte(strings.ToLower(token))) {
 			return fail
 		}
 		if m, err = tx.Member(brandID, memberID); cloud.IsNotFound(err) {

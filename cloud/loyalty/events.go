@@ -23,12 +23,38 @@ import (
 // commit, see pushGroup): a durable commit costs the same whether it holds
 // one push or fifty.
 func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []cloud.Event) (uint64, []cloud.EventResult, error) {
+	r, err := s.Push(ctx, dev, events)
+	return r.Acked, r.Results, err
+}
+
+// PushResult is what a push did.
+type PushResult struct {
+	// Acked: every event of the device up to it, in the device's own
+	// numbering, is held.
+	Acked   uint64
+	Results []cloud.EventResult
+	// DeviceSeq is the highest seq of the device the cloud holds without
+	// gaps.
+	DeviceSeq uint64
+	// SeqBehind is set when an event new to the cloud came with a seq the
+	// cloud already holds for the device: the device's sequence went
+	// backwards (its data directory was restored from an old backup).
+	// That event and those after it are not taken (Acked stops before
+	// it): the device renumbers them after DeviceSeq and pushes again, so
+	// they are neither dropped nor taken for the events held under those
+	// seqs.
+	SeqBehind bool
+}
+
+// Push is PushEvents with the device's position in the cloud, for the
+// sync API.
+func (s *Service) Push(ctx context.Context, dev cloud.Device, events []cloud.Event) (PushResult, error) {
 	if len(events) > MaxPushBatch {
-		return 0, nil, cloud.Errorf(cloud.Invalid, "%d events in one push; at most %d", len(events), MaxPushBatch)
+		return PushResult{}, cloud.Errorf(cloud.Invalid, "%d events in one push; at most %d", len(events), MaxPushBatch)
 	}
 	c := s.pushes.do(ctx, &pushCall{ctx: ctx, dev: dev, events: events}, s.commitPushes)
 	if c.err != nil {
-		return 0, nil, c.err
+		return PushResult{}, c.err
 	}
 	for _, r := range c.results {
 		if r.Outcome == cloud.Rejected {
@@ -36,7 +62,7 @@ func (s *Service) PushEvents(ctx context.Context, dev cloud.Device, events []clo
 		}
 	}
 	s.log.Debug("events pushed", "brand", dev.BrandID, "device", dev.ID, "events", len(events), "acked", c.acked)
-	return c.acked, c.results, nil
+	return PushResult{Acked: c.acked, Results: c.results, DeviceSeq: c.deviceSeq, SeqBehind: c.behind}, nil
 }
 
 // commitPushes applies a group of pushes in one transaction. If the group
@@ -50,7 +76,7 @@ func (s *Service) commitPushes(group []*pushCall) {
 		return s.store.Update(ctx, func(tx cloud.Tx) error {
 			now := s.Now()
 			for _, c := range calls {
-				c.acked, c.results, c.err = s.pushTx(tx, c.dev, c.events, now)
+				c.acked, c.results, c.deviceSeq, c.behind, c.err = s.pushTx(tx, c.dev, c.events, now)
 				if c.err != nil {
 					return c.err
 				}
@@ -87,15 +113,18 @@ func (s *Service) pushOneByOne(ctx context.Context, c *pushCall, first error) er
 	for _, ev := range c.events {
 		one := func(ev cloud.Event) error {
 			return s.store.Update(ctx, func(tx cloud.Tx) error {
-				acked, res, err := s.pushTx(tx, c.dev, []cloud.Event{ev}, s.Now())
+				acked, res, deviceSeq, behind, err := s.pushTx(tx, c.dev, []cloud.Event{ev}, s.Now())
 				if err == nil {
-					c.acked = acked
+					c.acked, c.deviceSeq, c.behind = acked, deviceSeq, behind
 					c.results = append(c.results, res...)
 				}
 				return err
 			})
 		}
 		err := one(ev)
+		if err == nil && c.behind {
+			return nil // the device renumbers from here: see Push
+		}
 		if err == nil {
 			continue
 		}
@@ -109,30 +138,36 @@ func (s *Service) pushOneByOne(ctx context.Context, c *pushCall, first error) er
 }
 
 // pushTx applies one push inside tx.
-func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, now time.Time) (uint64, []cloud.EventResult, error) {
-	var results []cloud.EventResult
+func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, now time.Time) (acked uint64, results []cloud.EventResult, deviceSeq uint64, behind bool, err error) {
 	d, err := tx.DeviceForPush(dev.BrandID, dev.ID)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, false, err
 	}
 	b, err := tx.Brand(dev.BrandID)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, false, err
 	}
 	loc, err := b.Location()
 	if err != nil {
-		return 0, nil, fmt.Errorf("brand %s: %w", b.ID, err)
+		return 0, nil, 0, false, fmt.Errorf("brand %s: %w", b.ID, err)
 	}
 	if _, err := tx.PruneCodeUses(d.BrandID, now, 100); err != nil {
-		return 0, nil, fmt.Errorf("forget old member code uses: %w", err)
+		return 0, nil, 0, false, fmt.Errorf("forget old member code uses: %w", err)
 	}
 	held := map[string]cloud.StoredEvent{}
 	if len(events) > 0 {
 		if held, err = prefetch(tx, b, loc, events); err != nil {
-			return 0, nil, err
+			return 0, nil, 0, false, err
 		}
 	}
 	for _, ev := range events {
+		if _, dup := held[ev.ID]; !dup && ev.Seq <= d.AckedSeq {
+			// New to the cloud under a seq it holds: the device's sequence
+			// went backwards. Taking it as rejected would drop it; stop
+			// and have the device renumber.
+			behind, acked = true, ev.Seq-1
+			break
+		}
 		if ev.Seq > d.AckedSeq+1 {
 			break // a gap: the device resends from acked+1
 		}
@@ -153,11 +188,9 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 					Detail:     fmt.Sprintf("device %s sent event %s (seq %d) again with other content (%s, member %q)", d.ID, ev.ID, ev.Seq, ev.Kind, ev.MemberID),
 					Resolution: "the first content is kept; the second is refused; HQ to check the till",
 				}); err != nil {
-					return 0, nil, err
+					return 0, nil, 0, false, err
 				}
 			}
-		case ev.Seq <= d.AckedSeq:
-			res.Outcome, res.Reason = cloud.Rejected, fmt.Sprintf("seq %d was already acknowledged with another event id", ev.Seq)
 		default:
 			ev.DeviceID = d.ID
 			hook := s.OnApplied != nil && (s.WantsEvents == nil || s.WantsEvents(context.Background(), d.BrandID))
@@ -166,16 +199,16 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 			} else if why := s.outOfTime(d, ev, now); why != "" {
 				res.Outcome, res.Reason = cloud.Rejected, why
 			} else if res.Outcome, res.Reason, err = s.apply(tx, b, loc, d, ev); err != nil {
-				return 0, nil, fmt.Errorf("apply event %s: %w", ev.ID, err)
+				return 0, nil, 0, false, fmt.Errorf("apply event %s: %w", ev.ID, err)
 			}
 			if hook && res.Outcome == cloud.Applied {
 				if err := s.afterApply(tx, b, ev); err != nil {
-					return 0, nil, fmt.Errorf("campaigns on event %s: %w", ev.ID, err)
+					return 0, nil, 0, false, fmt.Errorf("campaigns on event %s: %w", ev.ID, err)
 				}
 			}
 			stored := cloud.StoredEvent{Event: ev, BrandID: d.BrandID, ReceivedAt: now, Outcome: res.Outcome, Reason: res.Reason, ContentHash: hash}
 			if err := tx.PutEvent(stored); err != nil {
-				return 0, nil, err
+				return 0, nil, 0, false, err
 			}
 			held[ev.ID] = stored // the same ID again in this push is a duplicate
 		}
@@ -184,8 +217,16 @@ func (s *Service) pushTx(tx cloud.Tx, dev cloud.Device, events []cloud.Event, no
 		}
 		results = append(results, res)
 	}
+	if !behind {
+		// The device's own numbering: after a restore from an old backup
+		// the cloud may hold more of its seqs than it has sent.
+		acked = d.AckedSeq
+		if n := len(events); n > 0 {
+			acked = min(acked, events[n-1].Seq)
+		}
+	}
 	d.LastSeenAt = now
-	return d.AckedSeq, results, tx.PutDevice(d)
+	return acked, results, d.AckedSeq, behind, tx.PutDevice(d)
 }
 
 // Reason codes that begin a rejected event's reason, for agents and HQ to

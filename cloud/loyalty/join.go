@@ -17,11 +17,19 @@ type JoinRequest struct {
 	Phone       string
 	Name        string
 	Consent     bool
+	// Code is the one-time code SendJoinCode sent to the phone.
+	Code string
 }
 
-// Join makes a member from the join page. The store and staff member (and
-// the voucher, if one brought them) are the member's source.
+// Join makes a member from the join page once the phone is proven by its
+// one-time code. The store and staff member (and the voucher, if one
+// brought them) are the member's source. A proven phone that is a member
+// already gets that member, so the answer never tells whether a phone is
+// known before it is proven.
 func (s *Service) Join(ctx context.Context, r JoinRequest) (cloud.Member, error) {
+	if s.JoinCodeSender == nil {
+		return cloud.Member{}, ErrNoCodeSender
+	}
 	name := strings.TrimSpace(r.Name)
 	switch {
 	case !r.Consent:
@@ -39,16 +47,38 @@ func (s *Service) Join(ctx context.Context, r JoinRequest) (cloud.Member, error)
 			return err
 		}
 		if r.VoucherCode != "" {
-			if v, err := tx.Voucher(r.BrandID, r.VoucherCode); err == nil {
-				src.Channel, src.CampaignID = "group_buy", v.CampaignID
-			}
+			var err error
+			src, err = voucherSource(tx, r.BrandID, r.VoucherCode, src)
+			return err
 		}
 		return nil
 	})
 	if err != nil {
 		return cloud.Member{}, err
 	}
-	m, err := s.CreateMember(ctx, r.BrandID, NewMember{Phone: r.Phone, Name: name, Consent: true, Source: src})
+	phone, err := NormalizePhone(r.Phone)
+	if err != nil {
+		return cloud.Member{}, err
+	}
+	if err := s.checkJoinCode(r.BrandID, phone, r.Code); err != nil {
+		return cloud.Member{}, err
+	}
+	var known cloud.Member
+	err = s.store.View(ctx, func(tx cloud.Tx) error {
+		id, err := tx.MemberIDByPhone(r.BrandID, phone)
+		if err != nil {
+			return err
+		}
+		known, err = resolveMember(tx, r.BrandID, id)
+		return err
+	})
+	if err == nil {
+		s.log.Info("member proved their phone on the join page", "brand", r.BrandID, "member", known.ID)
+		return known, nil
+	} else if !cloud.IsNotFound(err) {
+		return cloud.Member{}, err
+	}
+	m, err := s.CreateMember(ctx, r.BrandID, NewMember{Phone: phone, Name: name, Consent: true, Source: src})
 	if err != nil {
 		return cloud.Member{}, err
 	}

@@ -30,6 +30,7 @@ var ctx = context.Background()
 type fixture struct {
 	t     testing.TB
 	svc   *loyalty.Service
+	db    cloud.Storage
 	now   time.Time
 	brand string
 	dev   [2]cloud.Device
@@ -38,7 +39,7 @@ type fixture struct {
 }
 
 func newFixture(t testing.TB, store cloud.Storage) *fixture {
-	f := &fixture{t: t, now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), brand: "tea"}
+	f := &fixture{t: t, db: store, now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), brand: "tea"}
 	f.svc = loyalty.New(store, slog.New(slog.DiscardHandler))
 	f.svc.Now = func() time.Time { return f.now }
 	ok(f.svc.CreateBrand(ctx, f.brand, "茶", "CNY"))(t)

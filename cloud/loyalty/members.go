@@ -129,8 +129,14 @@ func (s *Service) UpdateMember(ctx context.Context, brandID, id string, u Member
 			return cloud.Errorf(cloud.Invalid, "member %s was merged into %s; update that member", id, m.MergedInto)
 		}
 		if u.Phone != nil {
+			old := m.Phone
 			if m.Phone, err = NormalizePhone(*u.Phone); err != nil {
 				return err
+			}
+			if m.Phone != old { // the link was sent to the old phone
+				if _, err := tx.BumpCardLinkGeneration(brandID, id); err != nil {
+					return err
+				}
 			}
 		}
 		if u.Name != nil {

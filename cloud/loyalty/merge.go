@@ -26,6 +26,13 @@ func (s *Service) MergeMembers(ctx context.Context, brandID, keepID, mergeID str
 		if keep, err = tx.Member(brandID, keepID); err != nil {
 			return err
 		}
+		// Both members' card links stop: the merged one's would show the
+		// kept member's balances to whoever holds it.
+		for _, id := range []string{keepID, mergeID} {
+			if _, err := tx.BumpCardLinkGeneration(brandID, id); err != nil {
+				return err
+			}
+		}
 		gone, err := tx.Member(brandID, mergeID)
 		if err != nil {
 			return err

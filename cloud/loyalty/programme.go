@@ -64,17 +64,37 @@ func ValidateProgramme(p cloud.Programme) error {
 	if o.MaxStoredValuePerMemberDayFen < 0 || o.MaxPointsBurnPerMemberDay < 0 || o.MaxReplicaAge < 0 || o.MaxReplicaAge > 30*24*time.Hour {
 		return cloud.Errorf(cloud.Invalid, "offline policy out of range (limits >= 0, replica age at most 30 days)")
 	}
+	if o.MaxProvisionalVouchersPerDay < 0 || o.MaxProvisionalVouchersPerDay > 1000 || len(o.ProvisionalDeals) > 200 {
+		return cloud.Errorf(cloud.Invalid, "provisional vouchers per day must be 0 to 1000, with at most 200 deals")
+	}
+	for _, d := range o.ProvisionalDeals {
+		if d.Platform != cloud.PlatformMeituan && d.Platform != cloud.PlatformDouyin || d.DealID == "" || len(d.DealID) > 64 ||
+			len([]rune(d.Title)) > 60 || d.PriceFen <= 0 || d.PriceFen > maxAmountFen {
+			return cloud.Errorf(cloud.Invalid, "provisional deal %q: platform meituan or douyin, a deal id up to 64 characters, a title up to 60, a price above 0", d.DealID)
+		}
+	}
 	return nil
 }
 
 // SetProgramme replaces a brand's rules. Members in a tier that no longer
 // exists move to the base tier.
 func (s *Service) SetProgramme(ctx context.Context, brandID string, p cloud.Programme) (cloud.Programme, error) {
+	err := s.store.Update(ctx, func(tx cloud.Tx) error {
+		var err error
+		p, err = s.SetProgrammeInTx(tx, brandID, p)
+		return err
+	})
+	return p, err
+}
+
+// SetProgrammeInTx is SetProgramme inside the caller's transaction (HQ's
+// console writes its audit entry in the same one).
+func (s *Service) SetProgrammeInTx(tx cloud.Tx, brandID string, p cloud.Programme) (cloud.Programme, error) {
 	if err := ValidateProgramme(p); err != nil {
 		return p, err
 	}
 	slices.SortFunc(p.Tiers, func(a, b cloud.Tier) int { return a.Rank - b.Rank })
-	err := s.store.Update(ctx, func(tx cloud.Tx) error {
+	err := func() error {
 		b, err := tx.Brand(brandID)
 		if err != nil {
 			return err
@@ -106,7 +126,7 @@ func (s *Service) SetProgramme(ctx context.Context, brandID string, p cloud.Prog
 		}
 		_, err = tx.AppendChange(brandID, cloud.ChangeProgramme, "")
 		return err
-	})
+	}()
 	return p, err
 }
 

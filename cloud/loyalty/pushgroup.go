@@ -20,6 +20,10 @@ type pushCall struct {
 	acked   uint64
 	results []cloud.EventResult
 	err     error
+	// deviceSeq is the device's acknowledged seq in the cloud; behind is
+	// set when the push collided with it (see Push).
+	deviceSeq uint64
+	behind    bool
 	// turn receives true when this call leads the next group, false when
 	// its group has committed and the fields above are set.
 	turn chan bool

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/ratelimit"
 )
 
 // Service runs the programme for every brand.
@@ -36,6 +37,13 @@ type Service struct {
 	MaxFutureSkew      time.Duration
 	PairingClockMargin time.Duration
 
+	// JoinCodeSender sends the join page's one-time codes; nil: members
+	// cannot join on their own phones (the cashier enrols them).
+	JoinCodeSender CodeSender
+	// CodeSigning bounds member codes signed per member card link, so a
+	// leaked link cannot mint codes in bulk.
+	CodeSigning *ratelimit.Window
+
 	// OnApplied, if set, sees each applied event inside the push's
 	// transaction, with its member as the event left it: campaigns act on
 	// events there, so an event and what its campaigns give commit
@@ -45,7 +53,8 @@ type Service struct {
 	// all; for a brand with no event campaigns the push skips its reads.
 	WantsEvents func(ctx context.Context, brandID string) bool
 
-	pushes pushGroup
+	pushes    pushGroup
+	joinCodes *joinCodes
 }
 
 // New makes a service on a storage.
@@ -58,9 +67,15 @@ func New(store cloud.Storage, log *slog.Logger) *Service {
 		MemberCodeTTL:      60 * time.Second,
 		CodeUseRetention:   7 * 24 * time.Hour,
 		MaxFutureSkew:      time.Hour,
+		CodeSigning:        ratelimit.New(codesPerLinkMinute, time.Minute),
+		joinCodes:          newJoinCodes(),
 		PairingClockMargin: 24 * time.Hour,
 	}
 }
+
+// codesPerLinkMinute bounds the member codes one card link may have signed
+// a minute: the page refreshes a 60 s code every 30 s.
+const codesPerLinkMinute = 6
 
 // MaxPushBatch caps the events one push may carry.
 const MaxPushBatch = 1000

@@ -30,6 +30,9 @@ type Server struct {
 	log   *slog.Logger
 	mux   *http.ServeMux
 	joins *joinLimiter
+	// codes bounds one-time codes requested per client address, so the
+	// page cannot be used to text many phones.
+	codes *joinLimiter
 }
 
 // Join attempts allowed per client address and window.
@@ -40,7 +43,7 @@ const (
 
 // New makes the handler.
 func New(svc *loyalty.Service, log *slog.Logger) *Server {
-	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), joins: newJoinLimiter(joinsPerWindow, joinWindow)}
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), joins: newJoinLimiter(joinsPerWindow, joinWindow), codes: newJoinLimiter(joinsPerWindow, joinWindow)}
 	static, _ := fs.Sub(webFS, "web")
 	page := func(name string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -55,6 +58,7 @@ func New(svc *loyalty.Service, log *slog.Logger) *Server {
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	s.mux.HandleFunc("GET /api/card/{brand}/{member}/{token}", s.card)
 	s.mux.HandleFunc("POST /api/join/{brand}/{store}", s.join)
+	s.mux.HandleFunc("POST /api/join/{brand}/{store}/code", s.joinCode)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	return s
 }
@@ -96,6 +100,10 @@ func (s *Server) card(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "member card", err)
 		return
 	}
+	if !s.svc.CodeSigning.Allow(b.ID + "/" + m.ID) {
+		writeJSON(w, http.StatusTooManyRequests, problem{Code: "too_many", Zh: "刷新太频繁，请稍候再试。", En: "Refreshed too often. Wait a moment and try again."})
+		return
+	}
 	code, exp, err := s.svc.IssueMemberCode(ctx, b.ID, m.ID)
 	if err != nil {
 		s.fail(w, "issue member code", err)
@@ -122,6 +130,29 @@ type JoinForm struct {
 	Consent bool   `json:"consent"`
 	Staff   string `json:"staff"`
 	Voucher string `json:"voucher"`
+	// Code is the one-time code texted to the phone.
+	Code string `json:"code"`
+}
+
+// joinCode texts a one-time code to the phone; the answer is the same
+// whether or not the phone is a member.
+func (s *Server) joinCode(w http.ResponseWriter, r *http.Request) {
+	if !s.codes.allow(r) {
+		writeJSON(w, http.StatusTooManyRequests, problem{Code: "too_many", Zh: "尝试次数过多，请稍后再试，或请店员帮您办理入会。", En: "Too many attempts. Try again later, or ask the cashier to enrol you."})
+		return
+	}
+	var f JoinForm
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&f); err != nil {
+		writeJSON(w, http.StatusBadRequest, problem{Code: "bad_request", Zh: "提交内容有误，请刷新页面后重试。", En: "The form could not be read. Reload the page and try again."})
+		return
+	}
+	if err := s.svc.SendJoinCode(r.Context(), r.PathValue("brand"), f.Phone); err != nil {
+		s.fail(w, "join code", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, struct {
+		Sent bool `json:"sent"`
+	}{true})
 }
 
 // Joined answers a join.
@@ -145,7 +176,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	m, err := s.svc.Join(ctx, loyalty.JoinRequest{
 		BrandID: r.PathValue("brand"), StoreID: r.PathValue("store"), StaffID: f.Staff, VoucherCode: f.Voucher,
-		Phone: f.Phone, Name: f.Name, Consent: f.Consent,
+		Phone: f.Phone, Name: f.Name, Consent: f.Consent, Code: f.Code,
 	})
 	if err != nil {
 		s.fail(w, "join", err)
@@ -174,6 +205,12 @@ func (s *Server) fail(w http.ResponseWriter, what string, err error) {
 		writeJSON(w, http.StatusNotFound, problem{Code: "not_found", Zh: "链接无效或已失效，请向门店或客服索取新的会员卡链接。", En: "This link is not valid. Ask the store or customer service for a new card link."})
 	case cloud.Conflict:
 		writeJSON(w, http.StatusConflict, problem{Code: "conflict", Zh: "这个手机号已经是会员了，请直接向店员出示手机号。", En: "This phone number is already a member. Give the number to the cashier."})
+	case cloud.Forbidden:
+		writeJSON(w, http.StatusForbidden, problem{Code: "code_invalid", Zh: "验证码错误或已过期，请重新获取。", En: "The code is wrong or has expired. Ask for a new one."})
+	case cloud.Unavailable:
+		writeJSON(w, http.StatusServiceUnavailable, problem{Code: "unavailable", Zh: "暂不支持在手机上自助入会，请请店员帮您办理。", En: "Joining on your phone is not available here. Ask the cashier to enrol you."})
+	case cloud.TooMany:
+		writeJSON(w, http.StatusTooManyRequests, problem{Code: "too_many", Zh: "验证码发送过多，请一小时后再试。", En: "Too many codes sent. Try again in an hour."})
 	case cloud.Invalid:
 		writeJSON(w, http.StatusBadRequest, problem{Code: "invalid", Zh: "填写有误：" + cloud.ErrorMessage(err), En: "Please check the form: " + cloud.ErrorMessage(err)})
 	default:

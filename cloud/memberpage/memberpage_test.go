@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,9 +28,43 @@ func newPages(t *testing.T) (*loyalty.Service, *httptest.Server) {
 	if _, _, err := svc.CreateStore(ctx, "tea", "shop-1", "一号店"); err != nil {
 		t.Fatal(err)
 	}
+	svc.JoinCodeSender = &fakeSMS{}
 	srv := httptest.NewServer(New(svc, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	return svc, srv
+}
+
+// fakeSMS is the text message provider of the tests: it keeps the last
+// code sent to each phone, as the member's phone would show it.
+type fakeSMS struct {
+	mu   sync.Mutex
+	last map[string]string
+}
+
+func (f *fakeSMS) SendJoinCode(_ context.Context, brand, phone, code string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.last == nil {
+		f.last = map[string]string{}
+	}
+	f.last[brand+"/"+phone] = code
+	return nil
+}
+
+// codeFor has a code sent to phone and returns it, as read off the phone.
+func codeFor(t *testing.T, svc *loyalty.Service, phone string) string {
+	t.Helper()
+	if err := svc.SendJoinCode(context.Background(), "tea", phone); err != nil {
+		t.Fatal(err)
+	}
+	p, err := loyalty.NormalizePhone(phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := svc.JoinCodeSender.(*fakeSMS)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last["tea/"+p]
 }
 
 func TestJoinThenCard(t *testing.T) {
@@ -54,7 +89,7 @@ func TestJoinThenCard(t *testing.T) {
 			t.Errorf("%s: status %d %+v, want %d with sentences", tt.name, resp.StatusCode, p, tt.status)
 		}
 	}
-	resp, err := http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(`{"phone":"+86 138 0013 8000","name":"李娜","consent":true,"staff":"s01"}`))
+	resp, err := http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(`{"phone":"+86 138 0013 8000","name":"李娜","consent":true,"staff":"s01","code":"`+codeFor(t, svc, "13800138000")+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +156,7 @@ func TestJoinWithVoucher(t *testing.T) {
 	if rep, err := svc.ImportVouchers(ctx, "tea", []byte(csv), false); err != nil || len(rep.Errors) > 0 {
 		t.Fatalf("import vouchers: %+v %v", rep, err)
 	}
-	resp, err := http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(`{"phone":"13900001111","consent":true,"staff":"s02","voucher":"MT2026ABC001"}`))
+	resp, err := http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(`{"phone":"13900001111","consent":true,"staff":"s02","voucher":"MT2026ABC001","code":"`+codeFor(t, svc, "13900001111")+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,23 +167,25 @@ func TestJoinWithVoucher(t *testing.T) {
 	if err != nil || m.Source.Channel != "group_buy" || m.Source.CampaignID != "spring-tea" || m.Source.StaffID != "s02" {
 		t.Fatalf("member who joined with a voucher: %+v, %v", m.Source, err)
 	}
-	// Joining again with the same phone says so, in both languages.
-	resp, err = http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(`{"phone":"13900001111","consent":true}`))
+	// Joining again with the same proven phone answers as a first join
+	// does, with the member's own card (no "already a member" oracle).
+	resp, err = http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(`{"phone":"13900001111","consent":true,"code":"`+codeFor(t, svc, "13900001111")+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p problem
-	json.NewDecoder(resp.Body).Decode(&p)
+	var again Joined
+	json.NewDecoder(resp.Body).Decode(&again)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusConflict || p.Zh == "" || p.En == "" {
-		t.Fatalf("second join: %d %+v", resp.StatusCode, p)
+	if resp.StatusCode != http.StatusOK || again.MemberID != j.MemberID {
+		t.Fatalf("second join: %d %+v; want 200 with member %s", resp.StatusCode, again, j.MemberID)
 	}
 }
 
 func TestJoinIsRateLimitedPerAddress(t *testing.T) {
 	svc, srv := newPages(t)
 	for i := range joinsPerWindow + 1 {
-		body := fmt.Sprintf(`{"phone":"139%08d","name":"客%d","consent":true}`, i, i)
+		phone := fmt.Sprintf("139%08d", i)
+		body := fmt.Sprintf(`{"phone":%q,"name":"客%d","consent":true,"code":%q}`, phone, i, codeFor(t, svc, phone))
 		resp, err := http.Post(srv.URL+"/api/join/tea/shop-1", "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)

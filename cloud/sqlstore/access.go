@@ -91,3 +91,18 @@ func (t *tx) AuditLog(brand string, after uint64, limit int) ([]cloud.AuditEntry
 	})
 	return out, err
 }
+
+func (t *tx) CardLinkGeneration(brand, memberID string) (uint64, error) {
+	var g uint64
+	_, err := t.one("read card link generation", `select generation from card_link_generations where brand_id = $1 and member_id = $2`,
+		[]any{brand, memberID}, u64{&g})
+	return g, err
+}
+
+func (t *tx) BumpCardLinkGeneration(brand, memberID string) (uint64, error) {
+	var g uint64
+	_, err := t.one("revoke card links", `insert into card_link_generations (brand_id, member_id, generation) values ($1, $2, 1)
+		on conflict (brand_id, member_id) do update set generation = card_link_generations.generation + 1 returning generation`,
+		[]any{brand, memberID}, u64{&g})
+	return g, err
+}

@@ -39,7 +39,7 @@ var (
 	effectsT  = &table{name: "purchase_effects", cols: splitCols(`brand_id, event_id, member_id, points_earned, points_burned, principal_spent_fen, bonus_spent_fen, net_fen, refunded, refunded_event_id`), key: 2}
 	eventsT   = &table{name: "events", cols: splitCols(eventCols), key: 2, insertOnly: true}
 	changesT  = &table{name: "changes", cols: splitCols(`brand_id, seq, kind, key`), key: 2, insertOnly: true}
-	conflictT = &table{name: "conflicts", cols: splitCols(`brand_id, seq, at, kind, event_id, device_id, store_id, member_id, detail, resolution`), key: 2, insertOnly: true}
+	conflictT = &table{name: "conflicts", cols: splitCols(`brand_id, seq, at, kind, event_id, device_id, store_id, member_id, detail, resolution, amount_fen`), key: 2, insertOnly: true}
 	seqT      = &table{name: "sequences", cols: splitCols(`brand_id, name, value`), key: 2}
 )
 

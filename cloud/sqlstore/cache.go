@@ -193,7 +193,8 @@ func (t *tx) PutMember(m cloud.Member) error {
 	s := m.Source
 	t.w.put(membersT, m.BrandID, m.ID, ns(m.Phone), m.Name, ns(m.Birthday), int64(m.Visits), ts(m.CreatedAt), nts(m.LastVisitAt),
 		s.Channel, ns(s.StoreID), ns(s.StaffID), ns(s.CampaignID), ns(s.ReferrerID),
-		m.Consent, js(m.Tags), m.TierID, nts(m.TierSince), m.Points, m.SVPrincipal, m.SVBonus, m.TotalSpendFen, ns(m.MergedInto), m.BirthdayLunar)
+		m.Consent, js(m.Tags), m.TierID, nts(m.TierSince), m.Points, m.SVPrincipal, m.SVBonus, m.TotalSpendFen, ns(m.MergedInto), m.BirthdayLunar,
+		ns(s.Platform), ns(s.DealID))
 	if e == nil || !e.found {
 		// A new member's cards are bound after it (PutCard): read them then.
 		delete(t.c.members, k)
@@ -287,7 +288,7 @@ func (t *tx) AppendConflict(brand string, c cloud.ConflictRecord) (cloud.Conflic
 		return c, err
 	}
 	c.Seq = seq
-	t.w.put(conflictT, brand, int64(seq), ts(c.At), c.Kind, ns(c.EventID), ns(c.DeviceID), ns(c.StoreID), ns(c.MemberID), c.Detail, c.Resolution)
+	t.w.put(conflictT, brand, int64(seq), ts(c.At), c.Kind, ns(c.EventID), ns(c.DeviceID), ns(c.StoreID), ns(c.MemberID), c.Detail, c.Resolution, c.AmountFen)
 	return c, nil
 }
 

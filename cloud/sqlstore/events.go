@@ -97,10 +97,10 @@ func (t *tx) Changes(brand string, after uint64, limit int) ([]cloud.Change, err
 
 func (t *tx) Conflicts(brand string, after uint64, limit int) ([]cloud.ConflictRecord, error) {
 	var out []cloud.ConflictRecord
-	err := t.query("list conflicts", `select seq, at, kind, event_id, device_id, store_id, member_id, detail, resolution
+	err := t.query("list conflicts", `select seq, at, kind, event_id, device_id, store_id, member_id, detail, resolution, amount_fen
 		from conflicts where brand_id = $1 and seq > $2 order by seq limit $3`, []any{brand, int64(after), limit}, func(r *sql.Rows) error {
 		var c cloud.ConflictRecord
-		err := r.Scan(u64{&c.Seq}, tm{&c.At}, &c.Kind, str{&c.EventID}, str{&c.DeviceID}, str{&c.StoreID}, str{&c.MemberID}, &c.Detail, &c.Resolution)
+		err := r.Scan(u64{&c.Seq}, tm{&c.At}, &c.Kind, str{&c.EventID}, str{&c.DeviceID}, str{&c.StoreID}, str{&c.MemberID}, &c.Detail, &c.Resolution, &c.AmountFen)
 		out = append(out, c)
 		return err
 	})

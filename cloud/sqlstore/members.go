@@ -8,14 +8,16 @@ import (
 
 const memberCols = `brand_id, member_id, phone, name, birthday, visits, created_at, last_visit_at,
 	source_channel, source_store_id, source_staff_id, source_campaign_id, source_referrer_id,
-	consent, tags, tier_id, tier_since, points, sv_principal_fen, sv_bonus_fen, total_spend_fen, merged_into, birthday_lunar`
+	consent, tags, tier_id, tier_since, points, sv_principal_fen, sv_bonus_fen, total_spend_fen, merged_into, birthday_lunar,
+	source_platform, source_deal_id`
 
 func scanMember(r interface{ Scan(...any) error }) (cloud.Member, error) {
 	var m cloud.Member
 	s := &m.Source
 	err := r.Scan(&m.BrandID, &m.ID, str{&m.Phone}, &m.Name, str{&m.Birthday}, u64{&m.Visits}, tm{&m.CreatedAt}, tm{&m.LastVisitAt},
 		&s.Channel, str{&s.StoreID}, str{&s.StaffID}, str{&s.CampaignID}, str{&s.ReferrerID},
-		boolean{&m.Consent}, jsonCol{&m.Tags}, &m.TierID, tm{&m.TierSince}, &m.Points, &m.SVPrincipal, &m.SVBonus, &m.TotalSpendFen, str{&m.MergedInto}, boolean{&m.BirthdayLunar})
+		boolean{&m.Consent}, jsonCol{&m.Tags}, &m.TierID, tm{&m.TierSince}, &m.Points, &m.SVPrincipal, &m.SVBonus, &m.TotalSpendFen, str{&m.MergedInto}, boolean{&m.BirthdayLunar},
+		str{&s.Platform}, str{&s.DealID})
 	return m, err
 }
 

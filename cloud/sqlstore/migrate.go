@@ -67,6 +67,13 @@ func (d *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return d.apply(ctx, steps)
+}
+
+// apply applies steps not yet recorded, all or none: a step that fails
+// rolls back every step of this start, leaving the schema as it was for
+// the previous binary (a failed upgrade never strands the old one).
+func (d *DB) apply(ctx context.Context, steps []migration) error {
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: begin: %w", err)
@@ -127,6 +134,46 @@ func (d *DB) migrate(ctx context.Context) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// Ready says whether the store can serve: the database answers and every
+// migration this binary knows is applied (a restore may have brought back
+// an older schema under a running process).
+func (d *DB) Ready(ctx context.Context) error {
+	if err := d.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: database %s does not answer: %w", d.target, err)
+	}
+	if d.read != d.write {
+		if err := d.read.PingContext(ctx); err != nil {
+			return fmt.Errorf("sqlstore: database %s does not answer reads: %w", d.target, err)
+		}
+	}
+	steps, err := migrations(d.engine)
+	if err != nil {
+		return err
+	}
+	rows, err := d.read.QueryContext(ctx, `select version from schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("sqlstore: read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("sqlstore: read schema_migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlstore: read schema_migrations: %w", err)
+	}
+	for _, m := range steps {
+		if !applied[m.version] {
+			return fmt.Errorf("sqlstore: migration %s is not applied", m.name)
+		}
 	}
 	return nil
 }

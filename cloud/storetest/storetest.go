@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"Activity", testActivity},
 		{"CouponsAndHistory", testCoupons},
 		{"VouchersConflictsRefsEffects", testVouchersEtc},
+		{"GroupBuyPlatformRecords", testGroupBuy},
 		{"BrandsAreIsolated", testIsolation},
 		{"NextSeq", testNextSeq},
 		{"RollbackOnError", testRollback},

@@ -8,10 +8,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -25,6 +27,7 @@ import (
 
 func main() {
 	keep := flag.Bool("keep", false, "keep the demo's data directory instead of removing it")
+	flag.BoolVar(&waitForConsole, "console-wait", isTerminal(os.Stdin), "keep the cloud and HQ's console running at the end until Enter is pressed (default: when run from a terminal)")
 	verbose := flag.Bool("v", false, "show the cloud's and agent's logs")
 	flag.Parse()
 	if err := run(*keep, *verbose); err != nil {
@@ -67,14 +70,27 @@ func run(keep, verbose bool) error {
 	}
 	cloudAddr, _ := harness.FreeAddr()
 	kioskAddr, _ := harness.FreeAddr()
+	consoleAddr, _ := harness.FreeAddr()
 	const token = "demo-hq-token"
-	cloudOpts := harness.CloudOptions{DataDir: filepath.Join(dir, "cloud"), Addr: cloudAddr, Token: token, TLS: true, Tee: tee}
+	opsAddr, _ := harness.FreeAddr()
+	cloudOpts := harness.CloudOptions{DataDir: filepath.Join(dir, "cloud"), Addr: cloudAddr, Token: token, TLS: true, Tee: tee,
+		Extra: []string{"--http-listen", opsAddr, "--console-listen", consoleAddr}}
+	step("Filling a second brand with a month of life for HQ's console")
+	if err := os.MkdirAll(cloudOpts.DataDir, 0o700); err != nil {
+		return err
+	}
+	cd, err := seedConsole(ctx, filepath.Join(cloudOpts.DataDir, "cloud.sqlite"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("brand %s: %d stores, %d members, %d events over 30 days, one offline conflict\n", cd.Brand, len(cd.Stores), cd.Members, cd.Events)
 	cloud, err := harness.StartCloud(bins, cloudOpts)
 	if err != nil {
 		return err
 	}
 	defer func() { cloud.Stop(10 * time.Second) }()
 	fmt.Printf("cloud listening on %s (SQLite in %s)\n", cloudAddr, cloudOpts.DataDir)
+	printConsole(consoleAddr, cd)
 
 	caPEM, err := os.ReadFile(filepath.Join(cloudOpts.DataDir, "tls", "ca.pem"))
 	if err != nil {
@@ -274,7 +290,15 @@ func run(keep, verbose bool) error {
 		return err
 	}
 	fmt.Printf("conflicts for HQ: %d\n", len(conflicts.GetConflicts()))
+	if err := fleetHealth(ctx, admin, d.brand, opsAddr); err != nil {
+		return err
+	}
 	fmt.Println("\ndemo finished: every scan the counter recorded reached the cloud exactly once")
+	if waitForConsole {
+		printConsole(consoleAddr, cd)
+		fmt.Println("The console stays up until you press Enter (or Ctrl-C).")
+		bufio.NewReader(os.Stdin).ReadString('\n')
+	}
 	return nil
 }
 
@@ -349,5 +373,28 @@ func (d *demo) settle(path, label string, body map[string]any) error {
 	default:
 		fmt.Printf("  %-60s -> recorded seq %d\n", label, ev.Seq)
 	}
+	return nil
+}
+
+// fleetHealth prints what HQ's fleet view and the cloud's probes say.
+func fleetHealth(ctx context.Context, admin pb.AdminServiceClient, brand, opsAddr string) error {
+	h, err := admin.GetFleetHealth(ctx, &pb.GetFleetHealthRequest{BrandId: brand})
+	if err != nil {
+		return err
+	}
+	for _, d := range h.GetDevices() {
+		state := "ok"
+		if d.GetStale() {
+			state = "STALE"
+		}
+		fmt.Printf("fleet health: device %s of store %s %s, version %s, outbox %d (memberpass-hq stores health)\n",
+			d.GetDeviceId(), d.GetStoreId(), state, d.GetReport().GetVersion(), d.GetReport().GetOutboxPending())
+	}
+	resp, err := http.Get("http://" + opsAddr + "/readyz")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	fmt.Printf("cloud probes on http://%s: /readyz %d (also /healthz, /metrics)\n", opsAddr, resp.StatusCode)
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/fleet"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 )
@@ -25,8 +26,10 @@ type Cloud struct {
 	Addr    string
 	Service *loyalty.Service
 	Storage cloud.Storage
-	srv     *grpc.Server
-	done    chan error
+	// Fleet keeps health reports when the storage can (cloud/sqlstore).
+	Fleet *fleet.Service
+	srv   *grpc.Server
+	done  chan error
 }
 
 // Start serves svc's gRPC API on a free loopback port. The caller keeps
@@ -36,12 +39,16 @@ func Start(storage cloud.Storage, adminToken string, log *slog.Logger) (*Cloud, 
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	svc := loyalty.New(storage, log)
-	srv, _ := grpcapi.NewServer(grpcapi.Config{Service: svc, Log: log, AdminToken: adminToken})
+	var fleetSvc *fleet.Service
+	if fs, ok := storage.(fleet.Store); ok {
+		fleetSvc = fleet.New(fs, storage, log)
+	}
+	srv, _ := grpcapi.NewServer(grpcapi.Config{Service: svc, Log: log, AdminToken: adminToken, Fleet: fleetSvc})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen on loopback: %w", err)
 	}
-	c := &Cloud{Addr: lis.Addr().String(), Service: svc, Storage: storage, srv: srv, done: make(chan error, 1)}
+	c := &Cloud{Addr: lis.Addr().String(), Service: svc, Storage: storage, Fleet: fleetSvc, srv: srv, done: make(chan error, 1)}
 	go func() { c.done <- srv.Serve(lis) }()
 	return c, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -53,7 +54,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("memberpass-agent", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&c.dataDir, "data-dir", "data/agent", "directory for the agent's bbolt database (identity, replica, event log)")
+	fs.StringVar(&c.dataDir, "data-dir", defaultDataDir(runtime.GOOS, os.Getenv), "directory for the agent's bbolt database (identity, replica, event log)")
 	fs.StringVar(&c.cloud, "cloud", "127.0.0.1:7070", "address of the cloud's gRPC API")
 	fs.StringVar(&c.pairingCode, "pairing-code", "", "one-time code or memberpass://pair?... ticket from HQ; needed only on the first start, to pair this device with its store (the ticket also names the cloud and pins its TLS CA); prefer MEMBERPASS_PAIRING_CODE or --pairing-code-file: other users see the command line")
 	fs.StringVar(&c.pairingCodeFile, "pairing-code-file", "", "file holding the pairing code or ticket (instead of --pairing-code)")

@@ -46,13 +46,25 @@ import (
 var version = "dev"
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	if cmd, ok, err := parseServiceCommand(os.Args[1:]); ok {
+		if err == nil {
+			err = runService(cmd, os.Stderr)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "memberpass-agent:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "memberpass-agent:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stderr io.Writer) error {
+// run runs the agent until ctx ends or SIGINT/SIGTERM (under the Windows
+// service manager, until the service is stopped).
+func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "hash-pin" {
 		return hashPIN(args[1:], os.Stdin, os.Stdout, stderr)
 	}
@@ -78,7 +90,7 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
@@ -124,6 +136,9 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 	syncConn, err := grpc.NewClient(cloudAddr, append(cloudsync.DialOptions(),
+		// The connection redials the cloud at least as often as the syncer
+		// retries, or a long outage would keep it offline after it ends.
+		cloudsync.ReconnectBackoff(max(c.maxBackoff, 200*time.Millisecond)),
 		grpc.WithTransportCredentials(transport),
 		grpc.WithPerRPCCredentials(cloudsync.Credentials{BrandID: id.BrandID, DeviceID: id.DeviceID, Secret: id.Secret, Insecure: c.insecure}),
 	)...)
@@ -139,6 +154,8 @@ func run(args []string, stderr io.Writer) error {
 	if c.rebuildReplica {
 		syncer.RequestRebuild()
 	}
+	var readers []*serialport.Reader
+	syncer.Health = func() cloudsync.Health { return health(c.dataDir, readers) }
 
 	desk, hosts, err := kioskAccess(c, log)
 	if err != nil {
@@ -152,9 +169,9 @@ func run(args []string, stderr io.Writer) error {
 	till := checkout.New(db, id, log, func(err error) bool { return errors.Is(err, localstore.ErrUnknown) })
 	till.Location = loc
 	till.OnRecord = func(agent.Event) { syncer.Wake() }
+	till.Platforms = syncer
 	till.KnownStaff = desk.Roster().Known
 
-	var readers []*serialport.Reader
 	deviceStatus := func() []serialport.Status {
 		out := make([]serialport.Status, len(readers))
 		for i, r := range readers {

@@ -24,7 +24,7 @@ function startTxn(memberID) {
   saveTxn();
 }
 function clearCounter() {
-  S.txn = null; S.account = null; S.notice = null; S.voucher = null; S.joinQR = null; S.quote = null;
+  S.txn = null; S.account = null; S.notice = null; S.voucher = null; S.joinQR = null; S.quote = null; S.vcheck = null; S.vdone = null;
   S.enrolled = null; S.topup = null;
   localStorage.removeItem("mp.txn"); localStorage.removeItem("mp.enrolled"); localStorage.removeItem("mp.topup");
   render();
@@ -35,7 +35,11 @@ function onScan(v) {
   refreshState().then(render);
   if (v.seq) { S.lastSeq = v.seq; sessionStorage.setItem("mp.lastSeq", v.seq); }
   S.notice = v.refusal || null; S.okText = null; S.info = v.notice || null;
-  if (v.voucher) { S.voucher = v.voucher; S.joinQR = v.join_qr; }
+  if (v.voucher) {
+    S.voucher = v.voucher; S.joinQR = v.join_qr; S.vdone = null; S.vcheck = null;
+    // Not a voucher the brand imported: ask its platform (voucher.js).
+    if (!v.voucher.Title) checkVoucher(v.voucher.Code, v.voucher.Platform);
+  }
   if (v.account) {
     S.account = v.account; S.enrolled = null; localStorage.removeItem("mp.enrolled");
     const id = v.account.member.ID;
@@ -116,17 +120,7 @@ function renderCustomer() {
     kids.push(el("div", { class: "notice ok", id: "enrolled" }, "✓ " + t("enrolled"),
       el("small", {}, `${S.enrolled.phone} · #${S.enrolled.seq}`)));
   }
-  if (S.voucher) {
-    const v = S.voucher;
-    kids.push(el("div", { id: "voucher" },
-      el("h2", {}, t("voucher"), ": ", v.Title || v.Code),
-      el("p", {}, `${v.Platform || ""} ${v.Code}` + (v.FaceValueFen ? ` · ${t("faceValue")} ${yuan(v.FaceValueFen)}` : "")),
-      el("div", { class: "actions" }, el("button", { class: "primary", id: "redeem-voucher", onclick: redeemVoucher }, t("redeemVoucher"))),
-      S.account ? null : el("div", { id: "join-offer" },
-        el("p", {}, el("strong", {}, t("joinQ"))),
-        el("img", { class: "qr", id: "join-qr", alt: t("joinQR"), src: S.joinQR }),
-        el("div", { class: "actions" }, el("button", { onclick: () => openEnrol(v.Code) }, t("enrolByPhone"))))));
-  }
+  kids.push(...voucherView());
   if (S.account) {
     const a = S.account, m = a.member;
     const tierName = a.tier ? (LANG === "zh" ? a.tier.Name : (a.tier.NameEn || a.tier.Name)) : (m.TierID || "");
@@ -155,9 +149,9 @@ function renderCustomer() {
         el("span", { class: "cnote" }, c.Usable ? couponNote(c) : sentence(c.Why))));
     }
     kids.push(list);
-  } else if (!S.voucher && !S.enrolled) {
+  } else if (!S.voucher && !S.enrolled && !S.vcheck && !S.vdone) {
     kids.push(el("div", { class: "idle", id: "idle" }, el("div", { class: "icon", "aria-hidden": "true" }, "▣"),
-      el("h2", {}, t("scanPrompt")), el("p", {}, t("scanHint"))));
+      el("h2", {}, t("scanPrompt")), el("p", {}, t("scanHint")), typeVoucherBox()));
   }
   box.replaceChildren(...kids);
 }
@@ -330,7 +324,7 @@ async function redeemVoucher() {
   const key = "mp.voucherTxn." + v.Code;
   let id = localStorage.getItem(key); if (!id) { id = newTxnID(); localStorage.setItem(key, id); }
   const r = await api("POST", "/api/vouchers/redeem", { txn_id: id, code: v.Code, member_id: S.account ? S.account.member.ID : "" });
-  if (r.ok) { refreshState().then(render); S.notice = null; S.voucher = null; S.okText = t("redeemed") + " " + v.Code + " · #" + r.data.event.Seq; }
+  if (r.ok) { refreshState().then(render); S.notice = null; S.voucher = null; S.vdone = { code: v.Code }; S.okText = t("redeemed") + " " + v.Code + " · #" + r.data.event.Seq; }
   else S.notice = r.data && r.data.refusal;
   render();
 }
@@ -377,7 +371,7 @@ async function submitEnrol() {
   const en = r.data.event.Enrolment;
   S.enrolled = { phone: en.Phone.slice(0, 3) + "****" + en.Phone.slice(7), seq: r.data.event.Seq, ref: en.LocalRef };
   localStorage.setItem("mp.enrolled", JSON.stringify(S.enrolled));
-  S.voucher = null; S.notice = null;
+  S.voucher = null; S.notice = null; S.vcheck = null; S.vdone = null;
   document.getElementById("enrol-dialog").close();
   // The new member can top up or pay at once, as "local:<ref>" until the
   // cloud's member id reaches this till.

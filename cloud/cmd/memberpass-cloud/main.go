@@ -28,11 +28,21 @@ import (
 
 	"github.com/memberpass/memberpass/cloud/campaign"
 	campaignkv "github.com/memberpass/memberpass/cloud/campaign/books"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/memberpass/memberpass/cloud/console"
+	"github.com/memberpass/memberpass/cloud/fleet"
+	"github.com/memberpass/memberpass/cloud/groupbuy"
+	"github.com/memberpass/memberpass/cloud/groupbuy/cloudstore"
+	"github.com/memberpass/memberpass/cloud/groupbuy/platforms"
 	"github.com/memberpass/memberpass/cloud/grpcapi"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/memberpage"
+	"github.com/memberpass/memberpass/cloud/ops"
 	"github.com/memberpass/memberpass/cloud/segment"
 	"github.com/memberpass/memberpass/cloud/tlscert"
+	"github.com/memberpass/memberpass/proto/pairing"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -53,7 +63,9 @@ type config struct {
 	adminToken     string
 	adminTokenFile string
 	reflection     bool
+	joinCodesLog   bool
 	httpListen     string
+	consoleListen  string
 	publicURL      string
 	codeTTL        time.Duration
 	logLevel       string
@@ -62,6 +74,9 @@ type config struct {
 	maintain       time.Duration
 	campaigns      time.Duration
 	msg            messagingConfig
+	fleetStale     time.Duration
+	groupbuy       string
+	claimsEvery    time.Duration
 }
 
 func main() {
@@ -89,12 +104,17 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.adminToken, "admin-token", "", "the platform operator's first HQ token; set it by MEMBERPASS_ADMIN_TOKEN or --admin-token-file, not on the command line (other users see it in the process list); empty: read or create <data-dir>/admin.token")
 	fs.StringVar(&c.adminTokenFile, "admin-token-file", "", "file holding the platform operator's first HQ token; empty: <data-dir>/admin.token, made on first start")
 	fs.BoolVar(&c.reflection, "reflection", false, "serve gRPC reflection (for grpcurl); it answers without credentials")
-	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page), e.g. 127.0.0.1:7080; empty: not served")
+	fs.BoolVar(&c.joinCodesLog, "join-codes-to-log", false, "demo and trials only: write the join page's one-time codes to the log instead of texting them (without a text message channel members cannot join on their phones)")
+	fs.StringVar(&c.httpListen, "http-listen", "", "address for the member pages (card page, join page) and the operator's /healthz, /readyz and /metrics, e.g. 127.0.0.1:7080; empty: not served")
+	fs.DurationVar(&c.fleetStale, "fleet-stale-after", fleet.DefaultStaleAfter, "a store device not heard from for this long is stale (memberpass-hq stores health, memberpass_fleet_devices_stale)")
+	fs.StringVar(&c.consoleListen, "console-listen", "", "address for HQ's console in the browser, e.g. 127.0.0.1:7090; empty: not served. Serve it behind HTTPS (its cookie is Secure; browsers accept that on http://localhost only)")
 	fs.StringVar(&c.publicURL, "public-url", "", "public address of the member pages as members reach them (e.g. https://m.example.com), for card links; default http://<http-listen>")
 	fs.DurationVar(&c.codeTTL, "member-code-ttl", 60*time.Second, "how long a member QR code stays valid; the card page refreshes it half-way")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&c.maintain, "maintenance-interval", time.Hour, "how often to review tiers and expire points and coupons for every brand (0: never)")
+	fs.StringVar(&c.groupbuy, "groupbuy-config", "", "JSON file with each brand's group-buy platform credentials (Meituan/Dianping app key, secret, session; Douyin client key, secret, account); empty: no platform, vouchers are refused as not configured")
+	fs.DurationVar(&c.claimsEvery, "voucher-claims-interval", 10*time.Second, "how often to consume with their platforms the vouchers counters accepted offline")
 	fs.DurationVar(&c.campaigns, "campaign-interval", time.Minute, "how often to look for due campaign work: today's birthday, holiday, expiry and win-back runs, one-off sends, pending messages (0: never)")
 	fs.BoolVar(&c.showVer, "version", false, "print the version and exit")
 	registerMessagingFlags(fs, &c.msg)
@@ -147,6 +167,9 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 }
 
 func run(args []string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "console-account" {
+		return runAccount(args[1:], os.Stdin, os.Stdout, stderr)
+	}
 	c, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -193,6 +216,10 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--member-code-ttl %s: want at least 2s", c.codeTTL)
 	}
 	svc.MemberCodeTTL = c.codeTTL
+	if c.joinCodesLog {
+		log.Warn("--join-codes-to-log: join codes go to this log, not to phones; anyone reading it can join as any phone")
+		svc.JoinCodeSender = loyalty.LogCodeSender{Log: log}
+	}
 	campaigns := campaign.NewEngine(campaignkv.New(store), log)
 	svc.OnApplied, svc.WantsEvents = campaignkv.EventHook(campaigns), campaigns.WantsEvents
 	publicURL := c.publicURL
@@ -203,6 +230,7 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	campaigns.Messenger = campaignMessenger{svc: msg.svc, log: log}
 	// The TLS identity is ready before the port opens: whoever connects
 	// first already meets the final certificate.
 	var (
@@ -231,14 +259,21 @@ func run(args []string, stderr io.Writer) error {
 	if h, _, err := net.SplitHostPort(public); err == nil && (h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified()) {
 		log.Warn("pairing tickets would name an address agents cannot dial; set --public-addr (and --tls-hosts) to the name stores reach this cloud by", "public_addr", public)
 	}
-	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Messaging: msg.svc, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL}
+	fleetSvc := fleet.New(store, store, log)
+	fleetSvc.StaleAfter = c.fleetStale
+	adapters, err := platforms.Load(c.groupbuy)
+	if err != nil {
+		return err
+	}
+	gb := groupbuy.New(cloudstore.New(store), adapters, log)
+	cfg := grpcapi.Config{Service: svc, Campaigns: campaigns, Messaging: msg.svc, Log: log, AdminToken: token, Reflection: c.reflection, PublicAddr: public, CAPEM: bundle.CAPEM, CAFingerprint: bundle.CAFingerprint, MemberPageURL: publicURL, Fleet: fleetSvc, GroupBuy: gb}
 	cfg.Reports = store.Reports()
 	cfg.Segments = &segment.Service{Store: store.Segments()}
 	srv, health := grpcapi.NewServer(cfg, opts...)
 	log.Info("cloud serving", "addr", lis.Addr().String(), "public_addr", public, "security", security,
 		"data_dir", c.dataDir, "storage", c.storage, "storage_at", where, "version", version)
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- srv.Serve(lis) }()
 	var pages *http.Server
 	if c.httpListen != "" {
@@ -250,12 +285,37 @@ func run(args []string, stderr io.Writer) error {
 		mux.Handle("/callbacks/", msg.callbacks)
 		mux.Handle("/wechat/link/", msg.callbacks)
 		mux.Handle("/", memberpage.New(svc, log))
-		pages = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		metrics := prometheus.NewRegistry()
+		metrics.MustRegister(fleetSvc.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		handler := ops.Handler([]ops.Check{{Name: "database", Run: store.Ready}}, metrics, mux, log)
+		pages = &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 		log.Info("member pages serving", "addr", "http://"+hl.Addr().String(), "public_url", publicURL)
 		go func() { errc <- pages.Serve(hl) }()
 	}
+	var hqConsole *http.Server
+	if c.consoleListen != "" {
+		db := store
+		cl, err := net.Listen("tcp", c.consoleListen)
+		if err != nil {
+			return fmt.Errorf("console: listen on %s: %w", c.consoleListen, err)
+		}
+		sessions, stopSessions := db.SessionStore(10 * time.Minute)
+		defer stopSessions()
+		caFP := bundle.CAFingerprint
+		con, err := console.New(console.Config{Service: svc, Campaigns: campaigns, Store: db, Sessions: sessions, Log: log,
+			Ticket: func(code string) pairing.Ticket { return pairing.Ticket{Code: code, Cloud: public, CASHA256: caFP} }})
+		if err != nil {
+			return err
+		}
+		hqConsole = &http.Server{Handler: con, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+		log.Info("HQ console serving", "addr", "http://"+cl.Addr().String())
+		go func() { errc <- hqConsole.Serve(cl) }()
+	}
 	if c.maintain > 0 {
 		go svc.RunSchedule(ctx, c.maintain, svc.BrandIDs)
+	}
+	if c.claimsEvery > 0 {
+		go gb.RunClaims(ctx, c.claimsEvery)
 	}
 	if c.campaigns > 0 {
 		go campaigns.RunSchedule(ctx, c.campaigns)
@@ -273,10 +333,12 @@ func run(args []string, stderr io.Writer) error {
 	}
 	log.Info("shutting down: finishing requests in flight")
 	health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	if pages != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		pages.Shutdown(sctx)
-		cancel()
+	for _, hs := range []*http.Server{pages, hqConsole} {
+		if hs != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			hs.Shutdown(sctx)
+			cancel()
+		}
 	}
 	done := make(chan struct{})
 	go func() { srv.GracefulStop(); close(done) }()

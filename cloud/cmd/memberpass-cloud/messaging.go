@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/memberpass/memberpass/cloud"
+	"github.com/memberpass/memberpass/cloud/campaign"
 	"github.com/memberpass/memberpass/cloud/loyalty"
 	"github.com/memberpass/memberpass/cloud/messaging"
 	"github.com/memberpass/memberpass/cloud/messaging/memberdir"
@@ -112,4 +114,28 @@ func hostname() string {
 		return "cloud"
 	}
 	return h
+}
+
+// campaignMessenger hands campaigns' messages to the messaging service.
+// A message the service refuses as it is (a template missing, a variable
+// not given) is logged and left: retrying it would stop every message
+// queued behind it; anything else is returned, for the campaign engine to
+// try again.
+type campaignMessenger struct {
+	svc *messaging.Service
+	log *slog.Logger
+}
+
+func (m campaignMessenger) Enqueue(ctx context.Context, r campaign.MessageRequest) error {
+	_, _, err := m.svc.Enqueue(ctx, messaging.Request{BrandID: r.BrandID, CampaignID: r.CampaignID, MemberID: r.MemberID,
+		Occurrence: r.Occurrence, Channel: messaging.Channel(r.Channel), TemplateID: r.TemplateID, Vars: r.Vars})
+	switch cloud.ErrorCode(err) {
+	case "":
+		return nil
+	case cloud.Invalid, cloud.NotFound:
+		m.log.Error("campaign message refused", "brand", r.BrandID, "campaign", r.CampaignID, "member", r.MemberID,
+			"channel", r.Channel, "template", r.TemplateID, "err", err)
+		return nil
+	}
+	return err
 }

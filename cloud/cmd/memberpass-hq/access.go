@@ -155,3 +155,26 @@ func auditLog(ctx context.Context, c *client, args []string) error {
 	})
 	return nil
 }
+
+func memberLinkRevoke(ctx context.Context, c *client, args []string) error {
+	fs := flags("member link revoke")
+	brand, id := fs.String("brand", "", "brand id"), fs.String("id", "", "member id")
+	if err := parse(fs, args, "brand", "id"); err != nil {
+		return err
+	}
+	l, err := c.admin.RevokeMemberCardLinks(ctx, &pb.GetMemberCardLinkRequest{BrandId: *brand, MemberId: *id})
+	if err != nil {
+		return err
+	}
+	c.print(l, func() {
+		fmt.Fprintf(c.out, "every earlier card link of member %s stopped; the new one:\n%s\n", *id, cmpOr(l.GetUrl(), l.GetPath()))
+	})
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

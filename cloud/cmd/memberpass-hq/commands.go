@@ -26,13 +26,18 @@ func commands() []command {
 		{"member history", "--brand --id: balances, ledgers, tiers, coupons", memberHistory},
 		{"member import", "--brand --file members.csv [--dry-run]", memberImport},
 		{"member merge", "--brand --keep ID --merge ID", memberMerge},
+		{"member link revoke", "--brand --id: stop every card page link of the member; prints the new one", memberLinkRevoke},
 		{"member link", "--brand --id: the private link of the member's card page", memberLink},
 		{"coupon template", "--brand --id --name --kind amount_off|percent_off|free_item ...", couponTemplate},
 		{"coupon issue", "--brand --template [--members 1,2 | --tag vip]", couponIssue},
-		{"voucher import", "--brand --file vouchers.csv [--dry-run]", voucherImport},
+		{"voucher import", "--brand --file vouchers.csv [--dry-run]: a brand's own vouchers", voucherImport},
+		{"voucher bind", "--brand --store --platform meituan|douyin --shop ID: the store's shop on a group-buy platform", voucherBind},
+		{"voucher shops", "--brand: each store's shop on each platform", voucherShops},
+		{"voucher reconcile", "--brand --store --platform [--day YYYY-MM-DD --statement file.csv]: consumed here vs the platform's settlement", voucherReconcile},
 		{"conflicts", "--brand: what stores did offline that the books could not take", conflicts},
 		{"stats", "--brand", stats},
 		{"device revoke", "--brand --id: the device's credentials stop working at once", deviceRevoke},
+		{"stores health", "--brand [--stale-after 10m]: every store device's last report; STALE, RESTORED", storesHealth},
 		{"maintenance", "--brand: review tiers, expire points and coupons now", maintenance},
 		{"segment create", "--brand --name (--rules JSON | --file rules.json): save a segment and count it", segmentCreate},
 		{"segment list", "--brand", segmentList},
@@ -385,9 +390,13 @@ func conflicts(ctx context.Context, c *client, args []string) error {
 	}
 	c.print(r, func() {
 		w := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "seq\twhen (UTC)\tkind\tstore\tmember\tdetail\tresolution")
+		fmt.Fprintln(w, "seq\twhen (UTC)\tkind\tstore\tmember\tat risk\tdetail\tresolution")
 		for _, x := range r.GetConflicts() {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x.GetSeq(), x.GetAt().AsTime().Format("2006-01-02 15:04"), x.GetKind(), x.GetStoreId(), x.GetMemberId(), x.GetDetail(), x.GetResolution())
+			risk := ""
+			if x.GetAmountFen() != 0 {
+				risk = yuan(x.GetAmountFen())
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.GetSeq(), x.GetAt().AsTime().Format("2006-01-02 15:04"), x.GetKind(), x.GetStoreId(), x.GetMemberId(), risk, x.GetDetail(), x.GetResolution())
 		}
 		w.Flush()
 	})

@@ -73,7 +73,8 @@ func TestHQWorkflow(t *testing.T) {
 		{[]string{"token", "list", "--brand", "cha"}, "alice", ""},
 		{[]string{"token", "list"}, "platform-operator", ""},
 		{[]string{"token", "revoke", "--brand", "cha", "--id", "nosuch"}, "", "not found"},
-		{[]string{"audit", "--brand", "cha"}, "MergeMembers", ""},
+		{[]string{"member", "link", "revoke", "--brand", "cha", "--id", "1"}, "/card/cha/1/", ""},
+		{[]string{"audit", "--brand", "cha"}, "RevokeMemberCardLinks", ""},
 	}
 	for _, s := range steps {
 		var out, errOut bytes.Buffer

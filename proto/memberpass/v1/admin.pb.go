@@ -2528,13 +2528,15 @@ type Conflict struct {
 	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
 	At    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
 	// coupon_reused, overdraft, points_overdraft, voucher_reused, code_replayed
-	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
-	EventId       string `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	DeviceId      string `protobuf:"bytes,5,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
-	StoreId       string `protobuf:"bytes,6,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
-	MemberId      string `protobuf:"bytes,7,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
-	Detail        string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
-	Resolution    string `protobuf:"bytes,9,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	Kind       string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	EventId    string `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	DeviceId   string `protobuf:"bytes,5,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	StoreId    string `protobuf:"bytes,6,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	MemberId   string `protobuf:"bytes,7,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	Detail     string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
+	Resolution string `protobuf:"bytes,9,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// Money at risk, when there is a figure (a refused provisional voucher).
+	AmountFen     int64 `protobuf:"varint,10,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2630,6 +2632,13 @@ func (x *Conflict) GetResolution() string {
 		return x.Resolution
 	}
 	return ""
+}
+
+func (x *Conflict) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
 }
 
 type ListConflictsRequest struct {
@@ -4055,6 +4064,543 @@ func (x *RevokeDeviceRequest) GetDeviceId() string {
 	return ""
 }
 
+type BindVoucherShopRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,2,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	Platform      string                 `protobuf:"bytes,3,opt,name=platform,proto3" json:"platform,omitempty"`
+	ShopId        string                 `protobuf:"bytes,4,opt,name=shop_id,json=shopId,proto3" json:"shop_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BindVoucherShopRequest) Reset() {
+	*x = BindVoucherShopRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BindVoucherShopRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BindVoucherShopRequest) ProtoMessage() {}
+
+func (x *BindVoucherShopRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BindVoucherShopRequest.ProtoReflect.Descriptor instead.
+func (*BindVoucherShopRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *BindVoucherShopRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *BindVoucherShopRequest) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *BindVoucherShopRequest) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *BindVoucherShopRequest) GetShopId() string {
+	if x != nil {
+		return x.ShopId
+	}
+	return ""
+}
+
+type VoucherShopBinding struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,2,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	Platform      string                 `protobuf:"bytes,3,opt,name=platform,proto3" json:"platform,omitempty"`
+	ShopId        string                 `protobuf:"bytes,4,opt,name=shop_id,json=shopId,proto3" json:"shop_id,omitempty"`
+	BoundAt       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=bound_at,json=boundAt,proto3" json:"bound_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoucherShopBinding) Reset() {
+	*x = VoucherShopBinding{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoucherShopBinding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoucherShopBinding) ProtoMessage() {}
+
+func (x *VoucherShopBinding) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoucherShopBinding.ProtoReflect.Descriptor instead.
+func (*VoucherShopBinding) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *VoucherShopBinding) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *VoucherShopBinding) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *VoucherShopBinding) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *VoucherShopBinding) GetShopId() string {
+	if x != nil {
+		return x.ShopId
+	}
+	return ""
+}
+
+func (x *VoucherShopBinding) GetBoundAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BoundAt
+	}
+	return nil
+}
+
+type ListVoucherShopsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVoucherShopsRequest) Reset() {
+	*x = ListVoucherShopsRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVoucherShopsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVoucherShopsRequest) ProtoMessage() {}
+
+func (x *ListVoucherShopsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVoucherShopsRequest.ProtoReflect.Descriptor instead.
+func (*ListVoucherShopsRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ListVoucherShopsRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+type ListVoucherShopsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bindings      []*VoucherShopBinding  `protobuf:"bytes,1,rep,name=bindings,proto3" json:"bindings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVoucherShopsResponse) Reset() {
+	*x = ListVoucherShopsResponse{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVoucherShopsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVoucherShopsResponse) ProtoMessage() {}
+
+func (x *ListVoucherShopsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVoucherShopsResponse.ProtoReflect.Descriptor instead.
+func (*ListVoucherShopsResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ListVoucherShopsResponse) GetBindings() []*VoucherShopBinding {
+	if x != nil {
+		return x.Bindings
+	}
+	return nil
+}
+
+type ReconcileVouchersRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	BrandId  string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	Platform string                 `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	StoreId  string                 `protobuf:"bytes,3,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	// YYYY-MM-DD in China Standard Time (the platforms' calendar).
+	Day string `protobuf:"bytes,4,opt,name=day,proto3" json:"day,omitempty"`
+	// A statement exported from the platform as CSV
+	// (ref,code,deal_id,title,price,count,consumed_at); empty: ask the
+	// platform's API.
+	StatementCsv  []byte `protobuf:"bytes,5,opt,name=statement_csv,json=statementCsv,proto3" json:"statement_csv,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconcileVouchersRequest) Reset() {
+	*x = ReconcileVouchersRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconcileVouchersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconcileVouchersRequest) ProtoMessage() {}
+
+func (x *ReconcileVouchersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconcileVouchersRequest.ProtoReflect.Descriptor instead.
+func (*ReconcileVouchersRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ReconcileVouchersRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *ReconcileVouchersRequest) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *ReconcileVouchersRequest) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *ReconcileVouchersRequest) GetDay() string {
+	if x != nil {
+		return x.Day
+	}
+	return ""
+}
+
+func (x *ReconcileVouchersRequest) GetStatementCsv() []byte {
+	if x != nil {
+		return x.StatementCsv
+	}
+	return nil
+}
+
+type VoucherMismatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// missing_at_platform, missing_here, amount_differs, pending_here
+	Kind          string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Code          string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	Ref           string `protobuf:"bytes,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	DealId        string `protobuf:"bytes,4,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	HereFen       int64  `protobuf:"varint,5,opt,name=here_fen,json=hereFen,proto3" json:"here_fen,omitempty"`
+	PlatformFen   int64  `protobuf:"varint,6,opt,name=platform_fen,json=platformFen,proto3" json:"platform_fen,omitempty"`
+	Detail        string `protobuf:"bytes,7,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoucherMismatch) Reset() {
+	*x = VoucherMismatch{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoucherMismatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoucherMismatch) ProtoMessage() {}
+
+func (x *VoucherMismatch) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoucherMismatch.ProtoReflect.Descriptor instead.
+func (*VoucherMismatch) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *VoucherMismatch) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *VoucherMismatch) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *VoucherMismatch) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *VoucherMismatch) GetDealId() string {
+	if x != nil {
+		return x.DealId
+	}
+	return ""
+}
+
+func (x *VoucherMismatch) GetHereFen() int64 {
+	if x != nil {
+		return x.HereFen
+	}
+	return 0
+}
+
+func (x *VoucherMismatch) GetPlatformFen() int64 {
+	if x != nil {
+		return x.PlatformFen
+	}
+	return 0
+}
+
+func (x *VoucherMismatch) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+type VoucherReconciliation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,2,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	Platform      string                 `protobuf:"bytes,3,opt,name=platform,proto3" json:"platform,omitempty"`
+	ShopId        string                 `protobuf:"bytes,4,opt,name=shop_id,json=shopId,proto3" json:"shop_id,omitempty"`
+	Day           string                 `protobuf:"bytes,5,opt,name=day,proto3" json:"day,omitempty"`
+	Source        string                 `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	HereUses      int32                  `protobuf:"varint,7,opt,name=here_uses,json=hereUses,proto3" json:"here_uses,omitempty"`
+	HereFen       int64                  `protobuf:"varint,8,opt,name=here_fen,json=hereFen,proto3" json:"here_fen,omitempty"`
+	PlatformUses  int32                  `protobuf:"varint,9,opt,name=platform_uses,json=platformUses,proto3" json:"platform_uses,omitempty"`
+	PlatformFen   int64                  `protobuf:"varint,10,opt,name=platform_fen,json=platformFen,proto3" json:"platform_fen,omitempty"`
+	Matched       int32                  `protobuf:"varint,11,opt,name=matched,proto3" json:"matched,omitempty"`
+	Mismatches    []*VoucherMismatch     `protobuf:"bytes,12,rep,name=mismatches,proto3" json:"mismatches,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoucherReconciliation) Reset() {
+	*x = VoucherReconciliation{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoucherReconciliation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoucherReconciliation) ProtoMessage() {}
+
+func (x *VoucherReconciliation) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoucherReconciliation.ProtoReflect.Descriptor instead.
+func (*VoucherReconciliation) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *VoucherReconciliation) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetShopId() string {
+	if x != nil {
+		return x.ShopId
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetDay() string {
+	if x != nil {
+		return x.Day
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *VoucherReconciliation) GetHereUses() int32 {
+	if x != nil {
+		return x.HereUses
+	}
+	return 0
+}
+
+func (x *VoucherReconciliation) GetHereFen() int64 {
+	if x != nil {
+		return x.HereFen
+	}
+	return 0
+}
+
+func (x *VoucherReconciliation) GetPlatformUses() int32 {
+	if x != nil {
+		return x.PlatformUses
+	}
+	return 0
+}
+
+func (x *VoucherReconciliation) GetPlatformFen() int64 {
+	if x != nil {
+		return x.PlatformFen
+	}
+	return 0
+}
+
+func (x *VoucherReconciliation) GetMatched() int32 {
+	if x != nil {
+		return x.Matched
+	}
+	return 0
+}
+
+func (x *VoucherReconciliation) GetMismatches() []*VoucherMismatch {
+	if x != nil {
+		return x.Mismatches
+	}
+	return nil
+}
+
 type IssuePairingCodeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	BrandId       string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
@@ -4065,7 +4611,7 @@ type IssuePairingCodeRequest struct {
 
 func (x *IssuePairingCodeRequest) Reset() {
 	*x = IssuePairingCodeRequest{}
-	mi := &file_memberpass_v1_admin_proto_msgTypes[58]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4077,7 +4623,7 @@ func (x *IssuePairingCodeRequest) String() string {
 func (*IssuePairingCodeRequest) ProtoMessage() {}
 
 func (x *IssuePairingCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_admin_proto_msgTypes[58]
+	mi := &file_memberpass_v1_admin_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4090,7 +4636,7 @@ func (x *IssuePairingCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssuePairingCodeRequest.ProtoReflect.Descriptor instead.
 func (*IssuePairingCodeRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{58}
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *IssuePairingCodeRequest) GetBrandId() string {
@@ -4105,6 +4651,236 @@ func (x *IssuePairingCodeRequest) GetStoreId() string {
 		return x.StoreId
 	}
 	return ""
+}
+
+type GetFleetHealthRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BrandId string                 `protobuf:"bytes,1,opt,name=brand_id,json=brandId,proto3" json:"brand_id,omitempty"`
+	// A device not heard from for this long is stale; 0: the cloud's
+	// default (--fleet-stale-after, 10 minutes).
+	StaleAfterSeconds uint32 `protobuf:"varint,2,opt,name=stale_after_seconds,json=staleAfterSeconds,proto3" json:"stale_after_seconds,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetFleetHealthRequest) Reset() {
+	*x = GetFleetHealthRequest{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFleetHealthRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFleetHealthRequest) ProtoMessage() {}
+
+func (x *GetFleetHealthRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFleetHealthRequest.ProtoReflect.Descriptor instead.
+func (*GetFleetHealthRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *GetFleetHealthRequest) GetBrandId() string {
+	if x != nil {
+		return x.BrandId
+	}
+	return ""
+}
+
+func (x *GetFleetHealthRequest) GetStaleAfterSeconds() uint32 {
+	if x != nil {
+		return x.StaleAfterSeconds
+	}
+	return 0
+}
+
+type DeviceHealth struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StoreId    string                 `protobuf:"bytes,1,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	DeviceId   string                 `protobuf:"bytes,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	DeviceName string                 `protobuf:"bytes,3,opt,name=device_name,json=deviceName,proto3" json:"device_name,omitempty"`
+	// The last time the device synced or reported; unset: never.
+	LastSeenAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_seen_at,json=lastSeenAt,proto3" json:"last_seen_at,omitempty"`
+	Stale      bool                   `protobuf:"varint,5,opt,name=stale,proto3" json:"stale,omitempty"`
+	// When the last health report arrived, and what it said; unset: the
+	// device never reported (an agent older than health reports).
+	ReportedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=reported_at,json=reportedAt,proto3" json:"reported_at,omitempty"`
+	Report     *AgentHealth           `protobuf:"bytes,7,opt,name=report,proto3" json:"report,omitempty"`
+	// The highest seq of this device the cloud holds.
+	CloudSeq uint64 `protobuf:"varint,8,opt,name=cloud_seq,json=cloudSeq,proto3" json:"cloud_seq,omitempty"`
+	// The device's sequence went backwards (restored from an old backup):
+	// its last seq is below cloud_seq, or a push collided. The agent
+	// renumbers; HQ sees it here until the device reports a seq past
+	// cloud_seq.
+	SeqBehind     bool `protobuf:"varint,9,opt,name=seq_behind,json=seqBehind,proto3" json:"seq_behind,omitempty"`
+	Revoked       bool `protobuf:"varint,10,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceHealth) Reset() {
+	*x = DeviceHealth{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceHealth) ProtoMessage() {}
+
+func (x *DeviceHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceHealth.ProtoReflect.Descriptor instead.
+func (*DeviceHealth) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *DeviceHealth) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *DeviceHealth) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *DeviceHealth) GetDeviceName() string {
+	if x != nil {
+		return x.DeviceName
+	}
+	return ""
+}
+
+func (x *DeviceHealth) GetLastSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeenAt
+	}
+	return nil
+}
+
+func (x *DeviceHealth) GetStale() bool {
+	if x != nil {
+		return x.Stale
+	}
+	return false
+}
+
+func (x *DeviceHealth) GetReportedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReportedAt
+	}
+	return nil
+}
+
+func (x *DeviceHealth) GetReport() *AgentHealth {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *DeviceHealth) GetCloudSeq() uint64 {
+	if x != nil {
+		return x.CloudSeq
+	}
+	return 0
+}
+
+func (x *DeviceHealth) GetSeqBehind() bool {
+	if x != nil {
+		return x.SeqBehind
+	}
+	return false
+}
+
+func (x *DeviceHealth) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
+}
+
+type FleetHealth struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Devices           []*DeviceHealth        `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	StaleAfterSeconds uint32                 `protobuf:"varint,2,opt,name=stale_after_seconds,json=staleAfterSeconds,proto3" json:"stale_after_seconds,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *FleetHealth) Reset() {
+	*x = FleetHealth{}
+	mi := &file_memberpass_v1_admin_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FleetHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FleetHealth) ProtoMessage() {}
+
+func (x *FleetHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_admin_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FleetHealth.ProtoReflect.Descriptor instead.
+func (*FleetHealth) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_admin_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *FleetHealth) GetDevices() []*DeviceHealth {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+func (x *FleetHealth) GetStaleAfterSeconds() uint32 {
+	if x != nil {
+		return x.StaleAfterSeconds
+	}
+	return 0
 }
 
 var File_memberpass_v1_admin_proto protoreflect.FileDescriptor
@@ -4328,7 +5104,7 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x03tag\x18\x04 \x01(\tR\x03tag\"i\n" +
 	"\x14IssueCouponsResponse\x127\n" +
 	"\acoupons\x18\x01 \x03(\v2\x1d.memberpass.v1.CouponSnapshotR\acoupons\x12\x18\n" +
-	"\askipped\x18\x02 \x03(\tR\askipped\"\x84\x02\n" +
+	"\askipped\x18\x02 \x03(\tR\askipped\"\xa3\x02\n" +
 	"\bConflict\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12*\n" +
 	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x12\n" +
@@ -4340,7 +5116,10 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x06detail\x18\b \x01(\tR\x06detail\x12\x1e\n" +
 	"\n" +
 	"resolution\x18\t \x01(\tR\n" +
-	"resolution\"f\n" +
+	"resolution\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\n" +
+	" \x01(\x03R\tamountFen\"f\n" +
 	"\x14ListConflictsRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1d\n" +
@@ -4445,10 +5224,77 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x03url\x18\x02 \x01(\tR\x03url\"M\n" +
 	"\x13RevokeDeviceRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1b\n" +
-	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"O\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"\x83\x01\n" +
+	"\x16BindVoucherShopRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x1a\n" +
+	"\bplatform\x18\x03 \x01(\tR\bplatform\x12\x17\n" +
+	"\ashop_id\x18\x04 \x01(\tR\x06shopId\"\xb6\x01\n" +
+	"\x12VoucherShopBinding\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x1a\n" +
+	"\bplatform\x18\x03 \x01(\tR\bplatform\x12\x17\n" +
+	"\ashop_id\x18\x04 \x01(\tR\x06shopId\x125\n" +
+	"\bbound_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aboundAt\"4\n" +
+	"\x17ListVoucherShopsRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\"Y\n" +
+	"\x18ListVoucherShopsResponse\x12=\n" +
+	"\bbindings\x18\x01 \x03(\v2!.memberpass.v1.VoucherShopBindingR\bbindings\"\xa3\x01\n" +
+	"\x18ReconcileVouchersRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x1a\n" +
+	"\bplatform\x18\x02 \x01(\tR\bplatform\x12\x19\n" +
+	"\bstore_id\x18\x03 \x01(\tR\astoreId\x12\x10\n" +
+	"\x03day\x18\x04 \x01(\tR\x03day\x12#\n" +
+	"\rstatement_csv\x18\x05 \x01(\fR\fstatementCsv\"\xba\x01\n" +
+	"\x0fVoucherMismatch\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x10\n" +
+	"\x03ref\x18\x03 \x01(\tR\x03ref\x12\x17\n" +
+	"\adeal_id\x18\x04 \x01(\tR\x06dealId\x12\x19\n" +
+	"\bhere_fen\x18\x05 \x01(\x03R\ahereFen\x12!\n" +
+	"\fplatform_fen\x18\x06 \x01(\x03R\vplatformFen\x12\x16\n" +
+	"\x06detail\x18\a \x01(\tR\x06detail\"\x86\x03\n" +
+	"\x15VoucherReconciliation\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x1a\n" +
+	"\bplatform\x18\x03 \x01(\tR\bplatform\x12\x17\n" +
+	"\ashop_id\x18\x04 \x01(\tR\x06shopId\x12\x10\n" +
+	"\x03day\x18\x05 \x01(\tR\x03day\x12\x16\n" +
+	"\x06source\x18\x06 \x01(\tR\x06source\x12\x1b\n" +
+	"\there_uses\x18\a \x01(\x05R\bhereUses\x12\x19\n" +
+	"\bhere_fen\x18\b \x01(\x03R\ahereFen\x12#\n" +
+	"\rplatform_uses\x18\t \x01(\x05R\fplatformUses\x12!\n" +
+	"\fplatform_fen\x18\n" +
+	" \x01(\x03R\vplatformFen\x12\x18\n" +
+	"\amatched\x18\v \x01(\x05R\amatched\x12>\n" +
+	"\n" +
+	"mismatches\x18\f \x03(\v2\x1e.memberpass.v1.VoucherMismatchR\n" +
+	"mismatches\"O\n" +
 	"\x17IssuePairingCodeRequest\x12\x19\n" +
 	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12\x19\n" +
-	"\bstore_id\x18\x02 \x01(\tR\astoreId2\xa8\x1f\n" +
+	"\bstore_id\x18\x02 \x01(\tR\astoreId\"b\n" +
+	"\x15GetFleetHealthRequest\x12\x19\n" +
+	"\bbrand_id\x18\x01 \x01(\tR\abrandId\x12.\n" +
+	"\x13stale_after_seconds\x18\x02 \x01(\rR\x11staleAfterSeconds\"\x82\x03\n" +
+	"\fDeviceHealth\x12\x19\n" +
+	"\bstore_id\x18\x01 \x01(\tR\astoreId\x12\x1b\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\x12\x1f\n" +
+	"\vdevice_name\x18\x03 \x01(\tR\n" +
+	"deviceName\x12<\n" +
+	"\flast_seen_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastSeenAt\x12\x14\n" +
+	"\x05stale\x18\x05 \x01(\bR\x05stale\x12;\n" +
+	"\vreported_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reportedAt\x122\n" +
+	"\x06report\x18\a \x01(\v2\x1a.memberpass.v1.AgentHealthR\x06report\x12\x1b\n" +
+	"\tcloud_seq\x18\b \x01(\x04R\bcloudSeq\x12\x1d\n" +
+	"\n" +
+	"seq_behind\x18\t \x01(\bR\tseqBehind\x12\x18\n" +
+	"\arevoked\x18\n" +
+	" \x01(\bR\arevoked\"t\n" +
+	"\vFleetHealth\x125\n" +
+	"\adevices\x18\x01 \x03(\v2\x1b.memberpass.v1.DeviceHealthR\adevices\x12.\n" +
+	"\x13stale_after_seconds\x18\x02 \x01(\rR\x11staleAfterSeconds2\x83#\n" +
 	"\fAdminService\x12F\n" +
 	"\vCreateBrand\x12!.memberpass.v1.CreateBrandRequest\x1a\x14.memberpass.v1.Brand\x12T\n" +
 	"\vCreateStore\x12!.memberpass.v1.CreateStoreRequest\x1a\".memberpass.v1.CreateStoreResponse\x12I\n" +
@@ -4468,11 +5314,15 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x14CreateCouponTemplate\x12\x1d.memberpass.v1.CouponTemplate\x1a\x1d.memberpass.v1.CouponTemplate\x12l\n" +
 	"\x13ListCouponTemplates\x12).memberpass.v1.ListCouponTemplatesRequest\x1a*.memberpass.v1.ListCouponTemplatesResponse\x12W\n" +
 	"\fIssueCoupons\x12\".memberpass.v1.IssueCouponsRequest\x1a#.memberpass.v1.IssueCouponsResponse\x12K\n" +
-	"\x0eImportVouchers\x12\x1c.memberpass.v1.ImportRequest\x1a\x1b.memberpass.v1.ImportReport\x12Z\n" +
+	"\x0eImportVouchers\x12\x1c.memberpass.v1.ImportRequest\x1a\x1b.memberpass.v1.ImportReport\x12[\n" +
+	"\x0fBindVoucherShop\x12%.memberpass.v1.BindVoucherShopRequest\x1a!.memberpass.v1.VoucherShopBinding\x12c\n" +
+	"\x10ListVoucherShops\x12&.memberpass.v1.ListVoucherShopsRequest\x1a'.memberpass.v1.ListVoucherShopsResponse\x12b\n" +
+	"\x11ReconcileVouchers\x12'.memberpass.v1.ReconcileVouchersRequest\x1a$.memberpass.v1.VoucherReconciliation\x12Z\n" +
 	"\rListConflicts\x12#.memberpass.v1.ListConflictsRequest\x1a$.memberpass.v1.ListConflictsResponse\x12N\n" +
 	"\fRevokeDevice\x12\".memberpass.v1.RevokeDeviceRequest\x1a\x1a.memberpass.v1.DeviceStats\x12X\n" +
 	"\x0eRunMaintenance\x12$.memberpass.v1.RunMaintenanceRequest\x1a .memberpass.v1.MaintenanceReport\x12[\n" +
-	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12H\n" +
+	"\x11GetMemberCardLink\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12_\n" +
+	"\x15RevokeMemberCardLinks\x12'.memberpass.v1.GetMemberCardLinkRequest\x1a\x1d.memberpass.v1.MemberCardLink\x12H\n" +
 	"\vSaveSegment\x12!.memberpass.v1.SaveSegmentRequest\x1a\x16.memberpass.v1.Segment\x12W\n" +
 	"\fListSegments\x12\".memberpass.v1.ListSegmentsRequest\x1a#.memberpass.v1.ListSegmentsResponse\x12Z\n" +
 	"\rDeleteSegment\x12#.memberpass.v1.DeleteSegmentRequest\x1a$.memberpass.v1.DeleteSegmentResponse\x12W\n" +
@@ -4496,7 +5346,8 @@ const file_memberpass_v1_admin_proto_rawDesc = "" +
 	"\x13EstimateMessageCost\x12).memberpass.v1.EstimateMessageCostRequest\x1a\".memberpass.v1.MessageCostEstimate\x12i\n" +
 	"\x12ListMemberMessages\x12(.memberpass.v1.ListMemberMessagesRequest\x1a).memberpass.v1.ListMemberMessagesResponse\x12a\n" +
 	"\x13SetMessagingConsent\x12).memberpass.v1.SetMessagingConsentRequest\x1a\x1f.memberpass.v1.MessagingConsent\x12V\n" +
-	"\x0fSendTestMessage\x12%.memberpass.v1.SendTestMessageRequest\x1a\x1c.memberpass.v1.MemberMessageBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\x0fSendTestMessage\x12%.memberpass.v1.SendTestMessageRequest\x1a\x1c.memberpass.v1.MemberMessage\x12R\n" +
+	"\x0eGetFleetHealth\x12$.memberpass.v1.GetFleetHealthRequest\x1a\x1a.memberpass.v1.FleetHealthBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_admin_proto_rawDescOnce sync.Once
@@ -4510,7 +5361,7 @@ func file_memberpass_v1_admin_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_admin_proto_rawDescData
 }
 
-var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_memberpass_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*CampaignTrigger)(nil),              // 0: memberpass.v1.CampaignTrigger
 	(*CampaignAction)(nil),               // 1: memberpass.v1.CampaignAction
@@ -4570,192 +5421,220 @@ var file_memberpass_v1_admin_proto_goTypes = []any{
 	(*GetMemberCardLinkRequest)(nil),     // 55: memberpass.v1.GetMemberCardLinkRequest
 	(*MemberCardLink)(nil),               // 56: memberpass.v1.MemberCardLink
 	(*RevokeDeviceRequest)(nil),          // 57: memberpass.v1.RevokeDeviceRequest
-	(*IssuePairingCodeRequest)(nil),      // 58: memberpass.v1.IssuePairingCodeRequest
-	(*timestamppb.Timestamp)(nil),        // 59: google.protobuf.Timestamp
-	(*Programme)(nil),                    // 60: memberpass.v1.Programme
-	(*Member)(nil),                       // 61: memberpass.v1.Member
-	(*CouponSnapshot)(nil),               // 62: memberpass.v1.CouponSnapshot
-	(CouponKind)(0),                      // 63: memberpass.v1.CouponKind
-	(*MemberSource)(nil),                 // 64: memberpass.v1.MemberSource
-	(*Event)(nil),                        // 65: memberpass.v1.Event
-	(Outcome)(0),                         // 66: memberpass.v1.Outcome
-	(*SaveSegmentRequest)(nil),           // 67: memberpass.v1.SaveSegmentRequest
-	(*ListSegmentsRequest)(nil),          // 68: memberpass.v1.ListSegmentsRequest
-	(*DeleteSegmentRequest)(nil),         // 69: memberpass.v1.DeleteSegmentRequest
-	(*CountSegmentRequest)(nil),          // 70: memberpass.v1.CountSegmentRequest
-	(*ExportSegmentRequest)(nil),         // 71: memberpass.v1.ExportSegmentRequest
-	(*GetLifecycleSettingsRequest)(nil),  // 72: memberpass.v1.GetLifecycleSettingsRequest
-	(*LifecycleSettings)(nil),            // 73: memberpass.v1.LifecycleSettings
-	(*GetReportRequest)(nil),             // 74: memberpass.v1.GetReportRequest
-	(*GetMessagingPolicyRequest)(nil),    // 75: memberpass.v1.GetMessagingPolicyRequest
-	(*MessagingPolicy)(nil),              // 76: memberpass.v1.MessagingPolicy
-	(*MessageTemplate)(nil),              // 77: memberpass.v1.MessageTemplate
-	(*ListMessageTemplatesRequest)(nil),  // 78: memberpass.v1.ListMessageTemplatesRequest
-	(*PreviewMessageRequest)(nil),        // 79: memberpass.v1.PreviewMessageRequest
-	(*EstimateMessageCostRequest)(nil),   // 80: memberpass.v1.EstimateMessageCostRequest
-	(*ListMemberMessagesRequest)(nil),    // 81: memberpass.v1.ListMemberMessagesRequest
-	(*SetMessagingConsentRequest)(nil),   // 82: memberpass.v1.SetMessagingConsentRequest
-	(*SendTestMessageRequest)(nil),       // 83: memberpass.v1.SendTestMessageRequest
-	(*Segment)(nil),                      // 84: memberpass.v1.Segment
-	(*ListSegmentsResponse)(nil),         // 85: memberpass.v1.ListSegmentsResponse
-	(*DeleteSegmentResponse)(nil),        // 86: memberpass.v1.DeleteSegmentResponse
-	(*CountSegmentResponse)(nil),         // 87: memberpass.v1.CountSegmentResponse
-	(*ExportSegmentResponse)(nil),        // 88: memberpass.v1.ExportSegmentResponse
-	(*ReportTable)(nil),                  // 89: memberpass.v1.ReportTable
-	(*ListMessageTemplatesResponse)(nil), // 90: memberpass.v1.ListMessageTemplatesResponse
-	(*MessagePreview)(nil),               // 91: memberpass.v1.MessagePreview
-	(*MessageCostEstimate)(nil),          // 92: memberpass.v1.MessageCostEstimate
-	(*ListMemberMessagesResponse)(nil),   // 93: memberpass.v1.ListMemberMessagesResponse
-	(*MessagingConsent)(nil),             // 94: memberpass.v1.MessagingConsent
-	(*MemberMessage)(nil),                // 95: memberpass.v1.MemberMessage
+	(*BindVoucherShopRequest)(nil),       // 58: memberpass.v1.BindVoucherShopRequest
+	(*VoucherShopBinding)(nil),           // 59: memberpass.v1.VoucherShopBinding
+	(*ListVoucherShopsRequest)(nil),      // 60: memberpass.v1.ListVoucherShopsRequest
+	(*ListVoucherShopsResponse)(nil),     // 61: memberpass.v1.ListVoucherShopsResponse
+	(*ReconcileVouchersRequest)(nil),     // 62: memberpass.v1.ReconcileVouchersRequest
+	(*VoucherMismatch)(nil),              // 63: memberpass.v1.VoucherMismatch
+	(*VoucherReconciliation)(nil),        // 64: memberpass.v1.VoucherReconciliation
+	(*IssuePairingCodeRequest)(nil),      // 65: memberpass.v1.IssuePairingCodeRequest
+	(*GetFleetHealthRequest)(nil),        // 66: memberpass.v1.GetFleetHealthRequest
+	(*DeviceHealth)(nil),                 // 67: memberpass.v1.DeviceHealth
+	(*FleetHealth)(nil),                  // 68: memberpass.v1.FleetHealth
+	(*timestamppb.Timestamp)(nil),        // 69: google.protobuf.Timestamp
+	(*Programme)(nil),                    // 70: memberpass.v1.Programme
+	(*Member)(nil),                       // 71: memberpass.v1.Member
+	(*CouponSnapshot)(nil),               // 72: memberpass.v1.CouponSnapshot
+	(CouponKind)(0),                      // 73: memberpass.v1.CouponKind
+	(*MemberSource)(nil),                 // 74: memberpass.v1.MemberSource
+	(*Event)(nil),                        // 75: memberpass.v1.Event
+	(Outcome)(0),                         // 76: memberpass.v1.Outcome
+	(*AgentHealth)(nil),                  // 77: memberpass.v1.AgentHealth
+	(*SaveSegmentRequest)(nil),           // 78: memberpass.v1.SaveSegmentRequest
+	(*ListSegmentsRequest)(nil),          // 79: memberpass.v1.ListSegmentsRequest
+	(*DeleteSegmentRequest)(nil),         // 80: memberpass.v1.DeleteSegmentRequest
+	(*CountSegmentRequest)(nil),          // 81: memberpass.v1.CountSegmentRequest
+	(*ExportSegmentRequest)(nil),         // 82: memberpass.v1.ExportSegmentRequest
+	(*GetLifecycleSettingsRequest)(nil),  // 83: memberpass.v1.GetLifecycleSettingsRequest
+	(*LifecycleSettings)(nil),            // 84: memberpass.v1.LifecycleSettings
+	(*GetReportRequest)(nil),             // 85: memberpass.v1.GetReportRequest
+	(*GetMessagingPolicyRequest)(nil),    // 86: memberpass.v1.GetMessagingPolicyRequest
+	(*MessagingPolicy)(nil),              // 87: memberpass.v1.MessagingPolicy
+	(*MessageTemplate)(nil),              // 88: memberpass.v1.MessageTemplate
+	(*ListMessageTemplatesRequest)(nil),  // 89: memberpass.v1.ListMessageTemplatesRequest
+	(*PreviewMessageRequest)(nil),        // 90: memberpass.v1.PreviewMessageRequest
+	(*EstimateMessageCostRequest)(nil),   // 91: memberpass.v1.EstimateMessageCostRequest
+	(*ListMemberMessagesRequest)(nil),    // 92: memberpass.v1.ListMemberMessagesRequest
+	(*SetMessagingConsentRequest)(nil),   // 93: memberpass.v1.SetMessagingConsentRequest
+	(*SendTestMessageRequest)(nil),       // 94: memberpass.v1.SendTestMessageRequest
+	(*Segment)(nil),                      // 95: memberpass.v1.Segment
+	(*ListSegmentsResponse)(nil),         // 96: memberpass.v1.ListSegmentsResponse
+	(*DeleteSegmentResponse)(nil),        // 97: memberpass.v1.DeleteSegmentResponse
+	(*CountSegmentResponse)(nil),         // 98: memberpass.v1.CountSegmentResponse
+	(*ExportSegmentResponse)(nil),        // 99: memberpass.v1.ExportSegmentResponse
+	(*ReportTable)(nil),                  // 100: memberpass.v1.ReportTable
+	(*ListMessageTemplatesResponse)(nil), // 101: memberpass.v1.ListMessageTemplatesResponse
+	(*MessagePreview)(nil),               // 102: memberpass.v1.MessagePreview
+	(*MessageCostEstimate)(nil),          // 103: memberpass.v1.MessageCostEstimate
+	(*ListMemberMessagesResponse)(nil),   // 104: memberpass.v1.ListMemberMessagesResponse
+	(*MessagingConsent)(nil),             // 105: memberpass.v1.MessagingConsent
+	(*MemberMessage)(nil),                // 106: memberpass.v1.MemberMessage
 }
 var file_memberpass_v1_admin_proto_depIdxs = []int32{
-	59, // 0: memberpass.v1.CampaignTrigger.at:type_name -> google.protobuf.Timestamp
-	0,  // 1: memberpass.v1.Campaign.trigger:type_name -> memberpass.v1.CampaignTrigger
-	1,  // 2: memberpass.v1.Campaign.actions:type_name -> memberpass.v1.CampaignAction
-	1,  // 3: memberpass.v1.Campaign.known_actions:type_name -> memberpass.v1.CampaignAction
-	2,  // 4: memberpass.v1.Campaign.audience:type_name -> memberpass.v1.CampaignAudience
-	3,  // 5: memberpass.v1.Campaign.budget:type_name -> memberpass.v1.CampaignCost
-	59, // 6: memberpass.v1.Campaign.start_at:type_name -> google.protobuf.Timestamp
-	59, // 7: memberpass.v1.Campaign.end_at:type_name -> google.protobuf.Timestamp
-	4,  // 8: memberpass.v1.Campaign.spent:type_name -> memberpass.v1.CampaignSpent
-	5,  // 9: memberpass.v1.ListCampaignsResponse.campaigns:type_name -> memberpass.v1.Campaign
-	3,  // 10: memberpass.v1.CampaignPreview.per_member:type_name -> memberpass.v1.CampaignCost
-	3,  // 11: memberpass.v1.CampaignPreview.cost:type_name -> memberpass.v1.CampaignCost
-	1,  // 12: memberpass.v1.DryRunLine.actions:type_name -> memberpass.v1.CampaignAction
-	3,  // 13: memberpass.v1.DryRunLine.cost:type_name -> memberpass.v1.CampaignCost
-	12, // 14: memberpass.v1.DryRunCampaignResponse.lines:type_name -> memberpass.v1.DryRunLine
-	5,  // 15: memberpass.v1.CampaignResults.campaign:type_name -> memberpass.v1.Campaign
-	15, // 16: memberpass.v1.CampaignResults.treated:type_name -> memberpass.v1.CampaignGroupOutcome
-	15, // 17: memberpass.v1.CampaignResults.holdout:type_name -> memberpass.v1.CampaignGroupOutcome
-	16, // 18: memberpass.v1.CampaignResults.return_lift:type_name -> memberpass.v1.CampaignLift
-	16, // 19: memberpass.v1.CampaignResults.spend_lift:type_name -> memberpass.v1.CampaignLift
-	16, // 20: memberpass.v1.CampaignResults.visit_lift:type_name -> memberpass.v1.CampaignLift
-	60, // 21: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
-	22, // 22: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
-	59, // 23: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
-	59, // 24: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
-	61, // 25: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
-	26, // 26: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
-	26, // 27: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
-	27, // 28: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
-	62, // 29: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
-	53, // 30: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
-	63, // 31: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
-	59, // 32: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
-	59, // 33: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
-	29, // 34: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
-	62, // 35: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
-	59, // 36: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
-	34, // 37: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
-	59, // 38: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
-	41, // 39: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
-	59, // 40: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
-	64, // 41: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
-	59, // 42: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	59, // 43: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
-	50, // 44: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
-	65, // 45: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
-	59, // 46: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
-	66, // 47: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
-	53, // 48: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
-	40, // 49: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
-	42, // 50: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
-	44, // 51: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
-	45, // 52: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
-	46, // 53: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
-	47, // 54: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
-	49, // 55: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
-	52, // 56: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
-	18, // 57: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
-	19, // 58: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
-	20, // 59: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
-	21, // 60: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
-	24, // 61: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
-	25, // 62: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
-	29, // 63: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
-	30, // 64: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
-	32, // 65: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
-	21, // 66: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
-	35, // 67: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
-	57, // 68: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
-	37, // 69: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
-	55, // 70: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
-	67, // 71: memberpass.v1.AdminService.SaveSegment:input_type -> memberpass.v1.SaveSegmentRequest
-	68, // 72: memberpass.v1.AdminService.ListSegments:input_type -> memberpass.v1.ListSegmentsRequest
-	69, // 73: memberpass.v1.AdminService.DeleteSegment:input_type -> memberpass.v1.DeleteSegmentRequest
-	70, // 74: memberpass.v1.AdminService.CountSegment:input_type -> memberpass.v1.CountSegmentRequest
-	71, // 75: memberpass.v1.AdminService.ExportSegment:input_type -> memberpass.v1.ExportSegmentRequest
-	72, // 76: memberpass.v1.AdminService.GetLifecycleSettings:input_type -> memberpass.v1.GetLifecycleSettingsRequest
-	73, // 77: memberpass.v1.AdminService.SetLifecycleSettings:input_type -> memberpass.v1.LifecycleSettings
-	74, // 78: memberpass.v1.AdminService.GetReport:input_type -> memberpass.v1.GetReportRequest
-	5,  // 79: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
-	6,  // 80: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
-	8,  // 81: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
-	9,  // 82: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
-	11, // 83: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
-	14, // 84: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
-	58, // 85: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
-	75, // 86: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
-	76, // 87: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
-	77, // 88: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
-	78, // 89: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
-	79, // 90: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
-	80, // 91: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
-	81, // 92: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
-	82, // 93: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
-	83, // 94: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
-	39, // 95: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
-	43, // 96: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
-	61, // 97: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
-	61, // 98: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
-	61, // 99: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
-	48, // 100: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
-	51, // 101: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
-	54, // 102: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
-	60, // 103: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
-	60, // 104: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
-	61, // 105: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
-	23, // 106: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
-	61, // 107: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
-	28, // 108: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
-	29, // 109: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
-	31, // 110: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
-	33, // 111: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
-	23, // 112: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
-	36, // 113: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
-	50, // 114: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
-	38, // 115: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
-	56, // 116: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
-	84, // 117: memberpass.v1.AdminService.SaveSegment:output_type -> memberpass.v1.Segment
-	85, // 118: memberpass.v1.AdminService.ListSegments:output_type -> memberpass.v1.ListSegmentsResponse
-	86, // 119: memberpass.v1.AdminService.DeleteSegment:output_type -> memberpass.v1.DeleteSegmentResponse
-	87, // 120: memberpass.v1.AdminService.CountSegment:output_type -> memberpass.v1.CountSegmentResponse
-	88, // 121: memberpass.v1.AdminService.ExportSegment:output_type -> memberpass.v1.ExportSegmentResponse
-	73, // 122: memberpass.v1.AdminService.GetLifecycleSettings:output_type -> memberpass.v1.LifecycleSettings
-	73, // 123: memberpass.v1.AdminService.SetLifecycleSettings:output_type -> memberpass.v1.LifecycleSettings
-	89, // 124: memberpass.v1.AdminService.GetReport:output_type -> memberpass.v1.ReportTable
-	5,  // 125: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
-	7,  // 126: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
-	5,  // 127: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
-	10, // 128: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
-	13, // 129: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
-	17, // 130: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
-	43, // 131: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
-	76, // 132: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
-	76, // 133: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
-	77, // 134: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
-	90, // 135: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
-	91, // 136: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
-	92, // 137: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
-	93, // 138: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
-	94, // 139: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
-	95, // 140: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
-	95, // [95:141] is the sub-list for method output_type
-	49, // [49:95] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	69,  // 0: memberpass.v1.CampaignTrigger.at:type_name -> google.protobuf.Timestamp
+	0,   // 1: memberpass.v1.Campaign.trigger:type_name -> memberpass.v1.CampaignTrigger
+	1,   // 2: memberpass.v1.Campaign.actions:type_name -> memberpass.v1.CampaignAction
+	1,   // 3: memberpass.v1.Campaign.known_actions:type_name -> memberpass.v1.CampaignAction
+	2,   // 4: memberpass.v1.Campaign.audience:type_name -> memberpass.v1.CampaignAudience
+	3,   // 5: memberpass.v1.Campaign.budget:type_name -> memberpass.v1.CampaignCost
+	69,  // 6: memberpass.v1.Campaign.start_at:type_name -> google.protobuf.Timestamp
+	69,  // 7: memberpass.v1.Campaign.end_at:type_name -> google.protobuf.Timestamp
+	4,   // 8: memberpass.v1.Campaign.spent:type_name -> memberpass.v1.CampaignSpent
+	5,   // 9: memberpass.v1.ListCampaignsResponse.campaigns:type_name -> memberpass.v1.Campaign
+	3,   // 10: memberpass.v1.CampaignPreview.per_member:type_name -> memberpass.v1.CampaignCost
+	3,   // 11: memberpass.v1.CampaignPreview.cost:type_name -> memberpass.v1.CampaignCost
+	1,   // 12: memberpass.v1.DryRunLine.actions:type_name -> memberpass.v1.CampaignAction
+	3,   // 13: memberpass.v1.DryRunLine.cost:type_name -> memberpass.v1.CampaignCost
+	12,  // 14: memberpass.v1.DryRunCampaignResponse.lines:type_name -> memberpass.v1.DryRunLine
+	5,   // 15: memberpass.v1.CampaignResults.campaign:type_name -> memberpass.v1.Campaign
+	15,  // 16: memberpass.v1.CampaignResults.treated:type_name -> memberpass.v1.CampaignGroupOutcome
+	15,  // 17: memberpass.v1.CampaignResults.holdout:type_name -> memberpass.v1.CampaignGroupOutcome
+	16,  // 18: memberpass.v1.CampaignResults.return_lift:type_name -> memberpass.v1.CampaignLift
+	16,  // 19: memberpass.v1.CampaignResults.spend_lift:type_name -> memberpass.v1.CampaignLift
+	16,  // 20: memberpass.v1.CampaignResults.visit_lift:type_name -> memberpass.v1.CampaignLift
+	70,  // 21: memberpass.v1.SetProgrammeRequest.programme:type_name -> memberpass.v1.Programme
+	22,  // 22: memberpass.v1.ImportReport.errors:type_name -> memberpass.v1.RowError
+	69,  // 23: memberpass.v1.LedgerEntry.at:type_name -> google.protobuf.Timestamp
+	69,  // 24: memberpass.v1.TierChange.at:type_name -> google.protobuf.Timestamp
+	71,  // 25: memberpass.v1.MemberHistory.member:type_name -> memberpass.v1.Member
+	26,  // 26: memberpass.v1.MemberHistory.points:type_name -> memberpass.v1.LedgerEntry
+	26,  // 27: memberpass.v1.MemberHistory.stored_value:type_name -> memberpass.v1.LedgerEntry
+	27,  // 28: memberpass.v1.MemberHistory.tier_changes:type_name -> memberpass.v1.TierChange
+	72,  // 29: memberpass.v1.MemberHistory.coupons:type_name -> memberpass.v1.CouponSnapshot
+	53,  // 30: memberpass.v1.MemberHistory.events:type_name -> memberpass.v1.StoredEvent
+	73,  // 31: memberpass.v1.CouponTemplate.kind:type_name -> memberpass.v1.CouponKind
+	69,  // 32: memberpass.v1.CouponTemplate.valid_from:type_name -> google.protobuf.Timestamp
+	69,  // 33: memberpass.v1.CouponTemplate.valid_until:type_name -> google.protobuf.Timestamp
+	29,  // 34: memberpass.v1.ListCouponTemplatesResponse.templates:type_name -> memberpass.v1.CouponTemplate
+	72,  // 35: memberpass.v1.IssueCouponsResponse.coupons:type_name -> memberpass.v1.CouponSnapshot
+	69,  // 36: memberpass.v1.Conflict.at:type_name -> google.protobuf.Timestamp
+	34,  // 37: memberpass.v1.ListConflictsResponse.conflicts:type_name -> memberpass.v1.Conflict
+	69,  // 38: memberpass.v1.Brand.created_at:type_name -> google.protobuf.Timestamp
+	41,  // 39: memberpass.v1.CreateStoreResponse.store:type_name -> memberpass.v1.Store
+	69,  // 40: memberpass.v1.CreateStoreResponse.pairing_expires_at:type_name -> google.protobuf.Timestamp
+	74,  // 41: memberpass.v1.CreateMemberRequest.source:type_name -> memberpass.v1.MemberSource
+	69,  // 42: memberpass.v1.IssueMemberCodeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	69,  // 43: memberpass.v1.DeviceStats.last_seen_at:type_name -> google.protobuf.Timestamp
+	50,  // 44: memberpass.v1.BrandStats.devices:type_name -> memberpass.v1.DeviceStats
+	75,  // 45: memberpass.v1.StoredEvent.event:type_name -> memberpass.v1.Event
+	69,  // 46: memberpass.v1.StoredEvent.received_at:type_name -> google.protobuf.Timestamp
+	76,  // 47: memberpass.v1.StoredEvent.outcome:type_name -> memberpass.v1.Outcome
+	53,  // 48: memberpass.v1.ListEventsResponse.events:type_name -> memberpass.v1.StoredEvent
+	69,  // 49: memberpass.v1.VoucherShopBinding.bound_at:type_name -> google.protobuf.Timestamp
+	59,  // 50: memberpass.v1.ListVoucherShopsResponse.bindings:type_name -> memberpass.v1.VoucherShopBinding
+	63,  // 51: memberpass.v1.VoucherReconciliation.mismatches:type_name -> memberpass.v1.VoucherMismatch
+	69,  // 52: memberpass.v1.DeviceHealth.last_seen_at:type_name -> google.protobuf.Timestamp
+	69,  // 53: memberpass.v1.DeviceHealth.reported_at:type_name -> google.protobuf.Timestamp
+	77,  // 54: memberpass.v1.DeviceHealth.report:type_name -> memberpass.v1.AgentHealth
+	67,  // 55: memberpass.v1.FleetHealth.devices:type_name -> memberpass.v1.DeviceHealth
+	40,  // 56: memberpass.v1.AdminService.CreateBrand:input_type -> memberpass.v1.CreateBrandRequest
+	42,  // 57: memberpass.v1.AdminService.CreateStore:input_type -> memberpass.v1.CreateStoreRequest
+	44,  // 58: memberpass.v1.AdminService.CreateMember:input_type -> memberpass.v1.CreateMemberRequest
+	45,  // 59: memberpass.v1.AdminService.GetMember:input_type -> memberpass.v1.GetMemberRequest
+	46,  // 60: memberpass.v1.AdminService.AddCard:input_type -> memberpass.v1.AddCardRequest
+	47,  // 61: memberpass.v1.AdminService.IssueMemberCode:input_type -> memberpass.v1.IssueMemberCodeRequest
+	49,  // 62: memberpass.v1.AdminService.GetBrandStats:input_type -> memberpass.v1.GetBrandStatsRequest
+	52,  // 63: memberpass.v1.AdminService.ListEvents:input_type -> memberpass.v1.ListEventsRequest
+	18,  // 64: memberpass.v1.AdminService.SetProgramme:input_type -> memberpass.v1.SetProgrammeRequest
+	19,  // 65: memberpass.v1.AdminService.GetProgramme:input_type -> memberpass.v1.GetProgrammeRequest
+	20,  // 66: memberpass.v1.AdminService.UpdateMember:input_type -> memberpass.v1.UpdateMemberRequest
+	21,  // 67: memberpass.v1.AdminService.ImportMembers:input_type -> memberpass.v1.ImportRequest
+	24,  // 68: memberpass.v1.AdminService.MergeMembers:input_type -> memberpass.v1.MergeMembersRequest
+	25,  // 69: memberpass.v1.AdminService.GetMemberHistory:input_type -> memberpass.v1.GetMemberHistoryRequest
+	29,  // 70: memberpass.v1.AdminService.CreateCouponTemplate:input_type -> memberpass.v1.CouponTemplate
+	30,  // 71: memberpass.v1.AdminService.ListCouponTemplates:input_type -> memberpass.v1.ListCouponTemplatesRequest
+	32,  // 72: memberpass.v1.AdminService.IssueCoupons:input_type -> memberpass.v1.IssueCouponsRequest
+	21,  // 73: memberpass.v1.AdminService.ImportVouchers:input_type -> memberpass.v1.ImportRequest
+	58,  // 74: memberpass.v1.AdminService.BindVoucherShop:input_type -> memberpass.v1.BindVoucherShopRequest
+	60,  // 75: memberpass.v1.AdminService.ListVoucherShops:input_type -> memberpass.v1.ListVoucherShopsRequest
+	62,  // 76: memberpass.v1.AdminService.ReconcileVouchers:input_type -> memberpass.v1.ReconcileVouchersRequest
+	35,  // 77: memberpass.v1.AdminService.ListConflicts:input_type -> memberpass.v1.ListConflictsRequest
+	57,  // 78: memberpass.v1.AdminService.RevokeDevice:input_type -> memberpass.v1.RevokeDeviceRequest
+	37,  // 79: memberpass.v1.AdminService.RunMaintenance:input_type -> memberpass.v1.RunMaintenanceRequest
+	55,  // 80: memberpass.v1.AdminService.GetMemberCardLink:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	55,  // 81: memberpass.v1.AdminService.RevokeMemberCardLinks:input_type -> memberpass.v1.GetMemberCardLinkRequest
+	78,  // 82: memberpass.v1.AdminService.SaveSegment:input_type -> memberpass.v1.SaveSegmentRequest
+	79,  // 83: memberpass.v1.AdminService.ListSegments:input_type -> memberpass.v1.ListSegmentsRequest
+	80,  // 84: memberpass.v1.AdminService.DeleteSegment:input_type -> memberpass.v1.DeleteSegmentRequest
+	81,  // 85: memberpass.v1.AdminService.CountSegment:input_type -> memberpass.v1.CountSegmentRequest
+	82,  // 86: memberpass.v1.AdminService.ExportSegment:input_type -> memberpass.v1.ExportSegmentRequest
+	83,  // 87: memberpass.v1.AdminService.GetLifecycleSettings:input_type -> memberpass.v1.GetLifecycleSettingsRequest
+	84,  // 88: memberpass.v1.AdminService.SetLifecycleSettings:input_type -> memberpass.v1.LifecycleSettings
+	85,  // 89: memberpass.v1.AdminService.GetReport:input_type -> memberpass.v1.GetReportRequest
+	5,   // 90: memberpass.v1.AdminService.CreateCampaign:input_type -> memberpass.v1.Campaign
+	6,   // 91: memberpass.v1.AdminService.ListCampaigns:input_type -> memberpass.v1.ListCampaignsRequest
+	8,   // 92: memberpass.v1.AdminService.SetCampaignState:input_type -> memberpass.v1.SetCampaignStateRequest
+	9,   // 93: memberpass.v1.AdminService.PreviewCampaign:input_type -> memberpass.v1.CampaignRef
+	11,  // 94: memberpass.v1.AdminService.DryRunCampaign:input_type -> memberpass.v1.DryRunCampaignRequest
+	14,  // 95: memberpass.v1.AdminService.GetCampaignResults:input_type -> memberpass.v1.CampaignResultsRequest
+	65,  // 96: memberpass.v1.AdminService.IssuePairingCode:input_type -> memberpass.v1.IssuePairingCodeRequest
+	86,  // 97: memberpass.v1.AdminService.GetMessagingPolicy:input_type -> memberpass.v1.GetMessagingPolicyRequest
+	87,  // 98: memberpass.v1.AdminService.SetMessagingPolicy:input_type -> memberpass.v1.MessagingPolicy
+	88,  // 99: memberpass.v1.AdminService.PutMessageTemplate:input_type -> memberpass.v1.MessageTemplate
+	89,  // 100: memberpass.v1.AdminService.ListMessageTemplates:input_type -> memberpass.v1.ListMessageTemplatesRequest
+	90,  // 101: memberpass.v1.AdminService.PreviewMessage:input_type -> memberpass.v1.PreviewMessageRequest
+	91,  // 102: memberpass.v1.AdminService.EstimateMessageCost:input_type -> memberpass.v1.EstimateMessageCostRequest
+	92,  // 103: memberpass.v1.AdminService.ListMemberMessages:input_type -> memberpass.v1.ListMemberMessagesRequest
+	93,  // 104: memberpass.v1.AdminService.SetMessagingConsent:input_type -> memberpass.v1.SetMessagingConsentRequest
+	94,  // 105: memberpass.v1.AdminService.SendTestMessage:input_type -> memberpass.v1.SendTestMessageRequest
+	66,  // 106: memberpass.v1.AdminService.GetFleetHealth:input_type -> memberpass.v1.GetFleetHealthRequest
+	39,  // 107: memberpass.v1.AdminService.CreateBrand:output_type -> memberpass.v1.Brand
+	43,  // 108: memberpass.v1.AdminService.CreateStore:output_type -> memberpass.v1.CreateStoreResponse
+	71,  // 109: memberpass.v1.AdminService.CreateMember:output_type -> memberpass.v1.Member
+	71,  // 110: memberpass.v1.AdminService.GetMember:output_type -> memberpass.v1.Member
+	71,  // 111: memberpass.v1.AdminService.AddCard:output_type -> memberpass.v1.Member
+	48,  // 112: memberpass.v1.AdminService.IssueMemberCode:output_type -> memberpass.v1.IssueMemberCodeResponse
+	51,  // 113: memberpass.v1.AdminService.GetBrandStats:output_type -> memberpass.v1.BrandStats
+	54,  // 114: memberpass.v1.AdminService.ListEvents:output_type -> memberpass.v1.ListEventsResponse
+	70,  // 115: memberpass.v1.AdminService.SetProgramme:output_type -> memberpass.v1.Programme
+	70,  // 116: memberpass.v1.AdminService.GetProgramme:output_type -> memberpass.v1.Programme
+	71,  // 117: memberpass.v1.AdminService.UpdateMember:output_type -> memberpass.v1.Member
+	23,  // 118: memberpass.v1.AdminService.ImportMembers:output_type -> memberpass.v1.ImportReport
+	71,  // 119: memberpass.v1.AdminService.MergeMembers:output_type -> memberpass.v1.Member
+	28,  // 120: memberpass.v1.AdminService.GetMemberHistory:output_type -> memberpass.v1.MemberHistory
+	29,  // 121: memberpass.v1.AdminService.CreateCouponTemplate:output_type -> memberpass.v1.CouponTemplate
+	31,  // 122: memberpass.v1.AdminService.ListCouponTemplates:output_type -> memberpass.v1.ListCouponTemplatesResponse
+	33,  // 123: memberpass.v1.AdminService.IssueCoupons:output_type -> memberpass.v1.IssueCouponsResponse
+	23,  // 124: memberpass.v1.AdminService.ImportVouchers:output_type -> memberpass.v1.ImportReport
+	59,  // 125: memberpass.v1.AdminService.BindVoucherShop:output_type -> memberpass.v1.VoucherShopBinding
+	61,  // 126: memberpass.v1.AdminService.ListVoucherShops:output_type -> memberpass.v1.ListVoucherShopsResponse
+	64,  // 127: memberpass.v1.AdminService.ReconcileVouchers:output_type -> memberpass.v1.VoucherReconciliation
+	36,  // 128: memberpass.v1.AdminService.ListConflicts:output_type -> memberpass.v1.ListConflictsResponse
+	50,  // 129: memberpass.v1.AdminService.RevokeDevice:output_type -> memberpass.v1.DeviceStats
+	38,  // 130: memberpass.v1.AdminService.RunMaintenance:output_type -> memberpass.v1.MaintenanceReport
+	56,  // 131: memberpass.v1.AdminService.GetMemberCardLink:output_type -> memberpass.v1.MemberCardLink
+	56,  // 132: memberpass.v1.AdminService.RevokeMemberCardLinks:output_type -> memberpass.v1.MemberCardLink
+	95,  // 133: memberpass.v1.AdminService.SaveSegment:output_type -> memberpass.v1.Segment
+	96,  // 134: memberpass.v1.AdminService.ListSegments:output_type -> memberpass.v1.ListSegmentsResponse
+	97,  // 135: memberpass.v1.AdminService.DeleteSegment:output_type -> memberpass.v1.DeleteSegmentResponse
+	98,  // 136: memberpass.v1.AdminService.CountSegment:output_type -> memberpass.v1.CountSegmentResponse
+	99,  // 137: memberpass.v1.AdminService.ExportSegment:output_type -> memberpass.v1.ExportSegmentResponse
+	84,  // 138: memberpass.v1.AdminService.GetLifecycleSettings:output_type -> memberpass.v1.LifecycleSettings
+	84,  // 139: memberpass.v1.AdminService.SetLifecycleSettings:output_type -> memberpass.v1.LifecycleSettings
+	100, // 140: memberpass.v1.AdminService.GetReport:output_type -> memberpass.v1.ReportTable
+	5,   // 141: memberpass.v1.AdminService.CreateCampaign:output_type -> memberpass.v1.Campaign
+	7,   // 142: memberpass.v1.AdminService.ListCampaigns:output_type -> memberpass.v1.ListCampaignsResponse
+	5,   // 143: memberpass.v1.AdminService.SetCampaignState:output_type -> memberpass.v1.Campaign
+	10,  // 144: memberpass.v1.AdminService.PreviewCampaign:output_type -> memberpass.v1.CampaignPreview
+	13,  // 145: memberpass.v1.AdminService.DryRunCampaign:output_type -> memberpass.v1.DryRunCampaignResponse
+	17,  // 146: memberpass.v1.AdminService.GetCampaignResults:output_type -> memberpass.v1.CampaignResults
+	43,  // 147: memberpass.v1.AdminService.IssuePairingCode:output_type -> memberpass.v1.CreateStoreResponse
+	87,  // 148: memberpass.v1.AdminService.GetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	87,  // 149: memberpass.v1.AdminService.SetMessagingPolicy:output_type -> memberpass.v1.MessagingPolicy
+	88,  // 150: memberpass.v1.AdminService.PutMessageTemplate:output_type -> memberpass.v1.MessageTemplate
+	101, // 151: memberpass.v1.AdminService.ListMessageTemplates:output_type -> memberpass.v1.ListMessageTemplatesResponse
+	102, // 152: memberpass.v1.AdminService.PreviewMessage:output_type -> memberpass.v1.MessagePreview
+	103, // 153: memberpass.v1.AdminService.EstimateMessageCost:output_type -> memberpass.v1.MessageCostEstimate
+	104, // 154: memberpass.v1.AdminService.ListMemberMessages:output_type -> memberpass.v1.ListMemberMessagesResponse
+	105, // 155: memberpass.v1.AdminService.SetMessagingConsent:output_type -> memberpass.v1.MessagingConsent
+	106, // 156: memberpass.v1.AdminService.SendTestMessage:output_type -> memberpass.v1.MemberMessage
+	68,  // 157: memberpass.v1.AdminService.GetFleetHealth:output_type -> memberpass.v1.FleetHealth
+	107, // [107:158] is the sub-list for method output_type
+	56,  // [56:107] is the sub-list for method input_type
+	56,  // [56:56] is the sub-list for extension type_name
+	56,  // [56:56] is the sub-list for extension extendee
+	0,   // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_admin_proto_init() }
@@ -4772,7 +5651,7 @@ func file_memberpass_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_admin_proto_rawDesc), len(file_memberpass_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   59,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,52 +19,57 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_CreateBrand_FullMethodName          = "/memberpass.v1.AdminService/CreateBrand"
-	AdminService_CreateStore_FullMethodName          = "/memberpass.v1.AdminService/CreateStore"
-	AdminService_CreateMember_FullMethodName         = "/memberpass.v1.AdminService/CreateMember"
-	AdminService_GetMember_FullMethodName            = "/memberpass.v1.AdminService/GetMember"
-	AdminService_AddCard_FullMethodName              = "/memberpass.v1.AdminService/AddCard"
-	AdminService_IssueMemberCode_FullMethodName      = "/memberpass.v1.AdminService/IssueMemberCode"
-	AdminService_GetBrandStats_FullMethodName        = "/memberpass.v1.AdminService/GetBrandStats"
-	AdminService_ListEvents_FullMethodName           = "/memberpass.v1.AdminService/ListEvents"
-	AdminService_SetProgramme_FullMethodName         = "/memberpass.v1.AdminService/SetProgramme"
-	AdminService_GetProgramme_FullMethodName         = "/memberpass.v1.AdminService/GetProgramme"
-	AdminService_UpdateMember_FullMethodName         = "/memberpass.v1.AdminService/UpdateMember"
-	AdminService_ImportMembers_FullMethodName        = "/memberpass.v1.AdminService/ImportMembers"
-	AdminService_MergeMembers_FullMethodName         = "/memberpass.v1.AdminService/MergeMembers"
-	AdminService_GetMemberHistory_FullMethodName     = "/memberpass.v1.AdminService/GetMemberHistory"
-	AdminService_CreateCouponTemplate_FullMethodName = "/memberpass.v1.AdminService/CreateCouponTemplate"
-	AdminService_ListCouponTemplates_FullMethodName  = "/memberpass.v1.AdminService/ListCouponTemplates"
-	AdminService_IssueCoupons_FullMethodName         = "/memberpass.v1.AdminService/IssueCoupons"
-	AdminService_ImportVouchers_FullMethodName       = "/memberpass.v1.AdminService/ImportVouchers"
-	AdminService_ListConflicts_FullMethodName        = "/memberpass.v1.AdminService/ListConflicts"
-	AdminService_RevokeDevice_FullMethodName         = "/memberpass.v1.AdminService/RevokeDevice"
-	AdminService_RunMaintenance_FullMethodName       = "/memberpass.v1.AdminService/RunMaintenance"
-	AdminService_GetMemberCardLink_FullMethodName    = "/memberpass.v1.AdminService/GetMemberCardLink"
-	AdminService_SaveSegment_FullMethodName          = "/memberpass.v1.AdminService/SaveSegment"
-	AdminService_ListSegments_FullMethodName         = "/memberpass.v1.AdminService/ListSegments"
-	AdminService_DeleteSegment_FullMethodName        = "/memberpass.v1.AdminService/DeleteSegment"
-	AdminService_CountSegment_FullMethodName         = "/memberpass.v1.AdminService/CountSegment"
-	AdminService_ExportSegment_FullMethodName        = "/memberpass.v1.AdminService/ExportSegment"
-	AdminService_GetLifecycleSettings_FullMethodName = "/memberpass.v1.AdminService/GetLifecycleSettings"
-	AdminService_SetLifecycleSettings_FullMethodName = "/memberpass.v1.AdminService/SetLifecycleSettings"
-	AdminService_GetReport_FullMethodName            = "/memberpass.v1.AdminService/GetReport"
-	AdminService_CreateCampaign_FullMethodName       = "/memberpass.v1.AdminService/CreateCampaign"
-	AdminService_ListCampaigns_FullMethodName        = "/memberpass.v1.AdminService/ListCampaigns"
-	AdminService_SetCampaignState_FullMethodName     = "/memberpass.v1.AdminService/SetCampaignState"
-	AdminService_PreviewCampaign_FullMethodName      = "/memberpass.v1.AdminService/PreviewCampaign"
-	AdminService_DryRunCampaign_FullMethodName       = "/memberpass.v1.AdminService/DryRunCampaign"
-	AdminService_GetCampaignResults_FullMethodName   = "/memberpass.v1.AdminService/GetCampaignResults"
-	AdminService_IssuePairingCode_FullMethodName     = "/memberpass.v1.AdminService/IssuePairingCode"
-	AdminService_GetMessagingPolicy_FullMethodName   = "/memberpass.v1.AdminService/GetMessagingPolicy"
-	AdminService_SetMessagingPolicy_FullMethodName   = "/memberpass.v1.AdminService/SetMessagingPolicy"
-	AdminService_PutMessageTemplate_FullMethodName   = "/memberpass.v1.AdminService/PutMessageTemplate"
-	AdminService_ListMessageTemplates_FullMethodName = "/memberpass.v1.AdminService/ListMessageTemplates"
-	AdminService_PreviewMessage_FullMethodName       = "/memberpass.v1.AdminService/PreviewMessage"
-	AdminService_EstimateMessageCost_FullMethodName  = "/memberpass.v1.AdminService/EstimateMessageCost"
-	AdminService_ListMemberMessages_FullMethodName   = "/memberpass.v1.AdminService/ListMemberMessages"
-	AdminService_SetMessagingConsent_FullMethodName  = "/memberpass.v1.AdminService/SetMessagingConsent"
-	AdminService_SendTestMessage_FullMethodName      = "/memberpass.v1.AdminService/SendTestMessage"
+	AdminService_CreateBrand_FullMethodName           = "/memberpass.v1.AdminService/CreateBrand"
+	AdminService_CreateStore_FullMethodName           = "/memberpass.v1.AdminService/CreateStore"
+	AdminService_CreateMember_FullMethodName          = "/memberpass.v1.AdminService/CreateMember"
+	AdminService_GetMember_FullMethodName             = "/memberpass.v1.AdminService/GetMember"
+	AdminService_AddCard_FullMethodName               = "/memberpass.v1.AdminService/AddCard"
+	AdminService_IssueMemberCode_FullMethodName       = "/memberpass.v1.AdminService/IssueMemberCode"
+	AdminService_GetBrandStats_FullMethodName         = "/memberpass.v1.AdminService/GetBrandStats"
+	AdminService_ListEvents_FullMethodName            = "/memberpass.v1.AdminService/ListEvents"
+	AdminService_SetProgramme_FullMethodName          = "/memberpass.v1.AdminService/SetProgramme"
+	AdminService_GetProgramme_FullMethodName          = "/memberpass.v1.AdminService/GetProgramme"
+	AdminService_UpdateMember_FullMethodName          = "/memberpass.v1.AdminService/UpdateMember"
+	AdminService_ImportMembers_FullMethodName         = "/memberpass.v1.AdminService/ImportMembers"
+	AdminService_MergeMembers_FullMethodName          = "/memberpass.v1.AdminService/MergeMembers"
+	AdminService_GetMemberHistory_FullMethodName      = "/memberpass.v1.AdminService/GetMemberHistory"
+	AdminService_CreateCouponTemplate_FullMethodName  = "/memberpass.v1.AdminService/CreateCouponTemplate"
+	AdminService_ListCouponTemplates_FullMethodName   = "/memberpass.v1.AdminService/ListCouponTemplates"
+	AdminService_IssueCoupons_FullMethodName          = "/memberpass.v1.AdminService/IssueCoupons"
+	AdminService_ImportVouchers_FullMethodName        = "/memberpass.v1.AdminService/ImportVouchers"
+	AdminService_BindVoucherShop_FullMethodName       = "/memberpass.v1.AdminService/BindVoucherShop"
+	AdminService_ListVoucherShops_FullMethodName      = "/memberpass.v1.AdminService/ListVoucherShops"
+	AdminService_ReconcileVouchers_FullMethodName     = "/memberpass.v1.AdminService/ReconcileVouchers"
+	AdminService_ListConflicts_FullMethodName         = "/memberpass.v1.AdminService/ListConflicts"
+	AdminService_RevokeDevice_FullMethodName          = "/memberpass.v1.AdminService/RevokeDevice"
+	AdminService_RunMaintenance_FullMethodName        = "/memberpass.v1.AdminService/RunMaintenance"
+	AdminService_GetMemberCardLink_FullMethodName     = "/memberpass.v1.AdminService/GetMemberCardLink"
+	AdminService_RevokeMemberCardLinks_FullMethodName = "/memberpass.v1.AdminService/RevokeMemberCardLinks"
+	AdminService_SaveSegment_FullMethodName           = "/memberpass.v1.AdminService/SaveSegment"
+	AdminService_ListSegments_FullMethodName          = "/memberpass.v1.AdminService/ListSegments"
+	AdminService_DeleteSegment_FullMethodName         = "/memberpass.v1.AdminService/DeleteSegment"
+	AdminService_CountSegment_FullMethodName          = "/memberpass.v1.AdminService/CountSegment"
+	AdminService_ExportSegment_FullMethodName         = "/memberpass.v1.AdminService/ExportSegment"
+	AdminService_GetLifecycleSettings_FullMethodName  = "/memberpass.v1.AdminService/GetLifecycleSettings"
+	AdminService_SetLifecycleSettings_FullMethodName  = "/memberpass.v1.AdminService/SetLifecycleSettings"
+	AdminService_GetReport_FullMethodName             = "/memberpass.v1.AdminService/GetReport"
+	AdminService_CreateCampaign_FullMethodName        = "/memberpass.v1.AdminService/CreateCampaign"
+	AdminService_ListCampaigns_FullMethodName         = "/memberpass.v1.AdminService/ListCampaigns"
+	AdminService_SetCampaignState_FullMethodName      = "/memberpass.v1.AdminService/SetCampaignState"
+	AdminService_PreviewCampaign_FullMethodName       = "/memberpass.v1.AdminService/PreviewCampaign"
+	AdminService_DryRunCampaign_FullMethodName        = "/memberpass.v1.AdminService/DryRunCampaign"
+	AdminService_GetCampaignResults_FullMethodName    = "/memberpass.v1.AdminService/GetCampaignResults"
+	AdminService_IssuePairingCode_FullMethodName      = "/memberpass.v1.AdminService/IssuePairingCode"
+	AdminService_GetMessagingPolicy_FullMethodName    = "/memberpass.v1.AdminService/GetMessagingPolicy"
+	AdminService_SetMessagingPolicy_FullMethodName    = "/memberpass.v1.AdminService/SetMessagingPolicy"
+	AdminService_PutMessageTemplate_FullMethodName    = "/memberpass.v1.AdminService/PutMessageTemplate"
+	AdminService_ListMessageTemplates_FullMethodName  = "/memberpass.v1.AdminService/ListMessageTemplates"
+	AdminService_PreviewMessage_FullMethodName        = "/memberpass.v1.AdminService/PreviewMessage"
+	AdminService_EstimateMessageCost_FullMethodName   = "/memberpass.v1.AdminService/EstimateMessageCost"
+	AdminService_ListMemberMessages_FullMethodName    = "/memberpass.v1.AdminService/ListMemberMessages"
+	AdminService_SetMessagingConsent_FullMethodName   = "/memberpass.v1.AdminService/SetMessagingConsent"
+	AdminService_SendTestMessage_FullMethodName       = "/memberpass.v1.AdminService/SendTestMessage"
+	AdminService_GetFleetHealth_FullMethodName        = "/memberpass.v1.AdminService/GetFleetHealth"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -100,6 +105,13 @@ type AdminServiceClient interface {
 	IssueCoupons(ctx context.Context, in *IssueCouponsRequest, opts ...grpc.CallOption) (*IssueCouponsResponse, error)
 	// ImportVouchers takes a group-buy platform's CSV of voucher codes.
 	ImportVouchers(ctx context.Context, in *ImportRequest, opts ...grpc.CallOption) (*ImportReport, error)
+	// BindVoucherShop ties a store to its shop on a group-buy platform
+	// (Meituan/Dianping open_shop_uuid, Douyin poi_id).
+	BindVoucherShop(ctx context.Context, in *BindVoucherShopRequest, opts ...grpc.CallOption) (*VoucherShopBinding, error)
+	ListVoucherShops(ctx context.Context, in *ListVoucherShopsRequest, opts ...grpc.CallOption) (*ListVoucherShopsResponse, error)
+	// ReconcileVouchers compares a day's consumptions at a store with the
+	// platform's settlement (its API, or an imported statement).
+	ReconcileVouchers(ctx context.Context, in *ReconcileVouchersRequest, opts ...grpc.CallOption) (*VoucherReconciliation, error)
 	// ListConflicts lists what stores did offline that the books could not
 	// take as it was, with how it was resolved.
 	ListConflicts(ctx context.Context, in *ListConflictsRequest, opts ...grpc.CallOption) (*ListConflictsResponse, error)
@@ -112,6 +124,9 @@ type AdminServiceClient interface {
 	// GetMemberCardLink returns the private link of a member's card page,
 	// to send to the member.
 	GetMemberCardLink(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error)
+	// RevokeMemberCardLinks stops every card page link of a member (a link
+	// sent to the wrong person, a lost phone) and returns the new one.
+	RevokeMemberCardLinks(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error)
 	// Segments: members selected by rules HQ combines (reports.proto).
 	SaveSegment(ctx context.Context, in *SaveSegmentRequest, opts ...grpc.CallOption) (*Segment, error)
 	ListSegments(ctx context.Context, in *ListSegmentsRequest, opts ...grpc.CallOption) (*ListSegmentsResponse, error)
@@ -153,6 +168,9 @@ type AdminServiceClient interface {
 	// SendTestMessage queues one message to a member through every rule
 	// (consent, caps, quiet hours), as a campaign's would be.
 	SendTestMessage(ctx context.Context, in *SendTestMessageRequest, opts ...grpc.CallOption) (*MemberMessage, error)
+	// GetFleetHealth lists every device of a brand with its last health
+	// report, and which are stale (not seen for stale_after_seconds).
+	GetFleetHealth(ctx context.Context, in *GetFleetHealthRequest, opts ...grpc.CallOption) (*FleetHealth, error)
 }
 
 type adminServiceClient struct {
@@ -343,6 +361,36 @@ func (c *adminServiceClient) ImportVouchers(ctx context.Context, in *ImportReque
 	return out, nil
 }
 
+func (c *adminServiceClient) BindVoucherShop(ctx context.Context, in *BindVoucherShopRequest, opts ...grpc.CallOption) (*VoucherShopBinding, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VoucherShopBinding)
+	err := c.cc.Invoke(ctx, AdminService_BindVoucherShop_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListVoucherShops(ctx context.Context, in *ListVoucherShopsRequest, opts ...grpc.CallOption) (*ListVoucherShopsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListVoucherShopsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListVoucherShops_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ReconcileVouchers(ctx context.Context, in *ReconcileVouchersRequest, opts ...grpc.CallOption) (*VoucherReconciliation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VoucherReconciliation)
+	err := c.cc.Invoke(ctx, AdminService_ReconcileVouchers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) ListConflicts(ctx context.Context, in *ListConflictsRequest, opts ...grpc.CallOption) (*ListConflictsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListConflictsResponse)
@@ -377,6 +425,16 @@ func (c *adminServiceClient) GetMemberCardLink(ctx context.Context, in *GetMembe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(MemberCardLink)
 	err := c.cc.Invoke(ctx, AdminService_GetMemberCardLink_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RevokeMemberCardLinks(ctx context.Context, in *GetMemberCardLinkRequest, opts ...grpc.CallOption) (*MemberCardLink, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MemberCardLink)
+	err := c.cc.Invoke(ctx, AdminService_RevokeMemberCardLinks_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -623,6 +681,16 @@ func (c *adminServiceClient) SendTestMessage(ctx context.Context, in *SendTestMe
 	return out, nil
 }
 
+func (c *adminServiceClient) GetFleetHealth(ctx context.Context, in *GetFleetHealthRequest, opts ...grpc.CallOption) (*FleetHealth, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FleetHealth)
+	err := c.cc.Invoke(ctx, AdminService_GetFleetHealth_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -656,6 +724,13 @@ type AdminServiceServer interface {
 	IssueCoupons(context.Context, *IssueCouponsRequest) (*IssueCouponsResponse, error)
 	// ImportVouchers takes a group-buy platform's CSV of voucher codes.
 	ImportVouchers(context.Context, *ImportRequest) (*ImportReport, error)
+	// BindVoucherShop ties a store to its shop on a group-buy platform
+	// (Meituan/Dianping open_shop_uuid, Douyin poi_id).
+	BindVoucherShop(context.Context, *BindVoucherShopRequest) (*VoucherShopBinding, error)
+	ListVoucherShops(context.Context, *ListVoucherShopsRequest) (*ListVoucherShopsResponse, error)
+	// ReconcileVouchers compares a day's consumptions at a store with the
+	// platform's settlement (its API, or an imported statement).
+	ReconcileVouchers(context.Context, *ReconcileVouchersRequest) (*VoucherReconciliation, error)
 	// ListConflicts lists what stores did offline that the books could not
 	// take as it was, with how it was resolved.
 	ListConflicts(context.Context, *ListConflictsRequest) (*ListConflictsResponse, error)
@@ -668,6 +743,9 @@ type AdminServiceServer interface {
 	// GetMemberCardLink returns the private link of a member's card page,
 	// to send to the member.
 	GetMemberCardLink(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error)
+	// RevokeMemberCardLinks stops every card page link of a member (a link
+	// sent to the wrong person, a lost phone) and returns the new one.
+	RevokeMemberCardLinks(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error)
 	// Segments: members selected by rules HQ combines (reports.proto).
 	SaveSegment(context.Context, *SaveSegmentRequest) (*Segment, error)
 	ListSegments(context.Context, *ListSegmentsRequest) (*ListSegmentsResponse, error)
@@ -709,6 +787,9 @@ type AdminServiceServer interface {
 	// SendTestMessage queues one message to a member through every rule
 	// (consent, caps, quiet hours), as a campaign's would be.
 	SendTestMessage(context.Context, *SendTestMessageRequest) (*MemberMessage, error)
+	// GetFleetHealth lists every device of a brand with its last health
+	// report, and which are stale (not seen for stale_after_seconds).
+	GetFleetHealth(context.Context, *GetFleetHealthRequest) (*FleetHealth, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -773,6 +854,15 @@ func (UnimplementedAdminServiceServer) IssueCoupons(context.Context, *IssueCoupo
 func (UnimplementedAdminServiceServer) ImportVouchers(context.Context, *ImportRequest) (*ImportReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method ImportVouchers not implemented")
 }
+func (UnimplementedAdminServiceServer) BindVoucherShop(context.Context, *BindVoucherShopRequest) (*VoucherShopBinding, error) {
+	return nil, status.Error(codes.Unimplemented, "method BindVoucherShop not implemented")
+}
+func (UnimplementedAdminServiceServer) ListVoucherShops(context.Context, *ListVoucherShopsRequest) (*ListVoucherShopsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListVoucherShops not implemented")
+}
+func (UnimplementedAdminServiceServer) ReconcileVouchers(context.Context, *ReconcileVouchersRequest) (*VoucherReconciliation, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReconcileVouchers not implemented")
+}
 func (UnimplementedAdminServiceServer) ListConflicts(context.Context, *ListConflictsRequest) (*ListConflictsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConflicts not implemented")
 }
@@ -784,6 +874,9 @@ func (UnimplementedAdminServiceServer) RunMaintenance(context.Context, *RunMaint
 }
 func (UnimplementedAdminServiceServer) GetMemberCardLink(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMemberCardLink not implemented")
+}
+func (UnimplementedAdminServiceServer) RevokeMemberCardLinks(context.Context, *GetMemberCardLinkRequest) (*MemberCardLink, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeMemberCardLinks not implemented")
 }
 func (UnimplementedAdminServiceServer) SaveSegment(context.Context, *SaveSegmentRequest) (*Segment, error) {
 	return nil, status.Error(codes.Unimplemented, "method SaveSegment not implemented")
@@ -856,6 +949,9 @@ func (UnimplementedAdminServiceServer) SetMessagingConsent(context.Context, *Set
 }
 func (UnimplementedAdminServiceServer) SendTestMessage(context.Context, *SendTestMessageRequest) (*MemberMessage, error) {
 	return nil, status.Error(codes.Unimplemented, "method SendTestMessage not implemented")
+}
+func (UnimplementedAdminServiceServer) GetFleetHealth(context.Context, *GetFleetHealthRequest) (*FleetHealth, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFleetHealth not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -1202,6 +1298,60 @@ func _AdminService_ImportVouchers_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_BindVoucherShop_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BindVoucherShopRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).BindVoucherShop(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_BindVoucherShop_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).BindVoucherShop(ctx, req.(*BindVoucherShopRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListVoucherShops_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListVoucherShopsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListVoucherShops(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListVoucherShops_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListVoucherShops(ctx, req.(*ListVoucherShopsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ReconcileVouchers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReconcileVouchersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ReconcileVouchers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ReconcileVouchers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ReconcileVouchers(ctx, req.(*ReconcileVouchersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_ListConflicts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListConflictsRequest)
 	if err := dec(in); err != nil {
@@ -1270,6 +1420,24 @@ func _AdminService_GetMemberCardLink_Handler(srv interface{}, ctx context.Contex
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AdminServiceServer).GetMemberCardLink(ctx, req.(*GetMemberCardLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_RevokeMemberCardLinks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMemberCardLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RevokeMemberCardLinks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RevokeMemberCardLinks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RevokeMemberCardLinks(ctx, req.(*GetMemberCardLinkRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1706,6 +1874,24 @@ func _AdminService_SendTestMessage_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetFleetHealth_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFleetHealthRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetFleetHealth(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetFleetHealth_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetFleetHealth(ctx, req.(*GetFleetHealthRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1786,6 +1972,18 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AdminService_ImportVouchers_Handler,
 		},
 		{
+			MethodName: "BindVoucherShop",
+			Handler:    _AdminService_BindVoucherShop_Handler,
+		},
+		{
+			MethodName: "ListVoucherShops",
+			Handler:    _AdminService_ListVoucherShops_Handler,
+		},
+		{
+			MethodName: "ReconcileVouchers",
+			Handler:    _AdminService_ReconcileVouchers_Handler,
+		},
+		{
 			MethodName: "ListConflicts",
 			Handler:    _AdminService_ListConflicts_Handler,
 		},
@@ -1800,6 +1998,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMemberCardLink",
 			Handler:    _AdminService_GetMemberCardLink_Handler,
+		},
+		{
+			MethodName: "RevokeMemberCardLinks",
+			Handler:    _AdminService_RevokeMemberCardLinks_Handler,
 		},
 		{
 			MethodName: "SaveSegment",
@@ -1896,6 +2098,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SendTestMessage",
 			Handler:    _AdminService_SendTestMessage_Handler,
+		},
+		{
+			MethodName: "GetFleetHealth",
+			Handler:    _AdminService_GetFleetHealth_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -9,6 +9,7 @@ package memberpassv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -21,6 +22,378 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type PrepareVoucherRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// meituan or douyin when the counter knows; empty: the cloud asks each
+	// platform the brand connected.
+	Platform      string `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PrepareVoucherRequest) Reset() {
+	*x = PrepareVoucherRequest{}
+	mi := &file_memberpass_v1_sync_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrepareVoucherRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrepareVoucherRequest) ProtoMessage() {}
+
+func (x *PrepareVoucherRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_sync_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrepareVoucherRequest.ProtoReflect.Descriptor instead.
+func (*PrepareVoucherRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *PrepareVoucherRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *PrepareVoucherRequest) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+// VoucherDeal is what a platform says a code buys.
+type VoucherDeal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Platform      string                 `protobuf:"bytes,1,opt,name=platform,proto3" json:"platform,omitempty"`
+	Code          string                 `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	DealId        string                 `protobuf:"bytes,3,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	Title         string                 `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	PriceFen      int64                  `protobuf:"varint,5,opt,name=price_fen,json=priceFen,proto3" json:"price_fen,omitempty"`
+	CountLeft     int32                  `protobuf:"varint,6,opt,name=count_left,json=countLeft,proto3" json:"count_left,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoucherDeal) Reset() {
+	*x = VoucherDeal{}
+	mi := &file_memberpass_v1_sync_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoucherDeal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoucherDeal) ProtoMessage() {}
+
+func (x *VoucherDeal) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_sync_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoucherDeal.ProtoReflect.Descriptor instead.
+func (*VoucherDeal) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *VoucherDeal) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *VoucherDeal) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *VoucherDeal) GetDealId() string {
+	if x != nil {
+		return x.DealId
+	}
+	return ""
+}
+
+func (x *VoucherDeal) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *VoucherDeal) GetPriceFen() int64 {
+	if x != nil {
+		return x.PriceFen
+	}
+	return 0
+}
+
+func (x *VoucherDeal) GetCountLeft() int32 {
+	if x != nil {
+		return x.CountLeft
+	}
+	return 0
+}
+
+func (x *VoucherDeal) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+type PrepareVoucherResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Deal  *VoucherDeal           `protobuf:"bytes,1,opt,name=deal,proto3" json:"deal,omitempty"`
+	// A reason code (voucher_used, voucher_refunded, voucher_expired,
+	// voucher_wrong_shop, voucher_not_found, platform_rate_limited,
+	// platform_unavailable, shop_not_bound, ...) when refused.
+	Refusal       string `protobuf:"bytes,2,opt,name=refusal,proto3" json:"refusal,omitempty"`
+	Detail        string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PrepareVoucherResponse) Reset() {
+	*x = PrepareVoucherResponse{}
+	mi := &file_memberpass_v1_sync_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrepareVoucherResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrepareVoucherResponse) ProtoMessage() {}
+
+func (x *PrepareVoucherResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_sync_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrepareVoucherResponse.ProtoReflect.Descriptor instead.
+func (*PrepareVoucherResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PrepareVoucherResponse) GetDeal() *VoucherDeal {
+	if x != nil {
+		return x.Deal
+	}
+	return nil
+}
+
+func (x *PrepareVoucherResponse) GetRefusal() string {
+	if x != nil {
+		return x.Refusal
+	}
+	return ""
+}
+
+func (x *PrepareVoucherResponse) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+type ConsumeVoucherRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Platform       string                 `protobuf:"bytes,1,opt,name=platform,proto3" json:"platform,omitempty"`
+	Code           string                 `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	Count          int32                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	IdempotencyKey string                 `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	StaffId        string                 `protobuf:"bytes,5,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ConsumeVoucherRequest) Reset() {
+	*x = ConsumeVoucherRequest{}
+	mi := &file_memberpass_v1_sync_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumeVoucherRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumeVoucherRequest) ProtoMessage() {}
+
+func (x *ConsumeVoucherRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_sync_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumeVoucherRequest.ProtoReflect.Descriptor instead.
+func (*ConsumeVoucherRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ConsumeVoucherRequest) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *ConsumeVoucherRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *ConsumeVoucherRequest) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *ConsumeVoucherRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *ConsumeVoucherRequest) GetStaffId() string {
+	if x != nil {
+		return x.StaffId
+	}
+	return ""
+}
+
+type ConsumeVoucherResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// consumed, refused, pending (unknown yet: ask again with the same key),
+	// reversed.
+	State         string                 `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	Deal          *VoucherDeal           `protobuf:"bytes,2,opt,name=deal,proto3" json:"deal,omitempty"`
+	Count         int32                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	Refusal       string                 `protobuf:"bytes,4,opt,name=refusal,proto3" json:"refusal,omitempty"`
+	Detail        string                 `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+	ConsumedAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=consumed_at,json=consumedAt,proto3" json:"consumed_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsumeVoucherResponse) Reset() {
+	*x = ConsumeVoucherResponse{}
+	mi := &file_memberpass_v1_sync_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumeVoucherResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumeVoucherResponse) ProtoMessage() {}
+
+func (x *ConsumeVoucherResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_sync_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumeVoucherResponse.ProtoReflect.Descriptor instead.
+func (*ConsumeVoucherResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ConsumeVoucherResponse) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *ConsumeVoucherResponse) GetDeal() *VoucherDeal {
+	if x != nil {
+		return x.Deal
+	}
+	return nil
+}
+
+func (x *ConsumeVoucherResponse) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *ConsumeVoucherResponse) GetRefusal() string {
+	if x != nil {
+		return x.Refusal
+	}
+	return ""
+}
+
+func (x *ConsumeVoucherResponse) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *ConsumeVoucherResponse) GetConsumedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConsumedAt
+	}
+	return nil
+}
+
 type PairRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	PairingCode string                 `protobuf:"bytes,1,opt,name=pairing_code,json=pairingCode,proto3" json:"pairing_code,omitempty"`
@@ -32,7 +405,7 @@ type PairRequest struct {
 
 func (x *PairRequest) Reset() {
 	*x = PairRequest{}
-	mi := &file_memberpass_v1_sync_proto_msgTypes[0]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -44,7 +417,7 @@ func (x *PairRequest) String() string {
 func (*PairRequest) ProtoMessage() {}
 
 func (x *PairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_sync_proto_msgTypes[0]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -57,7 +430,7 @@ func (x *PairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PairRequest.ProtoReflect.Descriptor instead.
 func (*PairRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{0}
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PairRequest) GetPairingCode() string {
@@ -97,7 +470,7 @@ type PairResponse struct {
 
 func (x *PairResponse) Reset() {
 	*x = PairResponse{}
-	mi := &file_memberpass_v1_sync_proto_msgTypes[1]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -109,7 +482,7 @@ func (x *PairResponse) String() string {
 func (*PairResponse) ProtoMessage() {}
 
 func (x *PairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_sync_proto_msgTypes[1]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -122,7 +495,7 @@ func (x *PairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PairResponse.ProtoReflect.Descriptor instead.
 func (*PairResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{1}
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PairResponse) GetBrandId() string {
@@ -197,7 +570,7 @@ type PushEventsRequest struct {
 
 func (x *PushEventsRequest) Reset() {
 	*x = PushEventsRequest{}
-	mi := &file_memberpass_v1_sync_proto_msgTypes[2]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -209,7 +582,7 @@ func (x *PushEventsRequest) String() string {
 func (*PushEventsRequest) ProtoMessage() {}
 
 func (x *PushEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_sync_proto_msgTypes[2]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -222,7 +595,7 @@ func (x *PushEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventsRequest.ProtoReflect.Descriptor instead.
 func (*PushEventsRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{2}
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PushEventsRequest) GetEvents() []*Event {
@@ -244,7 +617,7 @@ type EventOutcome struct {
 
 func (x *EventOutcome) Reset() {
 	*x = EventOutcome{}
-	mi := &file_memberpass_v1_sync_proto_msgTypes[3]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -256,7 +629,7 @@ func (x *EventOutcome) String() string {
 func (*EventOutcome) ProtoMessage() {}
 
 func (x *EventOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_sync_proto_msgTypes[3]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -269,7 +642,7 @@ func (x *EventOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventOutcome.ProtoReflect.Descriptor instead.
 func (*EventOutcome) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{3}
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EventOutcome) GetEventId() string {
@@ -304,15 +677,23 @@ type PushEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Every event of this device up to and including acked_seq is held by the
 	// cloud; the agent may forget them from its outbox.
-	AckedSeq      uint64          `protobuf:"varint,1,opt,name=acked_seq,json=ackedSeq,proto3" json:"acked_seq,omitempty"`
-	Outcomes      []*EventOutcome `protobuf:"bytes,2,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	AckedSeq uint64          `protobuf:"varint,1,opt,name=acked_seq,json=ackedSeq,proto3" json:"acked_seq,omitempty"`
+	Outcomes []*EventOutcome `protobuf:"bytes,2,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	// The highest seq of this device the cloud holds without gaps.
+	DeviceSeq uint64 `protobuf:"varint,3,opt,name=device_seq,json=deviceSeq,proto3" json:"device_seq,omitempty"`
+	// Set when a pushed event is new to the cloud but its seq is at or below
+	// device_seq: the device's sequence went backwards (its data directory
+	// was restored from an old backup). Nothing after acked_seq was taken;
+	// the device renumbers its unacknowledged events after device_seq and
+	// pushes them again. Nothing is dropped and nothing doubled.
+	SeqBehind     bool `protobuf:"varint,4,opt,name=seq_behind,json=seqBehind,proto3" json:"seq_behind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PushEventsResponse) Reset() {
 	*x = PushEventsResponse{}
-	mi := &file_memberpass_v1_sync_proto_msgTypes[4]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +705,7 @@ func (x *PushEventsResponse) String() string {
 func (*PushEventsResponse) ProtoMessage() {}
 
 func (x *PushEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_sync_proto_msgTypes[4]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +718,7 @@ func (x *PushEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushEventsResponse.ProtoReflect.Descriptor instead.
 func (*PushEventsResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{4}
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PushEventsResponse) GetAckedSeq() uint64 {
@@ -354,6 +735,20 @@ func (x *PushEventsResponse) GetOutcomes() []*EventOutcome {
 	return nil
 }
 
+func (x *PushEventsResponse) GetDeviceSeq() uint64 {
+	if x != nil {
+		return x.DeviceSeq
+	}
+	return 0
+}
+
+func (x *PushEventsResponse) GetSeqBehind() bool {
+	if x != nil {
+		return x.SeqBehind
+	}
+	return false
+}
+
 type PullChangesRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Cursor uint64                 `protobuf:"varint,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
@@ -365,7 +760,7 @@ type PullChangesRequest struct {
 
 func (x *PullChangesRequest) Reset() {
 	*x = PullChangesRequest{}
-	mi := &file_memberpass_v1_sync_proto_msgTypes[5]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -377,7 +772,7 @@ func (x *PullChangesRequest) String() string {
 func (*PullChangesRequest) ProtoMessage() {}
 
 func (x *PullChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_sync_proto_msgTypes[5]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -390,7 +785,7 @@ func (x *PullChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullChangesRequest.ProtoReflect.Descriptor instead.
 func (*PullChangesRequest) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{5}
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PullChangesRequest) GetCursor() uint64 {
@@ -419,7 +814,7 @@ type PullChangesResponse struct {
 
 func (x *PullChangesResponse) Reset() {
 	*x = PullChangesResponse{}
-	mi := &file_memberpass_v1_sync_proto_msgTypes[6]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -431,7 +826,7 @@ func (x *PullChangesResponse) String() string {
 func (*PullChangesResponse) ProtoMessage() {}
 
 func (x *PullChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_sync_proto_msgTypes[6]
+	mi := &file_memberpass_v1_sync_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -444,7 +839,7 @@ func (x *PullChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullChangesResponse.ProtoReflect.Descriptor instead.
 func (*PullChangesResponse) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{6}
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PullChangesResponse) GetChanges() []*Change {
@@ -468,11 +863,131 @@ func (x *PullChangesResponse) GetMore() bool {
 	return false
 }
 
+type ReportHealthRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Health        *AgentHealth           `protobuf:"bytes,1,opt,name=health,proto3" json:"health,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportHealthRequest) Reset() {
+	*x = ReportHealthRequest{}
+	mi := &file_memberpass_v1_sync_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportHealthRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportHealthRequest) ProtoMessage() {}
+
+func (x *ReportHealthRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_sync_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportHealthRequest.ProtoReflect.Descriptor instead.
+func (*ReportHealthRequest) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ReportHealthRequest) GetHealth() *AgentHealth {
+	if x != nil {
+		return x.Health
+	}
+	return nil
+}
+
+type ReportHealthResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The highest seq of this device the cloud holds without gaps.
+	DeviceSeq     uint64 `protobuf:"varint,1,opt,name=device_seq,json=deviceSeq,proto3" json:"device_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportHealthResponse) Reset() {
+	*x = ReportHealthResponse{}
+	mi := &file_memberpass_v1_sync_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportHealthResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportHealthResponse) ProtoMessage() {}
+
+func (x *ReportHealthResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_sync_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportHealthResponse.ProtoReflect.Descriptor instead.
+func (*ReportHealthResponse) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_sync_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ReportHealthResponse) GetDeviceSeq() uint64 {
+	if x != nil {
+		return x.DeviceSeq
+	}
+	return 0
+}
+
 var File_memberpass_v1_sync_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_sync_proto_rawDesc = "" +
 	"\n" +
-	"\x18memberpass/v1/sync.proto\x12\rmemberpass.v1\x1a\x19memberpass/v1/types.proto\"Q\n" +
+	"\x18memberpass/v1/sync.proto\x12\rmemberpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memberpass/v1/types.proto\"G\n" +
+	"\x15PrepareVoucherRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
+	"\bplatform\x18\x02 \x01(\tR\bplatform\"\xe3\x01\n" +
+	"\vVoucherDeal\x12\x1a\n" +
+	"\bplatform\x18\x01 \x01(\tR\bplatform\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x17\n" +
+	"\adeal_id\x18\x03 \x01(\tR\x06dealId\x12\x14\n" +
+	"\x05title\x18\x04 \x01(\tR\x05title\x12\x1b\n" +
+	"\tprice_fen\x18\x05 \x01(\x03R\bpriceFen\x12\x1d\n" +
+	"\n" +
+	"count_left\x18\x06 \x01(\x05R\tcountLeft\x129\n" +
+	"\n" +
+	"expires_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"z\n" +
+	"\x16PrepareVoucherResponse\x12.\n" +
+	"\x04deal\x18\x01 \x01(\v2\x1a.memberpass.v1.VoucherDealR\x04deal\x12\x18\n" +
+	"\arefusal\x18\x02 \x01(\tR\arefusal\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail\"\xa1\x01\n" +
+	"\x15ConsumeVoucherRequest\x12\x1a\n" +
+	"\bplatform\x18\x01 \x01(\tR\bplatform\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count\x12'\n" +
+	"\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\x12\x19\n" +
+	"\bstaff_id\x18\x05 \x01(\tR\astaffId\"\xe3\x01\n" +
+	"\x16ConsumeVoucherResponse\x12\x14\n" +
+	"\x05state\x18\x01 \x01(\tR\x05state\x12.\n" +
+	"\x04deal\x18\x02 \x01(\v2\x1a.memberpass.v1.VoucherDealR\x04deal\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count\x12\x18\n" +
+	"\arefusal\x18\x04 \x01(\tR\arefusal\x12\x16\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\x12;\n" +
+	"\vconsumed_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"consumedAt\"Q\n" +
 	"\vPairRequest\x12!\n" +
 	"\fpairing_code\x18\x01 \x01(\tR\vpairingCode\x12\x1f\n" +
 	"\vdevice_name\x18\x02 \x01(\tR\n" +
@@ -496,10 +1011,14 @@ const file_memberpass_v1_sync_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x120\n" +
 	"\aoutcome\x18\x03 \x01(\x0e2\x16.memberpass.v1.OutcomeR\aoutcome\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"j\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xa8\x01\n" +
 	"\x12PushEventsResponse\x12\x1b\n" +
 	"\tacked_seq\x18\x01 \x01(\x04R\backedSeq\x127\n" +
-	"\boutcomes\x18\x02 \x03(\v2\x1b.memberpass.v1.EventOutcomeR\boutcomes\"B\n" +
+	"\boutcomes\x18\x02 \x03(\v2\x1b.memberpass.v1.EventOutcomeR\boutcomes\x12\x1d\n" +
+	"\n" +
+	"device_seq\x18\x03 \x01(\x04R\tdeviceSeq\x12\x1d\n" +
+	"\n" +
+	"seq_behind\x18\x04 \x01(\bR\tseqBehind\"B\n" +
 	"\x12PullChangesRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x04R\x06cursor\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\"{\n" +
@@ -507,12 +1026,20 @@ const file_memberpass_v1_sync_proto_rawDesc = "" +
 	"\achanges\x18\x01 \x03(\v2\x15.memberpass.v1.ChangeR\achanges\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\x04R\n" +
 	"nextCursor\x12\x12\n" +
-	"\x04more\x18\x03 \x01(\bR\x04more2\xf7\x01\n" +
+	"\x04more\x18\x03 \x01(\bR\x04more\"I\n" +
+	"\x13ReportHealthRequest\x122\n" +
+	"\x06health\x18\x01 \x01(\v2\x1a.memberpass.v1.AgentHealthR\x06health\"5\n" +
+	"\x14ReportHealthResponse\x12\x1d\n" +
+	"\n" +
+	"device_seq\x18\x01 \x01(\x04R\tdeviceSeq2\x8e\x04\n" +
 	"\vSyncService\x12?\n" +
 	"\x04Pair\x12\x1a.memberpass.v1.PairRequest\x1a\x1b.memberpass.v1.PairResponse\x12Q\n" +
 	"\n" +
 	"PushEvents\x12 .memberpass.v1.PushEventsRequest\x1a!.memberpass.v1.PushEventsResponse\x12T\n" +
-	"\vPullChanges\x12!.memberpass.v1.PullChangesRequest\x1a\".memberpass.v1.PullChangesResponseBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
+	"\vPullChanges\x12!.memberpass.v1.PullChangesRequest\x1a\".memberpass.v1.PullChangesResponse\x12W\n" +
+	"\fReportHealth\x12\".memberpass.v1.ReportHealthRequest\x1a#.memberpass.v1.ReportHealthResponse\x12]\n" +
+	"\x0ePrepareVoucher\x12$.memberpass.v1.PrepareVoucherRequest\x1a%.memberpass.v1.PrepareVoucherResponse\x12]\n" +
+	"\x0eConsumeVoucher\x12$.memberpass.v1.ConsumeVoucherRequest\x1a%.memberpass.v1.ConsumeVoucherResponseBCZAgithub.com/memberpass/memberpass/proto/memberpass/v1;memberpassv1b\x06proto3"
 
 var (
 	file_memberpass_v1_sync_proto_rawDescOnce sync.Once
@@ -526,35 +1053,55 @@ func file_memberpass_v1_sync_proto_rawDescGZIP() []byte {
 	return file_memberpass_v1_sync_proto_rawDescData
 }
 
-var file_memberpass_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_memberpass_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_memberpass_v1_sync_proto_goTypes = []any{
-	(*PairRequest)(nil),         // 0: memberpass.v1.PairRequest
-	(*PairResponse)(nil),        // 1: memberpass.v1.PairResponse
-	(*PushEventsRequest)(nil),   // 2: memberpass.v1.PushEventsRequest
-	(*EventOutcome)(nil),        // 3: memberpass.v1.EventOutcome
-	(*PushEventsResponse)(nil),  // 4: memberpass.v1.PushEventsResponse
-	(*PullChangesRequest)(nil),  // 5: memberpass.v1.PullChangesRequest
-	(*PullChangesResponse)(nil), // 6: memberpass.v1.PullChangesResponse
-	(*Event)(nil),               // 7: memberpass.v1.Event
-	(Outcome)(0),                // 8: memberpass.v1.Outcome
-	(*Change)(nil),              // 9: memberpass.v1.Change
+	(*PrepareVoucherRequest)(nil),  // 0: memberpass.v1.PrepareVoucherRequest
+	(*VoucherDeal)(nil),            // 1: memberpass.v1.VoucherDeal
+	(*PrepareVoucherResponse)(nil), // 2: memberpass.v1.PrepareVoucherResponse
+	(*ConsumeVoucherRequest)(nil),  // 3: memberpass.v1.ConsumeVoucherRequest
+	(*ConsumeVoucherResponse)(nil), // 4: memberpass.v1.ConsumeVoucherResponse
+	(*PairRequest)(nil),            // 5: memberpass.v1.PairRequest
+	(*PairResponse)(nil),           // 6: memberpass.v1.PairResponse
+	(*PushEventsRequest)(nil),      // 7: memberpass.v1.PushEventsRequest
+	(*EventOutcome)(nil),           // 8: memberpass.v1.EventOutcome
+	(*PushEventsResponse)(nil),     // 9: memberpass.v1.PushEventsResponse
+	(*PullChangesRequest)(nil),     // 10: memberpass.v1.PullChangesRequest
+	(*PullChangesResponse)(nil),    // 11: memberpass.v1.PullChangesResponse
+	(*ReportHealthRequest)(nil),    // 12: memberpass.v1.ReportHealthRequest
+	(*ReportHealthResponse)(nil),   // 13: memberpass.v1.ReportHealthResponse
+	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
+	(*Event)(nil),                  // 15: memberpass.v1.Event
+	(Outcome)(0),                   // 16: memberpass.v1.Outcome
+	(*Change)(nil),                 // 17: memberpass.v1.Change
+	(*AgentHealth)(nil),            // 18: memberpass.v1.AgentHealth
 }
 var file_memberpass_v1_sync_proto_depIdxs = []int32{
-	7, // 0: memberpass.v1.PushEventsRequest.events:type_name -> memberpass.v1.Event
-	8, // 1: memberpass.v1.EventOutcome.outcome:type_name -> memberpass.v1.Outcome
-	3, // 2: memberpass.v1.PushEventsResponse.outcomes:type_name -> memberpass.v1.EventOutcome
-	9, // 3: memberpass.v1.PullChangesResponse.changes:type_name -> memberpass.v1.Change
-	0, // 4: memberpass.v1.SyncService.Pair:input_type -> memberpass.v1.PairRequest
-	2, // 5: memberpass.v1.SyncService.PushEvents:input_type -> memberpass.v1.PushEventsRequest
-	5, // 6: memberpass.v1.SyncService.PullChanges:input_type -> memberpass.v1.PullChangesRequest
-	1, // 7: memberpass.v1.SyncService.Pair:output_type -> memberpass.v1.PairResponse
-	4, // 8: memberpass.v1.SyncService.PushEvents:output_type -> memberpass.v1.PushEventsResponse
-	6, // 9: memberpass.v1.SyncService.PullChanges:output_type -> memberpass.v1.PullChangesResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	14, // 0: memberpass.v1.VoucherDeal.expires_at:type_name -> google.protobuf.Timestamp
+	1,  // 1: memberpass.v1.PrepareVoucherResponse.deal:type_name -> memberpass.v1.VoucherDeal
+	1,  // 2: memberpass.v1.ConsumeVoucherResponse.deal:type_name -> memberpass.v1.VoucherDeal
+	14, // 3: memberpass.v1.ConsumeVoucherResponse.consumed_at:type_name -> google.protobuf.Timestamp
+	15, // 4: memberpass.v1.PushEventsRequest.events:type_name -> memberpass.v1.Event
+	16, // 5: memberpass.v1.EventOutcome.outcome:type_name -> memberpass.v1.Outcome
+	8,  // 6: memberpass.v1.PushEventsResponse.outcomes:type_name -> memberpass.v1.EventOutcome
+	17, // 7: memberpass.v1.PullChangesResponse.changes:type_name -> memberpass.v1.Change
+	18, // 8: memberpass.v1.ReportHealthRequest.health:type_name -> memberpass.v1.AgentHealth
+	5,  // 9: memberpass.v1.SyncService.Pair:input_type -> memberpass.v1.PairRequest
+	7,  // 10: memberpass.v1.SyncService.PushEvents:input_type -> memberpass.v1.PushEventsRequest
+	10, // 11: memberpass.v1.SyncService.PullChanges:input_type -> memberpass.v1.PullChangesRequest
+	12, // 12: memberpass.v1.SyncService.ReportHealth:input_type -> memberpass.v1.ReportHealthRequest
+	0,  // 13: memberpass.v1.SyncService.PrepareVoucher:input_type -> memberpass.v1.PrepareVoucherRequest
+	3,  // 14: memberpass.v1.SyncService.ConsumeVoucher:input_type -> memberpass.v1.ConsumeVoucherRequest
+	6,  // 15: memberpass.v1.SyncService.Pair:output_type -> memberpass.v1.PairResponse
+	9,  // 16: memberpass.v1.SyncService.PushEvents:output_type -> memberpass.v1.PushEventsResponse
+	11, // 17: memberpass.v1.SyncService.PullChanges:output_type -> memberpass.v1.PullChangesResponse
+	13, // 18: memberpass.v1.SyncService.ReportHealth:output_type -> memberpass.v1.ReportHealthResponse
+	2,  // 19: memberpass.v1.SyncService.PrepareVoucher:output_type -> memberpass.v1.PrepareVoucherResponse
+	4,  // 20: memberpass.v1.SyncService.ConsumeVoucher:output_type -> memberpass.v1.ConsumeVoucherResponse
+	15, // [15:21] is the sub-list for method output_type
+	9,  // [9:15] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_sync_proto_init() }
@@ -569,7 +1116,7 @@ func file_memberpass_v1_sync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_sync_proto_rawDesc), len(file_memberpass_v1_sync_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

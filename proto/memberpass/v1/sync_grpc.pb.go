@@ -19,9 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SyncService_Pair_FullMethodName        = "/memberpass.v1.SyncService/Pair"
-	SyncService_PushEvents_FullMethodName  = "/memberpass.v1.SyncService/PushEvents"
-	SyncService_PullChanges_FullMethodName = "/memberpass.v1.SyncService/PullChanges"
+	SyncService_Pair_FullMethodName           = "/memberpass.v1.SyncService/Pair"
+	SyncService_PushEvents_FullMethodName     = "/memberpass.v1.SyncService/PushEvents"
+	SyncService_PullChanges_FullMethodName    = "/memberpass.v1.SyncService/PullChanges"
+	SyncService_ReportHealth_FullMethodName   = "/memberpass.v1.SyncService/ReportHealth"
+	SyncService_PrepareVoucher_FullMethodName = "/memberpass.v1.SyncService/PrepareVoucher"
+	SyncService_ConsumeVoucher_FullMethodName = "/memberpass.v1.SyncService/ConsumeVoucher"
 )
 
 // SyncServiceClient is the client API for SyncService service.
@@ -39,6 +42,18 @@ type SyncServiceClient interface {
 	PushEvents(ctx context.Context, in *PushEventsRequest, opts ...grpc.CallOption) (*PushEventsResponse, error)
 	// PullChanges returns the brand's changes after a cursor, oldest first.
 	PullChanges(ctx context.Context, in *PullChangesRequest, opts ...grpc.CallOption) (*PullChangesResponse, error)
+	// ReportHealth tells the cloud how the device is doing (version, outbox,
+	// replica, serial devices, disk), for HQ's fleet view and alerts. Agents
+	// send it about once a minute; an older cloud answers UNIMPLEMENTED,
+	// which agents ignore.
+	ReportHealth(ctx context.Context, in *ReportHealthRequest, opts ...grpc.CallOption) (*ReportHealthResponse, error)
+	// PrepareVoucher checks a group-buy voucher code with the platform that
+	// sold it, for this device's store; nothing is consumed. A refusal is an
+	// answer (refusal set), not an error.
+	PrepareVoucher(ctx context.Context, in *PrepareVoucherRequest, opts ...grpc.CallOption) (*PrepareVoucherResponse, error)
+	// ConsumeVoucher consumes uses of a voucher with its platform, once per
+	// idempotency key: the same key again returns the first outcome.
+	ConsumeVoucher(ctx context.Context, in *ConsumeVoucherRequest, opts ...grpc.CallOption) (*ConsumeVoucherResponse, error)
 }
 
 type syncServiceClient struct {
@@ -79,6 +94,36 @@ func (c *syncServiceClient) PullChanges(ctx context.Context, in *PullChangesRequ
 	return out, nil
 }
 
+func (c *syncServiceClient) ReportHealth(ctx context.Context, in *ReportHealthRequest, opts ...grpc.CallOption) (*ReportHealthResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportHealthResponse)
+	err := c.cc.Invoke(ctx, SyncService_ReportHealth_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *syncServiceClient) PrepareVoucher(ctx context.Context, in *PrepareVoucherRequest, opts ...grpc.CallOption) (*PrepareVoucherResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PrepareVoucherResponse)
+	err := c.cc.Invoke(ctx, SyncService_PrepareVoucher_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *syncServiceClient) ConsumeVoucher(ctx context.Context, in *ConsumeVoucherRequest, opts ...grpc.CallOption) (*ConsumeVoucherResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConsumeVoucherResponse)
+	err := c.cc.Invoke(ctx, SyncService_ConsumeVoucher_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SyncServiceServer is the server API for SyncService service.
 // All implementations must embed UnimplementedSyncServiceServer
 // for forward compatibility.
@@ -94,6 +139,18 @@ type SyncServiceServer interface {
 	PushEvents(context.Context, *PushEventsRequest) (*PushEventsResponse, error)
 	// PullChanges returns the brand's changes after a cursor, oldest first.
 	PullChanges(context.Context, *PullChangesRequest) (*PullChangesResponse, error)
+	// ReportHealth tells the cloud how the device is doing (version, outbox,
+	// replica, serial devices, disk), for HQ's fleet view and alerts. Agents
+	// send it about once a minute; an older cloud answers UNIMPLEMENTED,
+	// which agents ignore.
+	ReportHealth(context.Context, *ReportHealthRequest) (*ReportHealthResponse, error)
+	// PrepareVoucher checks a group-buy voucher code with the platform that
+	// sold it, for this device's store; nothing is consumed. A refusal is an
+	// answer (refusal set), not an error.
+	PrepareVoucher(context.Context, *PrepareVoucherRequest) (*PrepareVoucherResponse, error)
+	// ConsumeVoucher consumes uses of a voucher with its platform, once per
+	// idempotency key: the same key again returns the first outcome.
+	ConsumeVoucher(context.Context, *ConsumeVoucherRequest) (*ConsumeVoucherResponse, error)
 	mustEmbedUnimplementedSyncServiceServer()
 }
 
@@ -112,6 +169,15 @@ func (UnimplementedSyncServiceServer) PushEvents(context.Context, *PushEventsReq
 }
 func (UnimplementedSyncServiceServer) PullChanges(context.Context, *PullChangesRequest) (*PullChangesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PullChanges not implemented")
+}
+func (UnimplementedSyncServiceServer) ReportHealth(context.Context, *ReportHealthRequest) (*ReportHealthResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportHealth not implemented")
+}
+func (UnimplementedSyncServiceServer) PrepareVoucher(context.Context, *PrepareVoucherRequest) (*PrepareVoucherResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PrepareVoucher not implemented")
+}
+func (UnimplementedSyncServiceServer) ConsumeVoucher(context.Context, *ConsumeVoucherRequest) (*ConsumeVoucherResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConsumeVoucher not implemented")
 }
 func (UnimplementedSyncServiceServer) mustEmbedUnimplementedSyncServiceServer() {}
 func (UnimplementedSyncServiceServer) testEmbeddedByValue()                     {}
@@ -188,6 +254,60 @@ func _SyncService_PullChanges_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SyncService_ReportHealth_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportHealthRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).ReportHealth(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_ReportHealth_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).ReportHealth(ctx, req.(*ReportHealthRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SyncService_PrepareVoucher_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PrepareVoucherRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).PrepareVoucher(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_PrepareVoucher_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).PrepareVoucher(ctx, req.(*PrepareVoucherRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SyncService_ConsumeVoucher_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConsumeVoucherRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).ConsumeVoucher(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_ConsumeVoucher_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).ConsumeVoucher(ctx, req.(*ConsumeVoucherRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SyncService_ServiceDesc is the grpc.ServiceDesc for SyncService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -206,6 +326,18 @@ var SyncService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PullChanges",
 			Handler:    _SyncService_PullChanges_Handler,
+		},
+		{
+			MethodName: "ReportHealth",
+			Handler:    _SyncService_ReportHealth_Handler,
+		},
+		{
+			MethodName: "PrepareVoucher",
+			Handler:    _SyncService_PrepareVoucher_Handler,
+		},
+		{
+			MethodName: "ConsumeVoucher",
+			Handler:    _SyncService_ConsumeVoucher_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -755,10 +755,24 @@ func (x *Refund) GetAmountFen() int64 {
 
 // VoucherRedemption is a group-buy platform voucher used at the counter.
 type VoucherRedemption struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// A platform voucher (Meituan, Douyin) carries its platform; the
+	// fields below are empty for a brand's own imported voucher.
+	Platform string `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	Count    int32  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	DealId   string `protobuf:"bytes,4,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	// Price of one use in fen, as the platform said (online) or as the
+	// offline policy's deal states (provisional).
+	PriceFen int64 `protobuf:"varint,5,opt,name=price_fen,json=priceFen,proto3" json:"price_fen,omitempty"`
+	// Provisional: accepted while the cloud was out of reach; the cloud
+	// consumes it with the platform when this event arrives.
+	Provisional bool `protobuf:"varint,6,opt,name=provisional,proto3" json:"provisional,omitempty"`
+	// The cloud's consumption key when it was consumed online.
+	ConsumptionKey string `protobuf:"bytes,7,opt,name=consumption_key,json=consumptionKey,proto3" json:"consumption_key,omitempty"`
+	Title          string `protobuf:"bytes,8,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *VoucherRedemption) Reset() {
@@ -794,6 +808,55 @@ func (*VoucherRedemption) Descriptor() ([]byte, []int) {
 func (x *VoucherRedemption) GetCode() string {
 	if x != nil {
 		return x.Code
+	}
+	return ""
+}
+
+func (x *VoucherRedemption) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *VoucherRedemption) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *VoucherRedemption) GetDealId() string {
+	if x != nil {
+		return x.DealId
+	}
+	return ""
+}
+
+func (x *VoucherRedemption) GetPriceFen() int64 {
+	if x != nil {
+		return x.PriceFen
+	}
+	return 0
+}
+
+func (x *VoucherRedemption) GetProvisional() bool {
+	if x != nil {
+		return x.Provisional
+	}
+	return false
+}
+
+func (x *VoucherRedemption) GetConsumptionKey() string {
+	if x != nil {
+		return x.ConsumptionKey
+	}
+	return ""
+}
+
+func (x *VoucherRedemption) GetTitle() string {
+	if x != nil {
+		return x.Title
 	}
 	return ""
 }
@@ -1143,8 +1206,11 @@ type MemberSource struct {
 	StaffId          string `protobuf:"bytes,3,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
 	CampaignId       string `protobuf:"bytes,4,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
 	ReferrerMemberId string `protobuf:"bytes,5,opt,name=referrer_member_id,json=referrerMemberId,proto3" json:"referrer_member_id,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// For a guest a group-buy voucher brought: the platform and its deal.
+	Platform      string `protobuf:"bytes,6,opt,name=platform,proto3" json:"platform,omitempty"`
+	DealId        string `protobuf:"bytes,7,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MemberSource) Reset() {
@@ -1208,6 +1274,20 @@ func (x *MemberSource) GetCampaignId() string {
 func (x *MemberSource) GetReferrerMemberId() string {
 	if x != nil {
 		return x.ReferrerMemberId
+	}
+	return ""
+}
+
+func (x *MemberSource) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *MemberSource) GetDealId() string {
+	if x != nil {
+		return x.DealId
 	}
 	return ""
 }
@@ -1802,8 +1882,13 @@ type OfflinePolicy struct {
 	// Older than this, the replica is stale and stored value, points and
 	// coupons need the cloud.
 	MaxReplicaAgeSeconds int64 `protobuf:"varint,3,opt,name=max_replica_age_seconds,json=maxReplicaAgeSeconds,proto3" json:"max_replica_age_seconds,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// How many platform vouchers one counter may accept provisionally
+	// per day while the cloud is out of reach (0: none), and for which
+	// deals: a deal not listed is refused offline.
+	MaxProvisionalVouchersPerDay int32              `protobuf:"varint,4,opt,name=max_provisional_vouchers_per_day,json=maxProvisionalVouchersPerDay,proto3" json:"max_provisional_vouchers_per_day,omitempty"`
+	ProvisionalDeals             []*ProvisionalDeal `protobuf:"bytes,5,rep,name=provisional_deals,json=provisionalDeals,proto3" json:"provisional_deals,omitempty"`
+	unknownFields                protoimpl.UnknownFields
+	sizeCache                    protoimpl.SizeCache
 }
 
 func (x *OfflinePolicy) Reset() {
@@ -1857,6 +1942,89 @@ func (x *OfflinePolicy) GetMaxReplicaAgeSeconds() int64 {
 	return 0
 }
 
+func (x *OfflinePolicy) GetMaxProvisionalVouchersPerDay() int32 {
+	if x != nil {
+		return x.MaxProvisionalVouchersPerDay
+	}
+	return 0
+}
+
+func (x *OfflinePolicy) GetProvisionalDeals() []*ProvisionalDeal {
+	if x != nil {
+		return x.ProvisionalDeals
+	}
+	return nil
+}
+
+// ProvisionalDeal is a platform deal a counter may accept offline.
+type ProvisionalDeal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Platform      string                 `protobuf:"bytes,1,opt,name=platform,proto3" json:"platform,omitempty"`
+	DealId        string                 `protobuf:"bytes,2,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	Title         string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	PriceFen      int64                  `protobuf:"varint,4,opt,name=price_fen,json=priceFen,proto3" json:"price_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProvisionalDeal) Reset() {
+	*x = ProvisionalDeal{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProvisionalDeal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProvisionalDeal) ProtoMessage() {}
+
+func (x *ProvisionalDeal) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProvisionalDeal.ProtoReflect.Descriptor instead.
+func (*ProvisionalDeal) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ProvisionalDeal) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *ProvisionalDeal) GetDealId() string {
+	if x != nil {
+		return x.DealId
+	}
+	return ""
+}
+
+func (x *ProvisionalDeal) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ProvisionalDeal) GetPriceFen() int64 {
+	if x != nil {
+		return x.PriceFen
+	}
+	return 0
+}
+
 // Programme is a brand's rules: tiers, points, stored value, offline policy.
 type Programme struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -1878,7 +2046,7 @@ type Programme struct {
 
 func (x *Programme) Reset() {
 	*x = Programme{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[17]
+	mi := &file_memberpass_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1890,7 +2058,7 @@ func (x *Programme) String() string {
 func (*Programme) ProtoMessage() {}
 
 func (x *Programme) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[17]
+	mi := &file_memberpass_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1903,7 +2071,7 @@ func (x *Programme) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Programme.ProtoReflect.Descriptor instead.
 func (*Programme) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Programme) GetTiers() []*Tier {
@@ -1974,7 +2142,7 @@ type CardBinding struct {
 
 func (x *CardBinding) Reset() {
 	*x = CardBinding{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[18]
+	mi := &file_memberpass_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1986,7 +2154,7 @@ func (x *CardBinding) String() string {
 func (*CardBinding) ProtoMessage() {}
 
 func (x *CardBinding) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[18]
+	mi := &file_memberpass_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1999,7 +2167,7 @@ func (x *CardBinding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CardBinding.ProtoReflect.Descriptor instead.
 func (*CardBinding) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CardBinding) GetCardNumber() string {
@@ -2042,7 +2210,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_memberpass_v1_types_proto_msgTypes[19]
+	mi := &file_memberpass_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2222,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_memberpass_v1_types_proto_msgTypes[19]
+	mi := &file_memberpass_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2235,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Change) GetSeq() uint64 {
@@ -2163,6 +2331,200 @@ func (*Change_Programme) isChange_Body() {}
 
 func (*Change_Voucher) isChange_Body() {}
 
+// PeripheralHealth is one serial device (scanner, card reader) of an agent.
+type PeripheralHealth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// scanner, magstripe, em4100 or uid.
+	Kind      string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Connected bool   `protobuf:"varint,3,opt,name=connected,proto3" json:"connected,omitempty"`
+	LastError string `protobuf:"bytes,4,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// Frames read since the agent started.
+	Frames        uint64 `protobuf:"varint,5,opt,name=frames,proto3" json:"frames,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeripheralHealth) Reset() {
+	*x = PeripheralHealth{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeripheralHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeripheralHealth) ProtoMessage() {}
+
+func (x *PeripheralHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeripheralHealth.ProtoReflect.Descriptor instead.
+func (*PeripheralHealth) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PeripheralHealth) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PeripheralHealth) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *PeripheralHealth) GetConnected() bool {
+	if x != nil {
+		return x.Connected
+	}
+	return false
+}
+
+func (x *PeripheralHealth) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *PeripheralHealth) GetFrames() uint64 {
+	if x != nil {
+		return x.Frames
+	}
+	return 0
+}
+
+// AgentHealth is how an agent is doing, as it reports it to the cloud.
+type AgentHealth struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// Events recorded and not yet acknowledged by the cloud.
+	OutboxPending uint64 `protobuf:"varint,2,opt,name=outbox_pending,json=outboxPending,proto3" json:"outbox_pending,omitempty"`
+	// The highest seq the agent has recorded, and acknowledged.
+	LastSeq  uint64 `protobuf:"varint,3,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	AckedSeq uint64 `protobuf:"varint,4,opt,name=acked_seq,json=ackedSeq,proto3" json:"acked_seq,omitempty"`
+	// When the replica last caught up with the cloud; unset: never.
+	ReplicaSyncedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=replica_synced_at,json=replicaSyncedAt,proto3" json:"replica_synced_at,omitempty"`
+	Devices         []*PeripheralHealth    `protobuf:"bytes,6,rep,name=devices,proto3" json:"devices,omitempty"`
+	// Free bytes on the agent's data directory's file system.
+	DiskFreeBytes uint64 `protobuf:"varint,7,opt,name=disk_free_bytes,json=diskFreeBytes,proto3" json:"disk_free_bytes,omitempty"`
+	// The agent's clock when it sent the report (clock skew shows).
+	AgentTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=agent_time,json=agentTime,proto3" json:"agent_time,omitempty"`
+	// The last sync failure, empty when the last sync worked.
+	LastSyncError string `protobuf:"bytes,9,opt,name=last_sync_error,json=lastSyncError,proto3" json:"last_sync_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgentHealth) Reset() {
+	*x = AgentHealth{}
+	mi := &file_memberpass_v1_types_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgentHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgentHealth) ProtoMessage() {}
+
+func (x *AgentHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_memberpass_v1_types_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgentHealth.ProtoReflect.Descriptor instead.
+func (*AgentHealth) Descriptor() ([]byte, []int) {
+	return file_memberpass_v1_types_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *AgentHealth) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *AgentHealth) GetOutboxPending() uint64 {
+	if x != nil {
+		return x.OutboxPending
+	}
+	return 0
+}
+
+func (x *AgentHealth) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
+func (x *AgentHealth) GetAckedSeq() uint64 {
+	if x != nil {
+		return x.AckedSeq
+	}
+	return 0
+}
+
+func (x *AgentHealth) GetReplicaSyncedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReplicaSyncedAt
+	}
+	return nil
+}
+
+func (x *AgentHealth) GetDevices() []*PeripheralHealth {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+func (x *AgentHealth) GetDiskFreeBytes() uint64 {
+	if x != nil {
+		return x.DiskFreeBytes
+	}
+	return 0
+}
+
+func (x *AgentHealth) GetAgentTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AgentTime
+	}
+	return nil
+}
+
+func (x *AgentHealth) GetLastSyncError() string {
+	if x != nil {
+		return x.LastSyncError
+	}
+	return ""
+}
+
 var File_memberpass_v1_types_proto protoreflect.FileDescriptor
 
 const file_memberpass_v1_types_proto_rawDesc = "" +
@@ -2210,9 +2572,16 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\x06Refund\x12*\n" +
 	"\x11purchase_event_id\x18\x01 \x01(\tR\x0fpurchaseEventId\x12\x1d\n" +
 	"\n" +
-	"amount_fen\x18\x02 \x01(\x03R\tamountFen\"'\n" +
+	"amount_fen\x18\x02 \x01(\x03R\tamountFen\"\xf0\x01\n" +
 	"\x11VoucherRedemption\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\"\xbd\x01\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
+	"\bplatform\x18\x02 \x01(\tR\bplatform\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count\x12\x17\n" +
+	"\adeal_id\x18\x04 \x01(\tR\x06dealId\x12\x1b\n" +
+	"\tprice_fen\x18\x05 \x01(\x03R\bpriceFen\x12 \n" +
+	"\vprovisional\x18\x06 \x01(\bR\vprovisional\x12'\n" +
+	"\x0fconsumption_key\x18\a \x01(\tR\x0econsumptionKey\x12\x14\n" +
+	"\x05title\x18\b \x01(\tR\x05title\"\xbd\x01\n" +
 	"\tEnrolment\x12\x14\n" +
 	"\x05phone\x18\x01 \x01(\tR\x05phone\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -2245,14 +2614,16 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\x16stored_value_bonus_fen\x18\x10 \x01(\x03R\x13storedValueBonusFen\x12&\n" +
 	"\x0ftotal_spend_fen\x18\x11 \x01(\x03R\rtotalSpendFen\x12\x1f\n" +
 	"\vmerged_into\x18\x12 \x01(\tR\n" +
-	"mergedInto\"\xad\x01\n" +
+	"mergedInto\"\xe2\x01\n" +
 	"\fMemberSource\x12\x18\n" +
 	"\achannel\x18\x01 \x01(\tR\achannel\x12\x19\n" +
 	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x19\n" +
 	"\bstaff_id\x18\x03 \x01(\tR\astaffId\x12\x1f\n" +
 	"\vcampaign_id\x18\x04 \x01(\tR\n" +
 	"campaignId\x12,\n" +
-	"\x12referrer_member_id\x18\x05 \x01(\tR\x10referrerMemberId\"\xf5\x01\n" +
+	"\x12referrer_member_id\x18\x05 \x01(\tR\x10referrerMemberId\x12\x1a\n" +
+	"\bplatform\x18\x06 \x01(\tR\bplatform\x12\x17\n" +
+	"\adeal_id\x18\a \x01(\tR\x06dealId\"\xf5\x01\n" +
 	"\x0fVoucherSnapshot\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
 	"\bplatform\x18\x02 \x01(\tR\bplatform\x12\x1f\n" +
@@ -2311,11 +2682,18 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\bBonusDay\x12\x18\n" +
 	"\aweekday\x18\x01 \x01(\x05R\aweekday\x12\x12\n" +
 	"\x04date\x18\x02 \x01(\tR\x04date\x12%\n" +
-	"\x0emultiplier_pct\x18\x03 \x01(\x05R\rmultiplierPct\"\xd5\x01\n" +
+	"\x0emultiplier_pct\x18\x03 \x01(\x05R\rmultiplierPct\"\xea\x02\n" +
 	"\rOfflinePolicy\x12J\n" +
 	"#max_stored_value_per_member_day_fen\x18\x01 \x01(\x03R\x1dmaxStoredValuePerMemberDayFen\x12A\n" +
 	"\x1emax_points_burn_per_member_day\x18\x02 \x01(\x03R\x19maxPointsBurnPerMemberDay\x125\n" +
-	"\x17max_replica_age_seconds\x18\x03 \x01(\x03R\x14maxReplicaAgeSeconds\"\x8c\x03\n" +
+	"\x17max_replica_age_seconds\x18\x03 \x01(\x03R\x14maxReplicaAgeSeconds\x12F\n" +
+	" max_provisional_vouchers_per_day\x18\x04 \x01(\x05R\x1cmaxProvisionalVouchersPerDay\x12K\n" +
+	"\x11provisional_deals\x18\x05 \x03(\v2\x1e.memberpass.v1.ProvisionalDealR\x10provisionalDeals\"y\n" +
+	"\x0fProvisionalDeal\x12\x1a\n" +
+	"\bplatform\x18\x01 \x01(\tR\bplatform\x12\x17\n" +
+	"\adeal_id\x18\x02 \x01(\tR\x06dealId\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12\x1b\n" +
+	"\tprice_fen\x18\x04 \x01(\x03R\bpriceFen\"\x8c\x03\n" +
 	"\tProgramme\x12)\n" +
 	"\x05tiers\x18\x01 \x03(\v2\x13.memberpass.v1.TierR\x05tiers\x12(\n" +
 	"\x10tier_window_days\x18\x02 \x01(\x05R\x0etierWindowDays\x12&\n" +
@@ -2340,7 +2718,25 @@ const file_memberpass_v1_types_proto_rawDesc = "" +
 	"\x06coupon\x18\f \x01(\v2\x1d.memberpass.v1.CouponSnapshotH\x00R\x06coupon\x128\n" +
 	"\tprogramme\x18\r \x01(\v2\x18.memberpass.v1.ProgrammeH\x00R\tprogramme\x12:\n" +
 	"\avoucher\x18\x0e \x01(\v2\x1e.memberpass.v1.VoucherSnapshotH\x00R\avoucherB\x06\n" +
-	"\x04body*d\n" +
+	"\x04body\"\x8f\x01\n" +
+	"\x10PeripheralHealth\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1c\n" +
+	"\tconnected\x18\x03 \x01(\bR\tconnected\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x04 \x01(\tR\tlastError\x12\x16\n" +
+	"\x06frames\x18\x05 \x01(\x04R\x06frames\"\x94\x03\n" +
+	"\vAgentHealth\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\x12%\n" +
+	"\x0eoutbox_pending\x18\x02 \x01(\x04R\routboxPending\x12\x19\n" +
+	"\blast_seq\x18\x03 \x01(\x04R\alastSeq\x12\x1b\n" +
+	"\tacked_seq\x18\x04 \x01(\x04R\backedSeq\x12F\n" +
+	"\x11replica_synced_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0freplicaSyncedAt\x129\n" +
+	"\adevices\x18\x06 \x03(\v2\x1f.memberpass.v1.PeripheralHealthR\adevices\x12&\n" +
+	"\x0fdisk_free_bytes\x18\a \x01(\x04R\rdiskFreeBytes\x129\n" +
+	"\n" +
+	"agent_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tagentTime\x12&\n" +
+	"\x0flast_sync_error\x18\t \x01(\tR\rlastSyncError*d\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fOUTCOME_APPLIED\x10\x01\x12\x15\n" +
@@ -2377,7 +2773,7 @@ func file_memberpass_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_memberpass_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_memberpass_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_memberpass_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_memberpass_v1_types_proto_goTypes = []any{
 	(Outcome)(0),                  // 0: memberpass.v1.Outcome
 	(Identification)(0),           // 1: memberpass.v1.Identification
@@ -2400,13 +2796,16 @@ var file_memberpass_v1_types_proto_goTypes = []any{
 	(*TopUpRule)(nil),             // 18: memberpass.v1.TopUpRule
 	(*BonusDay)(nil),              // 19: memberpass.v1.BonusDay
 	(*OfflinePolicy)(nil),         // 20: memberpass.v1.OfflinePolicy
-	(*Programme)(nil),             // 21: memberpass.v1.Programme
-	(*CardBinding)(nil),           // 22: memberpass.v1.CardBinding
-	(*Change)(nil),                // 23: memberpass.v1.Change
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*ProvisionalDeal)(nil),       // 21: memberpass.v1.ProvisionalDeal
+	(*Programme)(nil),             // 22: memberpass.v1.Programme
+	(*CardBinding)(nil),           // 23: memberpass.v1.CardBinding
+	(*Change)(nil),                // 24: memberpass.v1.Change
+	(*PeripheralHealth)(nil),      // 25: memberpass.v1.PeripheralHealth
+	(*AgentHealth)(nil),           // 26: memberpass.v1.AgentHealth
+	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
 }
 var file_memberpass_v1_types_proto_depIdxs = []int32{
-	24, // 0: memberpass.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	27, // 0: memberpass.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
 	11, // 1: memberpass.v1.Event.visit:type_name -> memberpass.v1.Visit
 	5,  // 2: memberpass.v1.Event.purchase:type_name -> memberpass.v1.Purchase
 	7,  // 3: memberpass.v1.Event.top_up:type_name -> memberpass.v1.TopUp
@@ -2415,28 +2814,32 @@ var file_memberpass_v1_types_proto_depIdxs = []int32{
 	10, // 6: memberpass.v1.Event.enrolment:type_name -> memberpass.v1.Enrolment
 	6,  // 7: memberpass.v1.Purchase.items:type_name -> memberpass.v1.Item
 	1,  // 8: memberpass.v1.Visit.identified_by:type_name -> memberpass.v1.Identification
-	24, // 9: memberpass.v1.Member.created_at:type_name -> google.protobuf.Timestamp
-	24, // 10: memberpass.v1.Member.last_visit_at:type_name -> google.protobuf.Timestamp
+	27, // 9: memberpass.v1.Member.created_at:type_name -> google.protobuf.Timestamp
+	27, // 10: memberpass.v1.Member.last_visit_at:type_name -> google.protobuf.Timestamp
 	13, // 11: memberpass.v1.Member.source:type_name -> memberpass.v1.MemberSource
-	24, // 12: memberpass.v1.VoucherSnapshot.expires_at:type_name -> google.protobuf.Timestamp
+	27, // 12: memberpass.v1.VoucherSnapshot.expires_at:type_name -> google.protobuf.Timestamp
 	2,  // 13: memberpass.v1.CouponSnapshot.kind:type_name -> memberpass.v1.CouponKind
-	24, // 14: memberpass.v1.CouponSnapshot.valid_from:type_name -> google.protobuf.Timestamp
-	24, // 15: memberpass.v1.CouponSnapshot.expires_at:type_name -> google.protobuf.Timestamp
+	27, // 14: memberpass.v1.CouponSnapshot.valid_from:type_name -> google.protobuf.Timestamp
+	27, // 15: memberpass.v1.CouponSnapshot.expires_at:type_name -> google.protobuf.Timestamp
 	3,  // 16: memberpass.v1.CouponSnapshot.state:type_name -> memberpass.v1.CouponState
-	17, // 17: memberpass.v1.Programme.tiers:type_name -> memberpass.v1.Tier
-	19, // 18: memberpass.v1.Programme.bonus_days:type_name -> memberpass.v1.BonusDay
-	18, // 19: memberpass.v1.Programme.top_up_rules:type_name -> memberpass.v1.TopUpRule
-	20, // 20: memberpass.v1.Programme.offline:type_name -> memberpass.v1.OfflinePolicy
-	15, // 21: memberpass.v1.Change.member:type_name -> memberpass.v1.MemberSnapshot
-	22, // 22: memberpass.v1.Change.card:type_name -> memberpass.v1.CardBinding
-	16, // 23: memberpass.v1.Change.coupon:type_name -> memberpass.v1.CouponSnapshot
-	21, // 24: memberpass.v1.Change.programme:type_name -> memberpass.v1.Programme
-	14, // 25: memberpass.v1.Change.voucher:type_name -> memberpass.v1.VoucherSnapshot
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	21, // 17: memberpass.v1.OfflinePolicy.provisional_deals:type_name -> memberpass.v1.ProvisionalDeal
+	17, // 18: memberpass.v1.Programme.tiers:type_name -> memberpass.v1.Tier
+	19, // 19: memberpass.v1.Programme.bonus_days:type_name -> memberpass.v1.BonusDay
+	18, // 20: memberpass.v1.Programme.top_up_rules:type_name -> memberpass.v1.TopUpRule
+	20, // 21: memberpass.v1.Programme.offline:type_name -> memberpass.v1.OfflinePolicy
+	15, // 22: memberpass.v1.Change.member:type_name -> memberpass.v1.MemberSnapshot
+	23, // 23: memberpass.v1.Change.card:type_name -> memberpass.v1.CardBinding
+	16, // 24: memberpass.v1.Change.coupon:type_name -> memberpass.v1.CouponSnapshot
+	22, // 25: memberpass.v1.Change.programme:type_name -> memberpass.v1.Programme
+	14, // 26: memberpass.v1.Change.voucher:type_name -> memberpass.v1.VoucherSnapshot
+	27, // 27: memberpass.v1.AgentHealth.replica_synced_at:type_name -> google.protobuf.Timestamp
+	25, // 28: memberpass.v1.AgentHealth.devices:type_name -> memberpass.v1.PeripheralHealth
+	27, // 29: memberpass.v1.AgentHealth.agent_time:type_name -> google.protobuf.Timestamp
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_memberpass_v1_types_proto_init() }
@@ -2452,7 +2855,7 @@ func file_memberpass_v1_types_proto_init() {
 		(*Event_VoucherRedemption)(nil),
 		(*Event_Enrolment)(nil),
 	}
-	file_memberpass_v1_types_proto_msgTypes[19].OneofWrappers = []any{
+	file_memberpass_v1_types_proto_msgTypes[20].OneofWrappers = []any{
 		(*Change_Member)(nil),
 		(*Change_Card)(nil),
 		(*Change_Coupon)(nil),
@@ -2465,7 +2868,7 @@ func file_memberpass_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memberpass_v1_types_proto_rawDesc), len(file_memberpass_v1_types_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   20,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
