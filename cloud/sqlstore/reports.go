@@ -340,7 +340,11 @@ func (r reportStore) GroupBuy(ctx context.Context, q report.Query) (report.Group
 	byBatch := map[string]*report.Batch{}
 	var order []string
 	p := newParams(q.BrandID)
-	err = r.rows(ctx, "voucher batches", `select campaign_id, min(platform) from vouchers where brand_id = $1 group by campaign_id order by 2, 1`, p.args,
+	err = r.rows(ctx, "voucher batches", `select batch, min(platform) from (
+			select campaign_id as batch, platform from vouchers where brand_id = $1
+			union all
+			select deal_id, platform from voucher_consumptions where brand_id = $1 and deal_id is not null) b
+		group by batch order by 2, 1`, p.args,
 		func(rs *sql.Rows) error {
 			var b report.Batch
 			if err := rs.Scan(&b.Batch, &b.Platform); err != nil {
@@ -354,8 +358,13 @@ func (r reportStore) GroupBuy(ctx context.Context, q report.Query) (report.Group
 		return report.GroupBuy{}, err
 	}
 	p = newParams(q.BrandID)
-	qs := `select campaign_id, count(*) from vouchers where brand_id = $1 and redeemed and redeemed_at >= ` + p.add(pd.start) +
-		` and redeemed_at < ` + p.add(pd.end) + storeCond(p, q, "store_id") + ` group by campaign_id`
+	from, to := p.add(pd.start), p.add(pd.end)
+	st := storeCond(p, q, "store_id")
+	qs := `select batch, count(*) from (
+			select campaign_id as batch from vouchers where brand_id = $1 and redeemed and redeemed_at >= ` + from + ` and redeemed_at < ` + to + st + `
+			union all
+			select deal_id from voucher_consumptions where brand_id = $1 and state = 'consumed' and deal_id is not null
+				and consumed_at >= ` + from + ` and consumed_at < ` + to + st + `) r group by batch`
 	err = r.rows(ctx, "vouchers redeemed", qs, p.args, func(rs *sql.Rows) error {
 		var batch string
 		var n int64
@@ -371,8 +380,9 @@ func (r reportStore) GroupBuy(ctx context.Context, q report.Query) (report.Group
 		return report.GroupBuy{}, err
 	}
 	p = newParams(q.BrandID)
-	qs = `select source_campaign_id, count(*) from members where brand_id = $1 and merged_into is null and source_campaign_id is not null
-		and created_at >= ` + p.add(pd.start) + ` and created_at < ` + p.add(pd.end) + storeCond(p, q, "source_store_id") + ` group by source_campaign_id`
+	qs = `select coalesce(source_deal_id, source_campaign_id), count(*) from members where brand_id = $1 and merged_into is null
+		and coalesce(source_deal_id, source_campaign_id) is not null
+		and created_at >= ` + p.add(pd.start) + ` and created_at < ` + p.add(pd.end) + storeCond(p, q, "source_store_id") + ` group by 1`
 	err = r.rows(ctx, "joined with vouchers", qs, p.args, func(rs *sql.Rows) error {
 		var batch string
 		var n int64
@@ -394,10 +404,13 @@ func (r reportStore) GroupBuy(ctx context.Context, q report.Query) (report.Group
 		s := p.add(q.StoreID)
 		joinStore, redeemStore = " and m.source_store_id = "+s, " and v.store_id = "+s
 	}
-	qs = `with batches as (select campaign_id as batch, max(face_value_fen) as face from vouchers where brand_id = $1 group by campaign_id),
+	qs = `with batches as (select batch, max(face) as face from (
+				select campaign_id as batch, face_value_fen as face from vouchers where brand_id = $1
+				union all
+				select deal_id, price_fen from voucher_consumptions where brand_id = $1 and deal_id is not null) b group by batch),
 		contact as (
-			select m.source_campaign_id as batch, m.member_id, m.created_at as at from members m
-			where m.brand_id = $1 and m.merged_into is null and m.source_campaign_id in (select batch from batches)` + joinStore + `
+			select coalesce(m.source_deal_id, m.source_campaign_id) as batch, m.member_id, m.created_at as at from members m
+			where m.brand_id = $1 and m.merged_into is null and coalesce(m.source_deal_id, m.source_campaign_id) in (select batch from batches)` + joinStore + `
 			union all
 			select v.campaign_id, coalesce(vm.merged_into, vm.member_id), v.redeemed_at from vouchers v
 			join members vm on vm.brand_id = v.brand_id and vm.member_id = v.member_id
@@ -719,7 +732,7 @@ func (r reportStore) Conflicts(ctx context.Context, q report.Query) (report.Conf
 		prev     bool
 	}{{pd.start, pd.end, false}, {before, pd.start, true}} {
 		p := newParams(q.BrandID)
-		qs := `select c.kind, coalesce(c.store_id, ''), count(*), ` + sum("e.net_fen") + ` from conflicts c
+		qs := `select c.kind, coalesce(c.store_id, ''), count(*), ` + sum("case when c.amount_fen > 0 then c.amount_fen else e.net_fen end") + ` from conflicts c
 			left join events e on e.brand_id = c.brand_id and e.event_id = c.event_id
 			where c.brand_id = $1 and c.at >= ` + p.add(span.from) + ` and c.at < ` + p.add(span.to) + storeCond(p, q, "c.store_id") + ` group by 1, 2`
 		err := r.rows(ctx, "conflicts", qs, p.args, func(rs *sql.Rows) error {

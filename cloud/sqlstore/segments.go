@@ -223,11 +223,13 @@ func (e Engine) compileSegment(brand string, r segment.Rules, st segment.Setting
 		cond("m.source_staff_id in (" + p.list(r.JoinStaff) + ")")
 	}
 	if len(r.VoucherBatches) > 0 {
-		cond("m.source_campaign_id in (" + p.list(r.VoucherBatches) + ")")
+		in := p.list(r.VoucherBatches)
+		cond("(m.source_campaign_id in (" + in + ") or m.source_deal_id in (" + in + "))")
 	}
 	if len(r.VoucherPlatforms) > 0 {
-		cond(`exists (select 1 from vouchers v where v.brand_id = m.brand_id and v.campaign_id = m.source_campaign_id
-			and v.platform in (` + p.list(r.VoucherPlatforms) + `))`)
+		in := p.list(r.VoucherPlatforms)
+		cond(`(m.source_platform in (` + in + `) or exists (select 1 from vouchers v where v.brand_id = m.brand_id
+			and v.campaign_id = m.source_campaign_id and v.platform in (` + in + `)))`)
 	}
 	if len(r.BirthdayMonths) > 0 {
 		ms := make([]string, len(r.BirthdayMonths))

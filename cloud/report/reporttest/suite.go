@@ -140,6 +140,18 @@ func testGroupBuy(t *testing.T, env Env) {
 		{Platform: "douyin", Batch: "dy-deal-2", Redeemed: 2, Customers: 1, CameBack: 1},
 		{Platform: "meituan", Batch: "mt-deal-1"},
 	})
+
+	// A voucher checked with the platform (cloud/groupbuy) at s2 on 12
+	// March, deal dy-live-9: its batch shows, redeemed once, nobody joined.
+	if _, err := env.SQL.ExecContext(t.Context(), `insert into voucher_consumptions (brand_id, platform, code, idem_key, store_id, shop_id, state, uses, deal_id,
+		price_fen, created_at, consumed_at, updated_at) values ($1, 'douyin', 'DYX1', 'k1', 's2', 'poi', 'consumed', 1, 'dy-live-9', 4990, $2, $2, $2)`,
+		Brand, lt("2026-03-12 12:00").UTC()); err != nil {
+		t.Fatal(err)
+	}
+	g, err = env.Reports.GroupBuy(t.Context(), march)
+	must(t, err)
+	eq(t, "batches with a platform deal", g.Batches[1], report.Batch{Platform: "douyin", Batch: "dy-live-9", Redeemed: 1})
+	eq(t, "batches", len(g.Batches), 3)
 }
 
 func testConversion(t *testing.T, env Env) {
